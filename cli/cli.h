@@ -1,0 +1,44 @@
+/*
+ * cli.h - the strata command-line tool: parsed options shared by the
+ * command implementations. The tool is a thin user of libstrata; it parses
+ * arguments, calls the library and prints results.
+ */
+#ifndef STRATA_CLI_H
+#define STRATA_CLI_H
+
+#include "strata.h"
+
+typedef struct cli_opts {
+    const char *database_url;
+    const char *migrations_dir;
+    int json;
+    double lock_timeout;
+    /* command options */
+    const char *to;
+    int steps;
+    int all;
+    int dry_run;
+    const char *dialect;
+    int down;
+    const char *file;
+    int no_migrate;
+    const char *mode;
+    const char *format;
+    const char *out;
+    const char *schema;
+    int allow_out_of_order;
+    int mark_applied;
+    const char *junit;
+    const char **urls; /* every --database-url given, for `check` */
+    int nurls;
+    /* positional words after the command words */
+    const char **args;
+    int nargs;
+} cli_opts;
+
+/* Print an error the spec's way and return the exit status for it. */
+int cli_fail(const cli_opts *o, int code);
+/* Print a usage error and return 2. */
+int cli_usage_error(const cli_opts *o, const char *fmt, ...);
+
+#endif /* STRATA_CLI_H */

@@ -1,0 +1,56 @@
+/*
+ * quote.c - identifier and literal quoting per dialect. Pure functions.
+ *
+ *   PostgreSQL, SQLite: "ident" with " doubled; 'text' with ' doubled
+ *                       (standard_conforming_strings: backslash is literal).
+ *   MySQL/MariaDB:      `ident` with ` doubled; 'text' with ' doubled and
+ *                       backslash escaped, since backslash is an escape
+ *                       character unless NO_BACKSLASH_ESCAPES is set.
+ */
+#include "dialect.h"
+
+#include <string.h>
+
+void quote_ident_into(sbuf *b, strata_dialect d, const char *name)
+{
+    char q = d == STRATA_MYSQL ? '`' : '"';
+    sbuf_addc(b, q);
+    for (const char *p = name; *p; p++) {
+        if (*p == q)
+            sbuf_addc(b, q);
+        sbuf_addc(b, *p);
+    }
+    sbuf_addc(b, q);
+}
+
+char *strata_quote_ident(strata_dialect d, const char *name)
+{
+    sbuf b = SBUF_INIT;
+    quote_ident_into(&b, d, name);
+    return sbuf_detach(&b);
+}
+
+void quote_literal_into(sbuf *b, strata_dialect d, const char *text, size_t len)
+{
+    sbuf_addc(b, '\'');
+    for (size_t i = 0; i < len; i++) {
+        char c = text[i];
+        if (c == '\'')
+            sbuf_addc(b, '\'');
+        else if (d == STRATA_MYSQL && c == '\\')
+            sbuf_addc(b, '\\');
+        else if (d == STRATA_MYSQL && c == '\0') {
+            sbuf_add(b, "\\0");
+            continue;
+        }
+        sbuf_addc(b, c);
+    }
+    sbuf_addc(b, '\'');
+}
+
+char *strata_quote_literal(strata_dialect d, const char *text)
+{
+    sbuf b = SBUF_INIT;
+    quote_literal_into(&b, d, text, strlen(text));
+    return sbuf_detach(&b);
+}

@@ -1,0 +1,489 @@
+/*
+ * mysql.c - the MySQL/MariaDB driver, over MariaDB Connector/C
+ * (libmysqlclient's API).
+ *
+ * Statements without parameters use the text protocol (and may hold several
+ * statements: the connection is opened with CLIENT_MULTI_STATEMENTS);
+ * parameterised ones are server-side prepared statements. Every session is
+ * set to utf8mb4 with the case-sensitive utf8mb4_bin collation, strict SQL
+ * mode (so bad values are errors, never silently zeroed) and time_zone UTC.
+ */
+#include "driver.h"
+
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct my_conn {
+    strata_conn base;
+    MYSQL *my;
+} my_conn;
+
+typedef struct my_rows {
+    strata_rows base;
+    /* text protocol */
+    MYSQL_RES *res;
+    /* prepared statement */
+    MYSQL_STMT *stmt;
+    MYSQL_BIND *binds;
+    char **bufs;
+    unsigned long *lengths;
+    my_bool *nulls;
+    /* per column */
+    enum enum_field_types *types;
+    int *binary;
+} my_rows;
+
+static int my_error(my_conn *c)
+{
+    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_errno(c->my),
+                            mysql_sqlstate(c->my), mysql_error(c->my));
+}
+
+static int my_stmt_error(MYSQL_STMT *st)
+{
+    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_stmt_errno(st),
+                            mysql_stmt_sqlstate(st), mysql_stmt_error(st));
+}
+
+/* Version gates as (MariaDB, MySQL) minimums; 0 means "never". */
+static int version_at_least(const strata_conn *c, int mariadb, int mysql)
+{
+    int need = c->is_mariadb ? mariadb : mysql;
+    return need && c->server_version_num >= need;
+}
+
+static int my_open(const strata_url *url, const char *masked, strata_conn **out)
+{
+    char *endpoint = xasprintf("%s:%d", url->host ? url->host : "localhost",
+                               url->port ? url->port : 3306);
+    MYSQL *my = mysql_init(NULL);
+    if (!my) {
+        free(endpoint);
+        return strata_set_error(STRATA_ECONNECT, "cannot initialise the MySQL client library");
+    }
+    unsigned int timeout = 10;
+    my_bool on = 1;
+    mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
+    mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &on);
+    for (char **p = url->params; p && p[0]; p += 2) {
+        if (strcmp(p[0], "connect_timeout") == 0) {
+            timeout = (unsigned)atoi(p[1]);
+            mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+        }
+    }
+    if (!mysql_real_connect(my, url->host ? url->host : "localhost", url->user, url->password,
+                            url->database, (unsigned)url->port, NULL,
+                            CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
+        strata_set_error(STRATA_ECONNECT, "cannot connect to MySQL/MariaDB at %s (%s): %s",
+                         endpoint, masked, mysql_error(my));
+        mysql_close(my);
+        free(endpoint);
+        return STRATA_ECONNECT;
+    }
+    my_conn *c = xcalloc(1, sizeof *c);
+    conn_init_common(&c->base, &strata_driver_mysql, url, masked, endpoint);
+    free(endpoint);
+    c->my = my;
+    const char *info = mysql_get_server_info(my);
+    if (str_starts(info, "5.5.5-"))
+        info += 6;
+    snprintf(c->base.server_version, sizeof c->base.server_version, "%s", info);
+    c->base.is_mariadb = strstr(info, "MariaDB") != NULL;
+    c->base.server_version_num = parse_version_num(info);
+    strata_conn *b = &c->base;
+    b->caps = STRATA_CAP_DROP_COLUMN | STRATA_CAP_ADVISORY_LOCK | STRATA_CAP_ALTER_ADD_CONSTRAINT;
+    if (version_at_least(b, 100502, 80003))
+        b->caps |= STRATA_CAP_RENAME_COLUMN;
+    if (version_at_least(b, 100201, 80016))
+        b->caps |= STRATA_CAP_ENFORCED_CHECK;
+    if (version_at_least(b, 100201, 80013))
+        b->caps |= STRATA_CAP_EXPR_DEFAULT;
+    if (version_at_least(b, 100303, 80023))
+        b->caps |= STRATA_CAP_INVISIBLE_COLUMN;
+    if (version_at_least(b, 100500, 0))
+        b->caps |= STRATA_CAP_RETURNING;
+    if (version_at_least(b, 100100, 0))
+        b->caps |= STRATA_CAP_DROP_INDEX_IF_EXISTS;
+
+    const char *setup = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                        "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
+                        "time_zone = '+00:00', "
+                        "NAMES utf8mb4 COLLATE utf8mb4_bin";
+    if (mysql_query(my, setup) != 0) {
+        strata_set_error(STRATA_ECONNECT, "cannot set up the session on %s: %s", c->base.endpoint,
+                         mysql_error(my));
+        mysql_close(my);
+        conn_free_common(&c->base);
+        free(c);
+        return STRATA_ECONNECT;
+    }
+    *out = &c->base;
+    return 0;
+}
+
+static void my_close(strata_conn *conn)
+{
+    my_conn *c = (my_conn *)conn;
+    mysql_close(c->my);
+    conn_free_common(conn);
+    free(c);
+}
+
+/* Consume every result of a (multi-)statement; the first error wins. */
+static int drain_results(my_conn *c)
+{
+    for (;;) {
+        MYSQL_RES *res = mysql_store_result(c->my);
+        if (res)
+            mysql_free_result(res);
+        else if (mysql_field_count(c->my) != 0)
+            return my_error(c);
+        int st = mysql_next_result(c->my);
+        if (st > 0)
+            return my_error(c);
+        if (st < 0)
+            return 0;
+    }
+}
+
+static int my_exec(strata_conn *conn, const char *sql)
+{
+    my_conn *c = (my_conn *)conn;
+    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
+        return my_error(c);
+    return drain_results(c);
+}
+
+static int is_integer_type(enum enum_field_types t)
+{
+    return t == MYSQL_TYPE_TINY || t == MYSQL_TYPE_SHORT || t == MYSQL_TYPE_LONG ||
+           t == MYSQL_TYPE_LONGLONG || t == MYSQL_TYPE_INT24 || t == MYSQL_TYPE_YEAR;
+}
+
+static int is_float_type(enum enum_field_types t)
+{
+    return t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE;
+}
+
+/* Type a value read as text from its field type. */
+static void type_value(strata_value *v, enum enum_field_types t, int binary)
+{
+    if (is_integer_type(t)) {
+        v->type = STRATA_VINT;
+        v->i = strtoll(v->s, NULL, 10);
+    } else if (is_float_type(t)) {
+        v->type = STRATA_VREAL;
+        v->d = strtod(v->s, NULL);
+    } else if (binary) {
+        v->type = STRATA_VBLOB;
+    } else {
+        v->type = STRATA_VTEXT;
+    }
+}
+
+static int field_is_binary(const MYSQL_FIELD *f)
+{
+    switch (f->type) {
+    case MYSQL_TYPE_TINY_BLOB:
+    case MYSQL_TYPE_MEDIUM_BLOB:
+    case MYSQL_TYPE_LONG_BLOB:
+    case MYSQL_TYPE_BLOB:
+    case MYSQL_TYPE_STRING:
+    case MYSQL_TYPE_VAR_STRING:
+    case MYSQL_TYPE_GEOMETRY:
+        return f->charsetnr == 63;
+    default:
+        return 0;
+    }
+}
+
+static int my_rows_next(strata_rows *rows)
+{
+    my_rows *r = (my_rows *)rows;
+    if (r->res) {
+        MYSQL_ROW row = mysql_fetch_row(r->res);
+        if (!row)
+            return 0;
+        unsigned long *lens = mysql_fetch_lengths(r->res);
+        for (size_t i = 0; i < rows->ncols; i++) {
+            strata_value *v = &rows->values[i];
+            memset(v, 0, sizeof *v);
+            if (!row[i]) {
+                v->type = STRATA_VNULL;
+                continue;
+            }
+            v->s = row[i];
+            v->len = lens[i];
+            type_value(v, r->types[i], r->binary[i]);
+        }
+        return 1;
+    }
+    int st = mysql_stmt_fetch(r->stmt);
+    if (st == MYSQL_NO_DATA)
+        return 0;
+    if (st == 1)
+        return my_stmt_error(r->stmt);
+    /* Buffers were sized from max_length, so MYSQL_DATA_TRUNCATED does not
+     * happen; guard anyway by refetching any truncated column. */
+    for (size_t i = 0; i < rows->ncols; i++) {
+        strata_value *v = &rows->values[i];
+        memset(v, 0, sizeof *v);
+        if (r->nulls[i]) {
+            v->type = STRATA_VNULL;
+            continue;
+        }
+        if (r->binds[i].buffer_type == MYSQL_TYPE_LONGLONG) {
+            long long x;
+            memcpy(&x, r->bufs[i], sizeof x);
+            snprintf(r->bufs[i] + 16, 48, "%lld", x);
+            v->type = STRATA_VINT;
+            v->i = x;
+            v->s = r->bufs[i] + 16;
+            v->len = strlen(v->s);
+            continue;
+        }
+        if (r->binds[i].buffer_type == MYSQL_TYPE_DOUBLE) {
+            double x;
+            memcpy(&x, r->bufs[i], sizeof x);
+            snprintf(r->bufs[i] + 16, 48, "%.17g", x);
+            v->type = STRATA_VREAL;
+            v->d = x;
+            v->s = r->bufs[i] + 16;
+            v->len = strlen(v->s);
+            continue;
+        }
+        if (r->lengths[i] >= r->binds[i].buffer_length) {
+            r->bufs[i] = xrealloc(r->bufs[i], r->lengths[i] + 1);
+            r->binds[i].buffer = r->bufs[i];
+            r->binds[i].buffer_length = r->lengths[i] + 1;
+            if (mysql_stmt_fetch_column(r->stmt, &r->binds[i], (unsigned)i, 0) != 0)
+                return my_stmt_error(r->stmt);
+        }
+        r->bufs[i][r->lengths[i]] = '\0';
+        v->s = r->bufs[i];
+        v->len = r->lengths[i];
+        type_value(v, r->types[i], r->binary[i]);
+    }
+    return 1;
+}
+
+static void my_rows_free(strata_rows *rows)
+{
+    my_rows *r = (my_rows *)rows;
+    if (r->res)
+        mysql_free_result(r->res);
+    if (r->stmt)
+        mysql_stmt_close(r->stmt);
+    if (r->bufs)
+        for (size_t i = 0; i < rows->ncols; i++)
+            free(r->bufs[i]);
+    free(r->bufs);
+    free(r->binds);
+    free(r->lengths);
+    free(r->nulls);
+    free(r->types);
+    free(r->binary);
+    rows_free_common(rows);
+    free(r);
+}
+
+static my_rows *rows_new(size_t ncols)
+{
+    my_rows *r = xcalloc(1, sizeof *r);
+    r->base.next = my_rows_next;
+    r->base.free = my_rows_free;
+    rows_init_common(&r->base, ncols);
+    r->types = xcalloc(ncols + 1, sizeof *r->types);
+    r->binary = xcalloc(ncols + 1, sizeof *r->binary);
+    return r;
+}
+
+static int query_text(my_conn *c, const char *sql, strata_rows **out, int64_t *affected)
+{
+    if (mysql_real_query(c->my, sql, strlen(sql)) != 0)
+        return my_error(c);
+    MYSQL_RES *res = mysql_store_result(c->my);
+    if (!res && mysql_field_count(c->my) != 0)
+        return my_error(c);
+    if (affected)
+        *affected = res ? (int64_t)mysql_num_rows(res) : (int64_t)mysql_affected_rows(c->my);
+    /* Consume any further results of a multi-statement string. */
+    while (mysql_more_results(c->my)) {
+        if (mysql_next_result(c->my) > 0) {
+            if (res)
+                mysql_free_result(res);
+            return my_error(c);
+        }
+        MYSQL_RES *extra = mysql_store_result(c->my);
+        if (extra)
+            mysql_free_result(extra);
+    }
+    size_t ncols = res ? mysql_num_fields(res) : 0;
+    my_rows *r = rows_new(ncols);
+    r->res = res;
+    if (res) {
+        MYSQL_FIELD *fields = mysql_fetch_fields(res);
+        for (size_t i = 0; i < ncols; i++) {
+            r->base.colnames[i] = xstrdup(fields[i].name);
+            r->types[i] = fields[i].type;
+            r->binary[i] = field_is_binary(&fields[i]);
+        }
+    }
+    if (out)
+        *out = &r->base;
+    else
+        my_rows_free(&r->base);
+    return 0;
+}
+
+static int my_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected)
+{
+    my_conn *c = (my_conn *)conn;
+    if (n == 0)
+        return query_text(c, sql, out, affected);
+    size_t found = count_placeholders(sql, STRATA_MYSQL);
+    if (found != n)
+        return strata_set_error(STRATA_EINPUT, "statement has %zu placeholders but %zu values: %s",
+                                found, n, sql);
+    MYSQL_STMT *st = mysql_stmt_init(c->my);
+    if (!st)
+        return my_error(c);
+    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+        int rc = my_stmt_error(st);
+        mysql_stmt_close(st);
+        return rc;
+    }
+    MYSQL_BIND *pb = xcalloc(n, sizeof *pb);
+    long long *ints = xcalloc(n, sizeof *ints);
+    double *reals = xcalloc(n, sizeof *reals);
+    char *tinies = xcalloc(n, 1);
+    unsigned long *lens = xcalloc(n, sizeof *lens);
+    for (size_t i = 0; i < n; i++) {
+        const strata_value *v = &params[i];
+        switch (v->type) {
+        case STRATA_VNULL:
+            pb[i].buffer_type = MYSQL_TYPE_NULL;
+            break;
+        case STRATA_VINT:
+            ints[i] = v->i;
+            pb[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            pb[i].buffer = &ints[i];
+            break;
+        case STRATA_VREAL:
+            reals[i] = v->d;
+            pb[i].buffer_type = MYSQL_TYPE_DOUBLE;
+            pb[i].buffer = &reals[i];
+            break;
+        case STRATA_VBOOL:
+            tinies[i] = v->i ? 1 : 0;
+            pb[i].buffer_type = MYSQL_TYPE_TINY;
+            pb[i].buffer = &tinies[i];
+            break;
+        case STRATA_VTEXT:
+        case STRATA_VBLOB:
+            lens[i] = (unsigned long)v->len;
+            pb[i].buffer_type = v->type == STRATA_VTEXT ? MYSQL_TYPE_STRING : MYSQL_TYPE_BLOB;
+            pb[i].buffer = (void *)(v->s ? v->s : "");
+            pb[i].buffer_length = lens[i];
+            pb[i].length = &lens[i];
+            break;
+        }
+    }
+    int rc = 0;
+    if (mysql_stmt_bind_param(st, pb) != 0 || mysql_stmt_execute(st) != 0)
+        rc = my_stmt_error(st);
+    free(pb);
+    free(ints);
+    free(reals);
+    free(tinies);
+    free(lens);
+    if (rc) {
+        mysql_stmt_close(st);
+        return rc;
+    }
+    if (affected)
+        *affected = (int64_t)mysql_stmt_affected_rows(st);
+    MYSQL_RES *meta = mysql_stmt_result_metadata(st);
+    size_t ncols = meta ? mysql_num_fields(meta) : 0;
+    my_rows *r = rows_new(ncols);
+    r->stmt = st;
+    if (meta) {
+        my_bool update_max = 1;
+        mysql_stmt_attr_set(st, STMT_ATTR_UPDATE_MAX_LENGTH, &update_max);
+        if (mysql_stmt_store_result(st) != 0) {
+            rc = my_stmt_error(st);
+            mysql_free_result(meta);
+            my_rows_free(&r->base);
+            return rc;
+        }
+        if (affected)
+            *affected = (int64_t)mysql_stmt_num_rows(st);
+        MYSQL_FIELD *fields = mysql_fetch_fields(meta);
+        r->binds = xcalloc(ncols, sizeof *r->binds);
+        r->bufs = xcalloc(ncols, sizeof *r->bufs);
+        r->lengths = xcalloc(ncols, sizeof *r->lengths);
+        r->nulls = xcalloc(ncols, sizeof *r->nulls);
+        for (size_t i = 0; i < ncols; i++) {
+            r->base.colnames[i] = xstrdup(fields[i].name);
+            r->types[i] = fields[i].type;
+            r->binary[i] = field_is_binary(&fields[i]);
+            unsigned long size = fields[i].max_length + 1;
+            if (size < 64)
+                size = 64;
+            r->bufs[i] = xmalloc(size);
+            if (is_integer_type(fields[i].type) && !(fields[i].flags & UNSIGNED_FLAG &&
+                                                     fields[i].type == MYSQL_TYPE_LONGLONG))
+                r->binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
+            else if (is_float_type(fields[i].type))
+                r->binds[i].buffer_type = MYSQL_TYPE_DOUBLE;
+            else
+                r->binds[i].buffer_type = r->binary[i] ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+            r->binds[i].buffer = r->bufs[i];
+            r->binds[i].buffer_length = size;
+            r->binds[i].length = &r->lengths[i];
+            r->binds[i].is_null = &r->nulls[i];
+        }
+        mysql_free_result(meta);
+        if (mysql_stmt_bind_result(st, r->binds) != 0) {
+            rc = my_stmt_error(st);
+            my_rows_free(&r->base);
+            return rc;
+        }
+    }
+    if (out)
+        *out = &r->base;
+    else
+        my_rows_free(&r->base);
+    return 0;
+}
+
+static int my_begin(strata_conn *conn)
+{
+    return my_exec(conn, "START TRANSACTION");
+}
+
+static int my_commit(strata_conn *conn)
+{
+    return my_exec(conn, "COMMIT");
+}
+
+static int my_rollback(strata_conn *conn)
+{
+    return my_exec(conn, "ROLLBACK");
+}
+
+const strata_driver strata_driver_mysql = {
+    .name = "mysql",
+    .dialect = STRATA_MYSQL,
+    .open = my_open,
+    .close = my_close,
+    .exec = my_exec,
+    .query = my_query,
+    .begin = my_begin,
+    .commit = my_commit,
+    .rollback = my_rollback,
+};

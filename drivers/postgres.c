@@ -1,0 +1,383 @@
+/*
+ * postgres.c - the PostgreSQL driver, over libpq.
+ *
+ * Statements without parameters go through the simple query protocol (so a
+ * string may hold several statements); parameterised ones through
+ * PQexecParams with `?` rewritten to $n. Results are read in text format and
+ * typed by column OID: booleans, integers and floats come back typed, numeric
+ * stays text (exact), bytea is unescaped to bytes.
+ *
+ * Every session runs with TimeZone=UTC, so timestamptz values are read and
+ * written in UTC, and with client_min_messages=warning so NOTICEs (such as
+ * "relation already exists, skipping") do not clutter the output.
+ */
+#include "driver.h"
+
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OID_BOOL 16
+#define OID_BYTEA 17
+#define OID_INT8 20
+#define OID_INT2 21
+#define OID_INT4 23
+#define OID_OID 26
+#define OID_FLOAT4 700
+#define OID_FLOAT8 701
+
+typedef struct pg_conn {
+    strata_conn base;
+    PGconn *pg;
+} pg_conn;
+
+typedef struct pg_rows {
+    strata_rows base;
+    PGresult *res;
+    int row;
+    int nrows;
+    Oid *types;
+    unsigned char **blobs; /* unescaped bytea of the current row */
+} pg_rows;
+
+/* Collapse a multi-line libpq message onto one line. */
+static char *one_line(const char *msg)
+{
+    sbuf b = SBUF_INIT;
+    int space = 0;
+    for (const char *p = msg; *p; p++) {
+        if (*p == '\n' || *p == '\t' || *p == '\r') {
+            space = 1;
+            continue;
+        }
+        if (space && b.len)
+            sbuf_addc(&b, ' ');
+        space = 0;
+        sbuf_addc(&b, *p);
+    }
+    return sbuf_detach(&b);
+}
+
+/* Set an EDB error from a failed result: "ERROR: message (detail)". */
+static int pg_result_error(pg_conn *c, PGresult *res)
+{
+    const char *sev = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    if (!msg) {
+        char *m = one_line(PQerrorMessage(c->pg));
+        strata_set_error(STRATA_EDB, "%s", m);
+        free(m);
+        return STRATA_EDB;
+    }
+    sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "%s: %s", sev ? sev : "ERROR", msg);
+    if (detail)
+        sbuf_addf(&b, " (%s)", detail);
+    if (state)
+        sbuf_addf(&b, " [SQLSTATE %s]", state);
+    char *m = one_line(sbuf_str(&b));
+    sbuf_free(&b);
+    strata_set_error(STRATA_EDB, "%s", m);
+    free(m);
+    return STRATA_EDB;
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
+static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
+{
+    const char *keys[32];
+    const char *vals[32];
+    int n = 0;
+    char portbuf[16];
+    if (url->host) {
+        keys[n] = "host";
+        vals[n++] = url->host;
+    }
+    if (url->port) {
+        snprintf(portbuf, sizeof portbuf, "%d", url->port);
+        keys[n] = "port";
+        vals[n++] = portbuf;
+    }
+    if (url->user) {
+        keys[n] = "user";
+        vals[n++] = url->user;
+    }
+    if (url->password) {
+        keys[n] = "password";
+        vals[n++] = url->password;
+    }
+    keys[n] = "dbname";
+    vals[n++] = url->database;
+    keys[n] = "application_name";
+    vals[n++] = "strata";
+    keys[n] = "client_encoding";
+    vals[n++] = "UTF8";
+    keys[n] = "options";
+    vals[n++] = "-c TimeZone=UTC -c client_min_messages=warning";
+    int has_timeout = 0;
+    for (char **p = url->params; p && p[0] && n < 30; p += 2) {
+        if (strcmp(p[0], "connect_timeout") == 0)
+            has_timeout = 1;
+        keys[n] = p[0];
+        vals[n++] = p[1];
+    }
+    if (!has_timeout) {
+        keys[n] = "connect_timeout";
+        vals[n++] = "10";
+    }
+    keys[n] = NULL;
+    vals[n] = NULL;
+
+    char *endpoint = xasprintf("%s:%d", url->host ? url->host : "localhost",
+                               url->port ? url->port : 5432);
+    PGconn *pg = PQconnectdbParams(keys, vals, 0);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        char *m = one_line(pg ? PQerrorMessage(pg) : "out of memory");
+        strata_set_error(STRATA_ECONNECT, "cannot connect to PostgreSQL at %s (%s): %s", endpoint,
+                         masked, m);
+        free(m);
+        free(endpoint);
+        PQfinish(pg);
+        return STRATA_ECONNECT;
+    }
+    PQsetNoticeProcessor(pg, ignore_notice, NULL);
+
+    pg_conn *c = xcalloc(1, sizeof *c);
+    conn_init_common(&c->base, &strata_driver_postgres, url, masked, endpoint);
+    free(endpoint);
+    c->pg = pg;
+    const char *ver = PQparameterStatus(pg, "server_version");
+    snprintf(c->base.server_version, sizeof c->base.server_version, "%s", ver ? ver : "?");
+    char *sp = strchr(c->base.server_version, ' ');
+    if (sp)
+        *sp = '\0';
+    int num = PQserverVersion(pg); /* e.g. 150018 */
+    c->base.server_version_num = (num / 10000) * 10000 + (num % 100);
+    c->base.caps = STRATA_CAP_TRANSACTIONAL_DDL | STRATA_CAP_PARTIAL_INDEX |
+                   STRATA_CAP_RENAME_COLUMN | STRATA_CAP_DROP_COLUMN | STRATA_CAP_ENFORCED_CHECK |
+                   STRATA_CAP_EXPR_DEFAULT | STRATA_CAP_ENUM_TYPE | STRATA_CAP_ADVISORY_LOCK |
+                   STRATA_CAP_ALTER_ADD_CONSTRAINT | STRATA_CAP_RETURNING |
+                   STRATA_CAP_DROP_INDEX_IF_EXISTS;
+    if (num >= 120000)
+        c->base.caps |= STRATA_CAP_ENUM_ADD_VALUE_IN_TX;
+    *out = &c->base;
+    return 0;
+}
+
+static void pg_close(strata_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    PQfinish(c->pg);
+    conn_free_common(conn);
+    free(c);
+}
+
+static int pg_exec(strata_conn *conn, const char *sql)
+{
+    pg_conn *c = (pg_conn *)conn;
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    int rc = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY)
+        rc = pg_result_error(c, res);
+    PQclear(res);
+    return rc;
+}
+
+static void pg_rows_clear_blobs(pg_rows *r)
+{
+    for (size_t i = 0; i < r->base.ncols; i++) {
+        if (r->blobs[i]) {
+            PQfreemem(r->blobs[i]);
+            r->blobs[i] = NULL;
+        }
+    }
+}
+
+static int pg_rows_next(strata_rows *rows)
+{
+    pg_rows *r = (pg_rows *)rows;
+    pg_rows_clear_blobs(r);
+    if (r->row >= r->nrows)
+        return 0;
+    int row = r->row++;
+    for (size_t i = 0; i < rows->ncols; i++) {
+        strata_value *v = &rows->values[i];
+        memset(v, 0, sizeof *v);
+        if (PQgetisnull(r->res, row, (int)i)) {
+            v->type = STRATA_VNULL;
+            continue;
+        }
+        const char *s = PQgetvalue(r->res, row, (int)i);
+        v->s = s;
+        v->len = (size_t)PQgetlength(r->res, row, (int)i);
+        switch (r->types[i]) {
+        case OID_BOOL:
+            v->type = STRATA_VBOOL;
+            v->i = s[0] == 't';
+            break;
+        case OID_INT2:
+        case OID_INT4:
+        case OID_INT8:
+        case OID_OID:
+            v->type = STRATA_VINT;
+            v->i = strtoll(s, NULL, 10);
+            break;
+        case OID_FLOAT4:
+        case OID_FLOAT8:
+            v->type = STRATA_VREAL;
+            v->d = strtod(s, NULL);
+            break;
+        case OID_BYTEA: {
+            size_t len = 0;
+            unsigned char *bytes = PQunescapeBytea((const unsigned char *)s, &len);
+            if (!bytes)
+                return strata_set_error(STRATA_EDB, "cannot decode a bytea value");
+            r->blobs[i] = bytes;
+            v->type = STRATA_VBLOB;
+            v->s = (const char *)bytes;
+            v->len = len;
+            break;
+        }
+        default:
+            v->type = STRATA_VTEXT;
+            break;
+        }
+    }
+    return 1;
+}
+
+static void pg_rows_free(strata_rows *rows)
+{
+    pg_rows *r = (pg_rows *)rows;
+    pg_rows_clear_blobs(r);
+    PQclear(r->res);
+    free(r->types);
+    free(r->blobs);
+    rows_free_common(rows);
+    free(r);
+}
+
+static int pg_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected)
+{
+    pg_conn *c = (pg_conn *)conn;
+    size_t found = 0;
+    char *text = n ? rewrite_placeholders_pg(sql, &found) : xstrdup(sql);
+    if (n && found != n) {
+        free(text);
+        return strata_set_error(STRATA_EINPUT, "statement has %zu placeholders but %zu values: %s",
+                                found, n, sql);
+    }
+    const char **vals = xcalloc(n + 1, sizeof(char *));
+    int *lens = xcalloc(n + 1, sizeof(int));
+    int *fmts = xcalloc(n + 1, sizeof(int));
+    Oid *types = xcalloc(n + 1, sizeof(Oid));
+    strvec scratch = STRVEC_INIT;
+    for (size_t i = 0; i < n; i++) {
+        const strata_value *v = &params[i];
+        switch (v->type) {
+        case STRATA_VNULL:
+            vals[i] = NULL;
+            break;
+        case STRATA_VINT:
+            strvec_pushf(&scratch, "%lld", (long long)v->i);
+            vals[i] = scratch.v[scratch.n - 1];
+            types[i] = OID_INT8;
+            break;
+        case STRATA_VREAL:
+            strvec_pushf(&scratch, "%.17g", v->d);
+            vals[i] = scratch.v[scratch.n - 1];
+            types[i] = OID_FLOAT8;
+            break;
+        case STRATA_VBOOL:
+            vals[i] = v->i ? "t" : "f";
+            types[i] = OID_BOOL;
+            break;
+        case STRATA_VTEXT:
+            strvec_push_owned(&scratch, xstrndup(v->s, v->len));
+            vals[i] = scratch.v[scratch.n - 1];
+            break;
+        case STRATA_VBLOB:
+            vals[i] = v->s ? v->s : "";
+            lens[i] = (int)v->len;
+            fmts[i] = 1;
+            types[i] = OID_BYTEA;
+            break;
+        }
+    }
+    PGresult *res;
+    if (n)
+        res = PQexecParams(c->pg, text, (int)n, types, vals, lens, fmts, 0);
+    else
+        res = PQexecParams(c->pg, text, 0, NULL, NULL, NULL, NULL, 0);
+    free(text);
+    free(vals);
+    free(lens);
+    free(fmts);
+    free(types);
+    strvec_free(&scratch);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && st != PGRES_EMPTY_QUERY) {
+        int rc = pg_result_error(c, res);
+        PQclear(res);
+        return rc;
+    }
+    if (affected) {
+        const char *t = PQcmdTuples(res);
+        *affected = t && *t ? strtoll(t, NULL, 10) : 0;
+    }
+    pg_rows *r = xcalloc(1, sizeof *r);
+    r->base.next = pg_rows_next;
+    r->base.free = pg_rows_free;
+    size_t ncols = (size_t)PQnfields(res);
+    rows_init_common(&r->base, ncols);
+    r->res = res;
+    r->nrows = PQntuples(res);
+    r->types = xcalloc(ncols + 1, sizeof(Oid));
+    r->blobs = xcalloc(ncols + 1, sizeof(unsigned char *));
+    for (size_t i = 0; i < ncols; i++) {
+        r->base.colnames[i] = xstrdup(PQfname(res, (int)i));
+        r->types[i] = PQftype(res, (int)i);
+    }
+    if (out)
+        *out = &r->base;
+    else
+        pg_rows_free(&r->base);
+    return 0;
+}
+
+static int pg_begin(strata_conn *conn)
+{
+    return pg_exec(conn, "BEGIN");
+}
+
+static int pg_commit(strata_conn *conn)
+{
+    return pg_exec(conn, "COMMIT");
+}
+
+static int pg_rollback(strata_conn *conn)
+{
+    return pg_exec(conn, "ROLLBACK");
+}
+
+const strata_driver strata_driver_postgres = {
+    .name = "postgres",
+    .dialect = STRATA_POSTGRES,
+    .open = pg_open,
+    .close = pg_close,
+    .exec = pg_exec,
+    .query = pg_query,
+    .begin = pg_begin,
+    .commit = pg_commit,
+    .rollback = pg_rollback,
+};

@@ -1,0 +1,260 @@
+/*
+ * sqlite.c - the SQLite driver.
+ *
+ * Every connection enforces foreign keys (PRAGMA foreign_keys=ON) and waits
+ * for a busy database instead of failing at once. Transactions start with
+ * BEGIN IMMEDIATE so a writer takes the write lock up front: two processes
+ * never both read a schema and then race to change it.
+ */
+#include "driver.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct sl_conn {
+    strata_conn base;
+    sqlite3 *db;
+} sl_conn;
+
+typedef struct sl_rows {
+    strata_rows base;
+    sqlite3_stmt *stmt;
+    sqlite3 *db;
+    int pending; /* a row was already stepped to by the query */
+    int done;
+} sl_rows;
+
+static int sl_error(sqlite3 *db)
+{
+    return strata_set_error(STRATA_EDB, "%s (SQLite error %d)", sqlite3_errmsg(db),
+                            sqlite3_extended_errcode(db));
+}
+
+static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    int rc = sqlite3_open_v2(url->database, &db, flags, NULL);
+    if (rc != SQLITE_OK) {
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+                         db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+        sqlite3_close(db);
+        return STRATA_ECONNECT;
+    }
+    sqlite3_busy_timeout(db, 60000);
+    sqlite3_extended_result_codes(db, 1);
+    char *err = NULL;
+    /* Touch the file so a path that is not a database fails here, not later. */
+    if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_schema;", NULL,
+                     NULL, &err) != SQLITE_OK) {
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+                         err ? err : sqlite3_errmsg(db));
+        sqlite3_free(err);
+        sqlite3_close(db);
+        return STRATA_ECONNECT;
+    }
+    sl_conn *c = xcalloc(1, sizeof *c);
+    conn_init_common(&c->base, &strata_driver_sqlite, url, masked, url->database);
+    c->db = db;
+    snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
+    int v = sqlite3_libversion_number(); /* 3040001 */
+    c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
+    c->base.caps = STRATA_CAP_TRANSACTIONAL_DDL | STRATA_CAP_PARTIAL_INDEX |
+                   STRATA_CAP_ENFORCED_CHECK | STRATA_CAP_EXPR_DEFAULT |
+                   STRATA_CAP_DROP_INDEX_IF_EXISTS;
+    if (v >= 3025000)
+        c->base.caps |= STRATA_CAP_RENAME_COLUMN;
+    if (v >= 3035000)
+        c->base.caps |= STRATA_CAP_DROP_COLUMN | STRATA_CAP_RETURNING;
+    *out = &c->base;
+    return 0;
+}
+
+static void sl_close(strata_conn *conn)
+{
+    sl_conn *c = (sl_conn *)conn;
+    sqlite3_close(c->db);
+    conn_free_common(conn);
+    free(c);
+}
+
+static int sl_exec(strata_conn *conn, const char *sql)
+{
+    sl_conn *c = (sl_conn *)conn;
+    char *err = NULL;
+    if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
+        strata_set_error(STRATA_EDB, "%s (SQLite error %d)", err ? err : sqlite3_errmsg(c->db),
+                         sqlite3_extended_errcode(c->db));
+        sqlite3_free(err);
+        return STRATA_EDB;
+    }
+    return 0;
+}
+
+static void fill_row(sl_rows *r)
+{
+    for (size_t i = 0; i < r->base.ncols; i++) {
+        strata_value *v = &r->base.values[i];
+        memset(v, 0, sizeof *v);
+        int col = (int)i;
+        switch (sqlite3_column_type(r->stmt, col)) {
+        case SQLITE_NULL:
+            v->type = STRATA_VNULL;
+            break;
+        case SQLITE_INTEGER:
+            v->type = STRATA_VINT;
+            v->i = sqlite3_column_int64(r->stmt, col);
+            v->s = (const char *)sqlite3_column_text(r->stmt, col);
+            v->len = (size_t)sqlite3_column_bytes(r->stmt, col);
+            break;
+        case SQLITE_FLOAT:
+            v->type = STRATA_VREAL;
+            v->d = sqlite3_column_double(r->stmt, col);
+            v->s = (const char *)sqlite3_column_text(r->stmt, col);
+            v->len = (size_t)sqlite3_column_bytes(r->stmt, col);
+            break;
+        case SQLITE_TEXT:
+            v->type = STRATA_VTEXT;
+            v->s = (const char *)sqlite3_column_text(r->stmt, col);
+            v->len = (size_t)sqlite3_column_bytes(r->stmt, col);
+            break;
+        default:
+            v->type = STRATA_VBLOB;
+            v->s = sqlite3_column_blob(r->stmt, col);
+            v->len = (size_t)sqlite3_column_bytes(r->stmt, col);
+            if (!v->s)
+                v->s = "";
+            break;
+        }
+    }
+}
+
+static int sl_rows_next(strata_rows *rows)
+{
+    sl_rows *r = (sl_rows *)rows;
+    if (r->pending) {
+        r->pending = 0;
+        fill_row(r);
+        return 1;
+    }
+    if (r->done)
+        return 0;
+    int rc = sqlite3_step(r->stmt);
+    if (rc == SQLITE_ROW) {
+        fill_row(r);
+        return 1;
+    }
+    r->done = 1;
+    if (rc == SQLITE_DONE)
+        return 0;
+    return sl_error(r->db);
+}
+
+static void sl_rows_free(strata_rows *rows)
+{
+    sl_rows *r = (sl_rows *)rows;
+    sqlite3_finalize(r->stmt);
+    rows_free_common(rows);
+    free(r);
+}
+
+static int sl_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected)
+{
+    sl_conn *c = (sl_conn *)conn;
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    if (sqlite3_prepare_v2(c->db, sql, -1, &st, &tail) != SQLITE_OK)
+        return sl_error(c->db);
+    if (!st)
+        return strata_set_error(STRATA_EINPUT, "empty statement");
+    if ((size_t)sqlite3_bind_parameter_count(st) != n) {
+        sqlite3_finalize(st);
+        return strata_set_error(STRATA_EINPUT, "statement has %d placeholders but %zu values: %s",
+                                sqlite3_bind_parameter_count(st), n, sql);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const strata_value *v = &params[i];
+        int idx = (int)i + 1, rc = SQLITE_OK;
+        switch (v->type) {
+        case STRATA_VNULL:
+            rc = sqlite3_bind_null(st, idx);
+            break;
+        case STRATA_VINT:
+        case STRATA_VBOOL:
+            rc = sqlite3_bind_int64(st, idx, v->i);
+            break;
+        case STRATA_VREAL:
+            rc = sqlite3_bind_double(st, idx, v->d);
+            break;
+        case STRATA_VTEXT:
+            rc = sqlite3_bind_text64(st, idx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT,
+                                     SQLITE_UTF8);
+            break;
+        case STRATA_VBLOB:
+            rc = sqlite3_bind_blob64(st, idx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT);
+            break;
+        }
+        if (rc != SQLITE_OK) {
+            int e = sl_error(c->db);
+            sqlite3_finalize(st);
+            return e;
+        }
+    }
+    sl_rows *r = xcalloc(1, sizeof *r);
+    r->base.next = sl_rows_next;
+    r->base.free = sl_rows_free;
+    size_t ncols = (size_t)sqlite3_column_count(st);
+    rows_init_common(&r->base, ncols);
+    for (size_t i = 0; i < ncols; i++)
+        r->base.colnames[i] = xstrdup(sqlite3_column_name(st, (int)i));
+    r->stmt = st;
+    r->db = c->db;
+    /* Step once now, so DML runs and errors surface at query time. */
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        r->pending = 1;
+    } else if (rc == SQLITE_DONE) {
+        r->done = 1;
+        if (affected)
+            *affected = sqlite3_changes64(c->db);
+    } else {
+        int e = sl_error(c->db);
+        sl_rows_free(&r->base);
+        return e;
+    }
+    if (out)
+        *out = &r->base;
+    else
+        sl_rows_free(&r->base);
+    return 0;
+}
+
+static int sl_begin(strata_conn *conn)
+{
+    return sl_exec(conn, "BEGIN IMMEDIATE");
+}
+
+static int sl_commit(strata_conn *conn)
+{
+    return sl_exec(conn, "COMMIT");
+}
+
+static int sl_rollback(strata_conn *conn)
+{
+    return sl_exec(conn, "ROLLBACK");
+}
+
+const strata_driver strata_driver_sqlite = {
+    .name = "sqlite",
+    .dialect = STRATA_SQLITE,
+    .open = sl_open,
+    .close = sl_close,
+    .exec = sl_exec,
+    .query = sl_query,
+    .begin = sl_begin,
+    .commit = sl_commit,
+    .rollback = sl_rollback,
+};

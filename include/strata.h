@@ -1,0 +1,219 @@
+/*
+ * strata.h - the public API of libstrata, a multi-database migration engine.
+ *
+ * Strata compiles migrations written once in a dialect-neutral JSON DSL to
+ * PostgreSQL, MySQL/MariaDB and SQLite, runs them through one of three drivers,
+ * records history, locks against concurrent runs, reverts, and loads seed data.
+ *
+ * Conventions (after libgit2):
+ *   - every fallible function returns 0 on success or a negative STRATA_E*
+ *     code; the message is available afterwards from strata_error_message(),
+ *     per thread;
+ *   - objects are opaque and freed by the matching *_free / *_close function;
+ *   - strings returned as `const char *` are owned by the object they came
+ *     from; strings returned as `char *` belong to the caller (free()).
+ */
+#ifndef STRATA_H
+#define STRATA_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define STRATA_VERSION "0.1.0"
+
+/* ---- errors ------------------------------------------------------------ */
+
+typedef enum {
+    STRATA_OK = 0,
+    STRATA_EUSAGE = -1,   /* bad command-line usage */
+    STRATA_EINPUT = -2,   /* bad input: file, JSON, operation, value */
+    STRATA_ECONNECT = -3, /* cannot connect to the database */
+    STRATA_EDB = -4,      /* the database rejected a statement */
+    STRATA_EIO = -5,      /* file system error */
+    STRATA_ELOCK = -6,    /* the migration lock could not be taken */
+    STRATA_ESTATE = -7,   /* the database is in a state that forbids the
+                             operation (partial migration, irreversible, ...) */
+    STRATA_EDRIFT = -8,   /* something pending / changed / drifted */
+} strata_error_code_t;
+
+/* The message of the last error on this thread ("" if none). */
+const char *strata_error_message(void);
+/* The code of the last error on this thread (STRATA_OK if none). */
+int strata_error_code(void);
+/* Forget the last error. */
+void strata_error_clear(void);
+/* The process exit status the spec assigns to an error code (0, 1 or 2). */
+int strata_exit_status(int code);
+
+/* ---- dialects ---------------------------------------------------------- */
+
+typedef enum {
+    STRATA_POSTGRES = 0,
+    STRATA_MYSQL = 1,
+    STRATA_SQLITE = 2,
+} strata_dialect;
+
+#define STRATA_DIALECT_COUNT 3
+
+/* "postgres", "mysql" or "sqlite". */
+const char *strata_dialect_name(strata_dialect d);
+/* Parse a dialect name (also "postgresql", "pg", "mariadb"); -1 if unknown. */
+int strata_dialect_parse(const char *name);
+
+/* ---- connection URLs --------------------------------------------------- */
+
+typedef struct strata_url {
+    strata_dialect dialect;
+    char *user;     /* percent-decoded, NULL if absent */
+    char *password; /* percent-decoded, NULL if absent */
+    char *host;     /* NULL if absent */
+    int port;       /* 0 if absent */
+    char *database; /* database name, or the SQLite path / ":memory:" */
+    char **params;  /* query parameters as key, value pairs, NULL-terminated */
+} strata_url;
+
+/* Parse a connection URL (see spec/cli.md). */
+int strata_url_parse(const char *text, strata_url *out);
+void strata_url_free(strata_url *url);
+/* The URL with its password replaced by "****" (caller frees). Works on
+ * malformed URLs too, so error messages never leak a password. */
+char *strata_url_mask(const char *text);
+
+/* ---- connections ------------------------------------------------------- */
+
+typedef struct strata_conn strata_conn;
+
+/* Capability flags reported by a connection. */
+enum {
+    STRATA_CAP_TRANSACTIONAL_DDL = 1u << 0,
+    STRATA_CAP_PARTIAL_INDEX = 1u << 1,
+    STRATA_CAP_RENAME_COLUMN = 1u << 2,
+    STRATA_CAP_DROP_COLUMN = 1u << 3,
+    STRATA_CAP_ENFORCED_CHECK = 1u << 4,
+    STRATA_CAP_EXPR_DEFAULT = 1u << 5,
+    STRATA_CAP_INVISIBLE_COLUMN = 1u << 6,
+    STRATA_CAP_ENUM_TYPE = 1u << 7,        /* CREATE TYPE ... AS ENUM */
+    STRATA_CAP_ENUM_ADD_VALUE_IN_TX = 1u << 8,
+    STRATA_CAP_ADVISORY_LOCK = 1u << 9,
+    STRATA_CAP_ALTER_ADD_CONSTRAINT = 1u << 10, /* ALTER TABLE ADD FOREIGN KEY/CHECK */
+    STRATA_CAP_RETURNING = 1u << 11,
+    STRATA_CAP_DROP_INDEX_IF_EXISTS = 1u << 12,
+};
+
+typedef enum {
+    STRATA_VNULL = 0,
+    STRATA_VINT,
+    STRATA_VREAL,
+    STRATA_VTEXT,
+    STRATA_VBLOB,
+    STRATA_VBOOL,
+} strata_vtype;
+
+/* A value passed to or read from a database. For TEXT and BLOB, `s` points
+ * at `len` bytes (TEXT values are also NUL-terminated when read back). */
+typedef struct strata_value {
+    strata_vtype type;
+    int64_t i; /* INT, and BOOL (0/1) */
+    double d;  /* REAL */
+    const char *s;
+    size_t len;
+} strata_value;
+
+static inline strata_value strata_vnull(void)
+{
+    strata_value v = {STRATA_VNULL, 0, 0, NULL, 0};
+    return v;
+}
+static inline strata_value strata_vint(int64_t i)
+{
+    strata_value v = {STRATA_VINT, i, 0, NULL, 0};
+    return v;
+}
+static inline strata_value strata_vreal(double d)
+{
+    strata_value v = {STRATA_VREAL, 0, d, NULL, 0};
+    return v;
+}
+static inline strata_value strata_vbool(int b)
+{
+    strata_value v = {STRATA_VBOOL, b ? 1 : 0, 0, NULL, 0};
+    return v;
+}
+strata_value strata_vtext(const char *s);
+static inline strata_value strata_vblob(const void *p, size_t len)
+{
+    strata_value v = {STRATA_VBLOB, 0, 0, (const char *)p, len};
+    return v;
+}
+
+/* Open a connection from a URL. Errors name the host and port (or file) and
+ * carry the server's own words; the password never appears. */
+int strata_conn_open(strata_conn **out, const char *url);
+void strata_conn_close(strata_conn *conn);
+
+strata_dialect strata_conn_dialect(const strata_conn *conn);
+/* The server's version string, e.g. "15.18" or "10.11.6-MariaDB". */
+const char *strata_conn_server_version(const strata_conn *conn);
+/* The server's version as major*10000 + minor*100 + patch. */
+int strata_conn_server_version_num(const strata_conn *conn);
+/* True for MariaDB servers behind a mysql:// URL. */
+int strata_conn_is_mariadb(const strata_conn *conn);
+unsigned strata_conn_caps(const strata_conn *conn);
+/* The URL this connection was opened with, password masked. */
+const char *strata_conn_url_masked(const strata_conn *conn);
+/* The database (schema) name, or the SQLite file path. */
+const char *strata_conn_database(const strata_conn *conn);
+
+/* Execute one or more statements that return no rows. */
+int strata_conn_exec(strata_conn *conn, const char *sql);
+/* Execute one statement with bound parameters; *affected gets the number of
+ * rows changed when not NULL. Placeholders are written `?` in every dialect;
+ * the driver rewrites them as needed ($1 on PostgreSQL). */
+int strata_conn_execp(strata_conn *conn, const char *sql, const strata_value *params,
+                      size_t nparams, int64_t *affected);
+
+typedef struct strata_rows strata_rows;
+
+/* Run a query with bound parameters (`?` placeholders) and iterate its rows. */
+int strata_conn_query(strata_conn *conn, const char *sql, const strata_value *params,
+                      size_t nparams, strata_rows **out);
+/* Advance to the next row: 1 if there is one, 0 at the end, <0 on error. */
+int strata_rows_next(strata_rows *rows);
+size_t strata_rows_ncols(const strata_rows *rows);
+const char *strata_rows_colname(const strata_rows *rows, size_t i);
+/* The value of column i in the current row; valid until the next call to
+ * strata_rows_next or strata_rows_free. */
+const strata_value *strata_rows_value(const strata_rows *rows, size_t i);
+/* Column i of the current row as text (NULL for SQL NULL). */
+const char *strata_rows_text(const strata_rows *rows, size_t i);
+void strata_rows_free(strata_rows *rows);
+
+/* Convenience: run a query and return the first column of the first row as
+ * a newly allocated string (*out = NULL when there is no row or it is NULL). */
+int strata_conn_query_string(strata_conn *conn, const char *sql, const strata_value *params,
+                             size_t nparams, char **out);
+
+int strata_conn_begin(strata_conn *conn);
+int strata_conn_commit(strata_conn *conn);
+int strata_conn_rollback(strata_conn *conn);
+/* True while a transaction opened with strata_conn_begin is open. */
+int strata_conn_in_transaction(const strata_conn *conn);
+
+/* Quote an identifier / a string literal for the connection's dialect
+ * (caller frees). */
+char *strata_conn_quote_ident(const strata_conn *conn, const char *name);
+char *strata_conn_quote_literal(const strata_conn *conn, const char *text);
+
+/* Quote for a dialect without a connection (caller frees). */
+char *strata_quote_ident(strata_dialect d, const char *name);
+char *strata_quote_literal(strata_dialect d, const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* STRATA_H */

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# deps.sh - install what Strata needs from Debian's packages, and nothing when
+# everything is already there. Idempotent; run as root (or with sudo).
+#   scripts/deps.sh          build dependencies
+#   scripts/deps.sh --test   build dependencies plus the test database servers
+set -euo pipefail
+
+pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libsqlite3-dev
+      libjansson-dev libcunit1-dev libssl-dev iso-codes)
+if [[ "${1:-}" == "--test" ]]; then
+    pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3 unicode-cldr-core
+           valgrind)
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$p")
+    fi
+done
+if [[ ${#missing[@]} -eq 0 ]]; then
+    exit 0
+fi
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+    SUDO="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+# Never let package scripts start system-wide database services.
+if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    trap '$SUDO rm -f /usr/sbin/policy-rc.d' EXIT
+fi
+$SUDO apt-get update -qq || true
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# test.sh - the whole test suite: install what is missing, build with
+# AddressSanitizer and UndefinedBehaviorSanitizer, start throwaway PostgreSQL
+# and MariaDB servers, run every CUnit suite through ctest on all three
+# databases, stop the servers. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/deps.sh --test
+
+build=${STRATA_TEST_BUILD_DIR:-build-test}
+cmake -S . -B "$build" -DSTRATA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake --build "$build" -j"$(nproc)"
+
+services=$(scripts/services.sh start)
+trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+set -a
+# shellcheck disable=SC1091
+. "$services/env"
+set +a
+export STRATA_SHARED_DIR=${STRATA_SHARED_DIR:-$(cd .. && pwd)/shared}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+ctest --test-dir "$build" --output-on-failure -j2 ${CTEST_ARGS:-}
