@@ -22,4 +22,14 @@ export STRATA_SHARED_DIR=${STRATA_SHARED_DIR:-$(cd .. && pwd)/shared}
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
-ctest --test-dir "$build" --output-on-failure -j2 ${CTEST_ARGS:-}
+status=0
+ctest --test-dir "$build" --output-on-failure -j2 ${CTEST_ARGS:-} || status=$?
+
+# Print each suite's CUnit summary (ctest keeps the output of passing tests quiet).
+log="$build/Testing/Temporary/LastTest.log"
+if [[ -f "$log" ]]; then
+    awk '/^[0-9]+\/[0-9]+ Testing: /{name=$3}
+         /^Run Summary:/{print "== " name; show=4}
+         show>0{print; show--}' "$log"
+fi
+exit $status
