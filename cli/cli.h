@@ -41,4 +41,13 @@ int cli_fail(const cli_opts *o, int code);
 /* Print a usage error and return 2. */
 int cli_usage_error(const cli_opts *o, const char *fmt, ...);
 
+int cmd_migrations_run(cli_opts *o);
+int cmd_migrations_revert(cli_opts *o);
+int cmd_migrations_show(cli_opts *o);
+int cmd_migrations_sql(cli_opts *o);
+int cmd_migrations_validate(cli_opts *o);
+int cmd_migrations_repair(cli_opts *o);
+int cmd_migration_create(cli_opts *o);
+int cmd_lock(cli_opts *o, int release);
+
 #endif /* STRATA_CLI_H */

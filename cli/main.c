@@ -79,21 +79,32 @@ int cli_usage_error(const cli_opts *o, const char *fmt, ...)
 
 /* ---- commands ---- */
 
+static int cmd_lock_status(cli_opts *o)
+{
+    return cmd_lock(o, 0);
+}
+
+static int cmd_lock_release(cli_opts *o)
+{
+    return cmd_lock(o, 1);
+}
+
 static int cmd_db_ping(cli_opts *o)
 {
+    if (o->nargs)
+        return cli_usage_error(o, "'db ping' takes no arguments");
     strata_conn *conn;
     int rc = strata_conn_open(&conn, o->database_url);
     if (rc)
         return cli_fail(o, rc);
     if (o->json) {
-        json_t *j = json_pack("{s:s, s:s, s:s, s:s}", "dialect",
-                              strata_dialect_name(strata_conn_dialect(conn)), "server_version",
-                              strata_conn_server_version(conn), "server",
-                              strata_conn_dialect(conn) == STRATA_MYSQL
-                                  ? (strata_conn_is_mariadb(conn) ? "MariaDB" : "MySQL")
-                                  : (strata_conn_dialect(conn) == STRATA_POSTGRES ? "PostgreSQL"
-                                                                                  : "SQLite"),
-                              "url", strata_conn_url_masked(conn));
+        json_t *j = json_pack(
+            "{s:s, s:s, s:s, s:s}", "dialect", strata_dialect_name(strata_conn_dialect(conn)),
+            "server_version", strata_conn_server_version(conn), "server",
+            strata_conn_dialect(conn) == STRATA_MYSQL
+                ? (strata_conn_is_mariadb(conn) ? "MariaDB" : "MySQL")
+                : (strata_conn_dialect(conn) == STRATA_POSTGRES ? "PostgreSQL" : "SQLite"),
+            "url", strata_conn_url_masked(conn));
         char *s = json_dumps(j, JSON_INDENT(2));
         printf("%s\n", s);
         free(s);
@@ -114,14 +125,29 @@ typedef struct opt_spec {
 } opt_spec;
 
 static const opt_spec known_opts[] = {
-    {"--database-url", 1}, {"--migrations-dir", 1}, {"--json", 0},
-    {"--lock-timeout", 1}, {"--to", 1},             {"--steps", 1},
-    {"--all", 0},          {"--dry-run", 0},        {"--dialect", 1},
-    {"--down", 0},         {"-f", 1},               {"--file", 1},
-    {"--no-migrate", 0},   {"--mode", 1},           {"--format", 1},
-    {"--out", 1},          {"--schema", 1},         {"--allow-out-of-order", 0},
-    {"--mark-applied", 0}, {"--junit", 1},          {"--help", 0},
-    {"-h", 0},             {"--version", 0},
+    {"--database-url", 1},
+    {"--migrations-dir", 1},
+    {"--json", 0},
+    {"--lock-timeout", 1},
+    {"--to", 1},
+    {"--steps", 1},
+    {"--all", 0},
+    {"--dry-run", 0},
+    {"--dialect", 1},
+    {"--down", 0},
+    {"-f", 1},
+    {"--file", 1},
+    {"--no-migrate", 0},
+    {"--mode", 1},
+    {"--format", 1},
+    {"--out", 1},
+    {"--schema", 1},
+    {"--allow-out-of-order", 0},
+    {"--mark-applied", 0},
+    {"--junit", 1},
+    {"--help", 0},
+    {"-h", 0},
+    {"--version", 0},
 };
 
 static const char *nearest_option(const char *word)
@@ -209,8 +235,8 @@ int main(int argc, char **argv)
             char *end;
             o.lock_timeout = strtod(val, &end);
             if (*end || o.lock_timeout < 0) {
-                status = cli_usage_error(&o, "--lock-timeout needs a number of seconds, not '%s'",
-                                         val);
+                status =
+                    cli_usage_error(&o, "--lock-timeout needs a number of seconds, not '%s'", val);
                 goto done;
             }
         } else if (!strcmp(n, "--to"))
@@ -272,14 +298,30 @@ int main(int argc, char **argv)
     const char *w0 = words[0], *w1 = nwords > 1 ? words[1] : NULL;
     o.args = words + (nwords > 1 ? 2 : 1);
     o.nargs = nwords > 1 ? nwords - 2 : 0;
-    if (!strcmp(w0, "db") && w1 && !strcmp(w1, "ping")) {
-        if (o.nargs)
-            status = cli_usage_error(&o, "'db ping' takes no arguments");
-        else
-            status = cmd_db_ping(&o);
-    } else {
+    static const struct {
+        const char *w0, *w1;
+        int (*fn)(cli_opts *);
+    } commands[] = {
+        {"migrations", "run", cmd_migrations_run},
+        {"migrations", "revert", cmd_migrations_revert},
+        {"migrations", "show", cmd_migrations_show},
+        {"migrations", "sql", cmd_migrations_sql},
+        {"migrations", "validate", cmd_migrations_validate},
+        {"migrations", "repair", cmd_migrations_repair},
+        {"migration", "create", cmd_migration_create},
+        {"db", "ping", cmd_db_ping},
+        {"lock", "status", cmd_lock_status},
+        {"lock", "release", cmd_lock_release},
+    };
+    int found = 0;
+    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
+        if (!strcmp(w0, commands[k].w0) && w1 && !strcmp(w1, commands[k].w1)) {
+            status = commands[k].fn(&o);
+            found = 1;
+            break;
+        }
+    if (!found)
         status = cli_usage_error(&o, "unknown command '%s%s%s'", w0, w1 ? " " : "", w1 ? w1 : "");
-    }
 
 done:
     free(words);

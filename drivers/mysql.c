@@ -56,8 +56,8 @@ static int version_at_least(const strata_conn *c, int mariadb, int mysql)
 
 static int my_open(const strata_url *url, const char *masked, strata_conn **out)
 {
-    char *endpoint = xasprintf("%s:%d", url->host ? url->host : "localhost",
-                               url->port ? url->port : 3306);
+    char *endpoint =
+        xasprintf("%s:%d", url->host ? url->host : "localhost", url->port ? url->port : 3306);
     MYSQL *my = mysql_init(NULL);
     if (!my) {
         free(endpoint);
@@ -435,8 +435,8 @@ static int my_query(strata_conn *conn, const char *sql, const strata_value *para
             if (size < 64)
                 size = 64;
             r->bufs[i] = xmalloc(size);
-            if (is_integer_type(fields[i].type) && !(fields[i].flags & UNSIGNED_FLAG &&
-                                                     fields[i].type == MYSQL_TYPE_LONGLONG))
+            if (is_integer_type(fields[i].type) &&
+                !(fields[i].flags & UNSIGNED_FLAG && fields[i].type == MYSQL_TYPE_LONGLONG))
                 r->binds[i].buffer_type = MYSQL_TYPE_LONGLONG;
             else if (is_float_type(fields[i].type))
                 r->binds[i].buffer_type = MYSQL_TYPE_DOUBLE;

@@ -18,12 +18,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define OID_BOOL 16
-#define OID_BYTEA 17
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
-#define OID_OID 26
+#define OID_BOOL   16
+#define OID_BYTEA  17
+#define OID_INT8   20
+#define OID_INT2   21
+#define OID_INT4   23
+#define OID_OID    26
 #define OID_FLOAT4 700
 #define OID_FLOAT8 701
 
@@ -136,8 +136,8 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     keys[n] = NULL;
     vals[n] = NULL;
 
-    char *endpoint = xasprintf("%s:%d", url->host ? url->host : "localhost",
-                               url->port ? url->port : 5432);
+    char *endpoint =
+        xasprintf("%s:%d", url->host ? url->host : "localhost", url->port ? url->port : 5432);
     PGconn *pg = PQconnectdbParams(keys, vals, 0);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         char *m = one_line(pg ? PQerrorMessage(pg) : "out of memory");

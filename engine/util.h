@@ -39,7 +39,10 @@ typedef struct sbuf {
     size_t cap;
 } sbuf;
 
-#define SBUF_INIT {NULL, 0, 0}
+#define SBUF_INIT                                                                                  \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
 void sbuf_add(sbuf *b, const char *s);
 void sbuf_addn(sbuf *b, const char *s, size_t n);
@@ -60,10 +63,13 @@ typedef struct strvec {
     size_t cap;
 } strvec;
 
-#define STRVEC_INIT {NULL, 0, 0}
+#define STRVEC_INIT                                                                                \
+    {                                                                                              \
+        NULL, 0, 0                                                                                 \
+    }
 
-void strvec_push(strvec *sv, const char *s);   /* copies s */
-void strvec_push_owned(strvec *sv, char *s);   /* takes s */
+void strvec_push(strvec *sv, const char *s); /* copies s */
+void strvec_push_owned(strvec *sv, char *s); /* takes s */
 void strvec_pushf(strvec *sv, const char *fmt, ...) STRATA_PRINTF(2, 3);
 int strvec_find(const strvec *sv, const char *s); /* index or -1 */
 void strvec_free(strvec *sv);

@@ -97,7 +97,7 @@ enum {
     STRATA_CAP_ENFORCED_CHECK = 1u << 4,
     STRATA_CAP_EXPR_DEFAULT = 1u << 5,
     STRATA_CAP_INVISIBLE_COLUMN = 1u << 6,
-    STRATA_CAP_ENUM_TYPE = 1u << 7,        /* CREATE TYPE ... AS ENUM */
+    STRATA_CAP_ENUM_TYPE = 1u << 7, /* CREATE TYPE ... AS ENUM */
     STRATA_CAP_ENUM_ADD_VALUE_IN_TX = 1u << 8,
     STRATA_CAP_ADVISORY_LOCK = 1u << 9,
     STRATA_CAP_ALTER_ADD_CONSTRAINT = 1u << 10, /* ALTER TABLE ADD FOREIGN KEY/CHECK */
@@ -212,6 +212,77 @@ char *strata_conn_quote_literal(const strata_conn *conn, const char *text);
 /* Quote for a dialect without a connection (caller frees). */
 char *strata_quote_ident(strata_dialect d, const char *name);
 char *strata_quote_literal(strata_dialect d, const char *text);
+
+/* ---- migrations ---- */
+
+typedef struct strata_options {
+    const char *migrations_dir; /* default "./migrations" */
+    double lock_timeout;        /* seconds to wait for the migration lock (default 60) */
+    int allow_out_of_order;     /* run: apply pending migrations older than applied ones */
+    int dry_run;                /* run/revert: print the SQL, change nothing */
+    const char *to;             /* run: up to and including VERSION; revert: down to VERSION */
+    int steps;                  /* revert: how many (default 1) */
+    int all;                    /* revert: all */
+    int mark_applied;           /* repair: mark the partial migration applied */
+    FILE *log;                  /* progress lines (stderr when NULL) */
+    int quiet;                  /* no progress lines */
+} strata_options;
+
+typedef enum {
+    STRATA_MIG_PENDING = 0,
+    STRATA_MIG_APPLIED,
+    STRATA_MIG_CHANGED,      /* applied, but the file changed since */
+    STRATA_MIG_PARTIAL,      /* partially applied (MySQL undo failed) */
+    STRATA_MIG_RUNNING,      /* interrupted while running */
+    STRATA_MIG_MISSING_FILE, /* applied, but no file any more */
+    STRATA_MIG_REVERTED,     /* reverted by this command */
+} strata_mig_status;
+
+typedef struct strata_migration_info {
+    char *id; /* file stem "<version>_<name>" */
+    char *version;
+    char *name;
+    char *description;
+    strata_mig_status status;
+    char *applied_at; /* UTC "YYYY-MM-DD HH:MM:SS", NULL if not applied */
+    long long duration_ms;
+    int ops_applied;
+    int ops_total;
+} strata_migration_info;
+
+typedef struct strata_report {
+    strata_migration_info *items; /* per command: what it applied/reverted, or every migration */
+    size_t n;
+    char *sql;       /* dry runs and `migrations sql` */
+    char **warnings; /* NULL-terminated */
+    size_t nwarnings;
+    int pending;  /* show: how many are pending */
+    int problems; /* validate/show: changed, partial, missing files */
+} strata_report;
+
+void strata_report_free(strata_report *r);
+
+/* Apply pending migrations (spec/cli.md `migrations run`). */
+int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out);
+/* Undo applied migrations (`migrations revert`). */
+int strata_migrations_revert(strata_conn *conn, const strata_options *opt, strata_report **out);
+/* Every migration with its status (`migrations show`). */
+int strata_migrations_status(strata_conn *conn, const strata_options *opt, strata_report **out);
+/* Offline parse and type check of every file for every dialect, plus (when
+ * conn is not NULL) checksums of applied ones (`migrations validate`). */
+int strata_migrations_validate(strata_conn *conn, const strata_options *opt, strata_report **out);
+/* Undo (or mark applied) a partially applied migration (`migrations repair`). */
+int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strata_report **out);
+/* The SQL of migrations for a dialect, offline (`migrations sql`). `versions`
+ * selects migrations by version or id (all when n == 0). */
+int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
+                          const char *const *versions, size_t n, char **out);
+/* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
+int strata_migration_create(const char *dir, const char *name, char **path_out);
+
+/* The migration lock (`lock status|release`): a one-line description. */
+int strata_lock_status(strata_conn *conn, char **out);
+int strata_lock_release(strata_conn *conn, char **out);
 
 #ifdef __cplusplus
 }

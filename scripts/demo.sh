@@ -8,4 +8,5 @@ scripts/deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
-./build/strata db ping
+./build/strata migrations run
+./build/strata migrations show

@@ -86,9 +86,9 @@ static void test_value_round_trip(void)
         strata_vtext("123456789.123456"),
     };
     strata_value row2[] = {
-        strata_vint(2),          strata_vint(INT64_MIN), strata_vint(INT32_MAX), strata_vtext(""),
-        strata_vblob(bytes, 0),  strata_vbool(0),        strata_vnull(),         strata_vnull(),
-        strata_vreal(-1.5e300),  strata_vtext("-0.000001"),
+        strata_vint(2),         strata_vint(INT64_MIN),    strata_vint(INT32_MAX), strata_vtext(""),
+        strata_vblob(bytes, 0), strata_vbool(0),           strata_vnull(),         strata_vnull(),
+        strata_vreal(-1.5e300), strata_vtext("-0.000001"),
     };
     strata_value row3[10];
     row3[0] = strata_vint(3);
@@ -196,9 +196,9 @@ static void test_parameter_binding(void)
                     0);
     CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM people"), 1);
     char *name = NULL;
-    CU_ASSERT_EQUAL(strata_conn_query_string(conn, "SELECT name FROM people WHERE name = ?", &evil,
-                                             1, &name),
-                    0);
+    CU_ASSERT_EQUAL(
+        strata_conn_query_string(conn, "SELECT name FROM people WHERE name = ?", &evil, 1, &name),
+        0);
     CU_ASSERT_PTR_NOT_NULL(name);
     if (name)
         CU_ASSERT_STRING_EQUAL(name, evil.s);
@@ -290,8 +290,8 @@ static void test_server_errors(void)
 
 static void test_identifier_quoting(void)
 {
-    const char *names[] = {"order", "user", "group", "select", "we\"ird", "we`ird", "Mixed Case",
-                           "caf\xc3\xa9"};
+    const char *names[] = {"order",   "user",   "group",      "select",
+                           "we\"ird", "we`ird", "Mixed Case", "caf\xc3\xa9"};
     size_t n = sizeof names / sizeof names[0];
     for (size_t i = 0; i < n; i++) {
         char *t = strata_conn_quote_ident(conn, names[i]);
@@ -385,12 +385,9 @@ static void test_url_parse(void)
     strata_url_free(&u);
 
     const char *sqlite_forms[][2] = {
-        {"sqlite:./strata.db", "./strata.db"},
-        {"sqlite:/var/db/x.db", "/var/db/x.db"},
-        {"sqlite:///abs/path.db", "/abs/path.db"},
-        {"sqlite://rel/path.db", "rel/path.db"},
-        {"sqlite::memory:", ":memory:"},
-        {"sqlite:my%20file.db", "my file.db"},
+        {"sqlite:./strata.db", "./strata.db"},     {"sqlite:/var/db/x.db", "/var/db/x.db"},
+        {"sqlite:///abs/path.db", "/abs/path.db"}, {"sqlite://rel/path.db", "rel/path.db"},
+        {"sqlite::memory:", ":memory:"},           {"sqlite:my%20file.db", "my file.db"},
     };
     for (size_t i = 0; i < sizeof sqlite_forms / sizeof sqlite_forms[0]; i++) {
         CU_ASSERT_EQUAL_FATAL(strata_url_parse(sqlite_forms[i][0], &u), 0);

@@ -64,7 +64,8 @@ void test_write_file(const char *path, const char *text);
         const char *h_ = (hay);                                                                    \
         int ok_ = h_ && strstr(h_, (needle)) != NULL;                                              \
         if (!ok_)                                                                                  \
-            fprintf(stderr, "\n  expected to contain [%s]:\n  %s\n", (needle), h_ ? h_ : "(null)"); \
+            fprintf(stderr, "\n  expected to contain [%s]:\n  %s\n", (needle),                     \
+                    h_ ? h_ : "(null)");                                                           \
         CU_ASSERT(ok_);                                                                            \
     } while (0)
 

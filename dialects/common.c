@@ -1,0 +1,615 @@
+/*
+ * common.c - what the three dialect compilers share: statement lists,
+ * targets, literal values with the seed format's type conversions,
+ * predicates, checks, column types and defaults, and the dispatch of
+ * compile_op() to the dialect's own compiler.
+ */
+#include "compile.h"
+#include "sqlgen.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* ---- statement lists ---- */
+
+void stmt_list_free(stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->v[i].sql);
+        free(l->v[i].message);
+        free(l->v[i].table);
+    }
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+static stmt *stmt_push(stmt_list *l)
+{
+    l->v = xgrow(l->v, &l->cap, l->n + 1, sizeof *l->v);
+    stmt *s = &l->v[l->n++];
+    memset(s, 0, sizeof *s);
+    return s;
+}
+
+void stmt_add_owned(stmt_list *l, unsigned flags, char *sql)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_SQL;
+    s->flags = flags;
+    s->sql = sql;
+}
+
+void stmt_add(stmt_list *l, unsigned flags, const char *sql)
+{
+    stmt_add_owned(l, flags, xstrdup(sql));
+}
+
+void stmt_add_assert(stmt_list *l, char *query, char *message)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_ASSERT_EMPTY;
+    s->sql = query;
+    s->message = message;
+}
+
+void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table)
+{
+    stmt *s = stmt_push(l);
+    s->kind = kind;
+    s->flags = STMT_FK_OFF;
+    s->table = xstrdup(table);
+}
+
+int stmt_list_needs_fk_off(const stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].flags & STMT_FK_OFF)
+            return 1;
+    return 0;
+}
+
+void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
+{
+    (void)d;
+    for (size_t i = 0; i < l->n; i++) {
+        const stmt *s = &l->v[i];
+        switch (s->kind) {
+        case STMT_SQL:
+            sbuf_add(out, s->sql);
+            sbuf_add(out, ";\n");
+            break;
+        case STMT_ASSERT_EMPTY:
+            sbuf_addf(out, "-- strata: the next query must return no row, else: %s\n-- %s;\n",
+                      s->message, s->sql);
+            break;
+        case STMT_SQLITE_SAVE_DEPS:
+            sbuf_addf(out,
+                      "-- strata: save and drop the views and triggers that mention \"%s\" "
+                      "(recreated after the rebuild)\n",
+                      s->table);
+            break;
+        case STMT_SQLITE_RESTORE_DEPS:
+            sbuf_addf(out, "-- strata: recreate the saved views and triggers of \"%s\"\n",
+                      s->table);
+            break;
+        }
+    }
+}
+
+/* ---- targets ---- */
+
+compile_target compile_target_default(strata_dialect d)
+{
+    compile_target t;
+    memset(&t, 0, sizeof t);
+    t.dialect = d;
+    switch (d) {
+    case STRATA_POSTGRES:
+        t.version = 150000;
+        t.caps = STRATA_CAP_TRANSACTIONAL_DDL | STRATA_CAP_PARTIAL_INDEX |
+                 STRATA_CAP_RENAME_COLUMN | STRATA_CAP_DROP_COLUMN | STRATA_CAP_ENFORCED_CHECK |
+                 STRATA_CAP_EXPR_DEFAULT | STRATA_CAP_ENUM_TYPE | STRATA_CAP_ADVISORY_LOCK |
+                 STRATA_CAP_ALTER_ADD_CONSTRAINT | STRATA_CAP_RETURNING |
+                 STRATA_CAP_DROP_INDEX_IF_EXISTS | STRATA_CAP_ENUM_ADD_VALUE_IN_TX;
+        break;
+    case STRATA_MYSQL:
+        t.version = 101100;
+        t.is_mariadb = 1;
+        t.caps = STRATA_CAP_DROP_COLUMN | STRATA_CAP_ADVISORY_LOCK |
+                 STRATA_CAP_ALTER_ADD_CONSTRAINT | STRATA_CAP_RENAME_COLUMN |
+                 STRATA_CAP_ENFORCED_CHECK | STRATA_CAP_EXPR_DEFAULT | STRATA_CAP_INVISIBLE_COLUMN |
+                 STRATA_CAP_RETURNING | STRATA_CAP_DROP_INDEX_IF_EXISTS;
+        break;
+    case STRATA_SQLITE:
+        t.version = 34001;
+        t.caps = STRATA_CAP_TRANSACTIONAL_DDL | STRATA_CAP_PARTIAL_INDEX |
+                 STRATA_CAP_ENFORCED_CHECK | STRATA_CAP_EXPR_DEFAULT |
+                 STRATA_CAP_DROP_INDEX_IF_EXISTS | STRATA_CAP_RENAME_COLUMN |
+                 STRATA_CAP_DROP_COLUMN | STRATA_CAP_RETURNING;
+        break;
+    }
+    return t;
+}
+
+compile_target compile_target_for(const strata_conn *conn)
+{
+    compile_target t;
+    memset(&t, 0, sizeof t);
+    t.dialect = strata_conn_dialect(conn);
+    t.version = strata_conn_server_version_num(conn);
+    t.is_mariadb = strata_conn_is_mariadb(conn);
+    t.caps = strata_conn_caps(conn);
+    return t;
+}
+
+/* ---- errors ---- */
+
+int cerr(const cctx *c, const char *fmt, ...)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "%s: %s (%s): %s: ", c->actx && c->actx->file ? c->actx->file : "(migration)",
+              c->o && c->o->path ? c->o->path : "?", c->o ? op_names[c->o->kind] : "?",
+              strata_dialect_name(c->d));
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    strata_set_error(STRATA_EINPUT, "%s", sbuf_str(&b));
+    sbuf_free(&b);
+    return STRATA_EINPUT;
+}
+
+/* ---- identifiers ---- */
+
+void qid(sbuf *b, const cctx *c, const char *name)
+{
+    quote_ident_into(b, c->d, name);
+}
+
+void qstr(sbuf *b, const cctx *c, const char *text)
+{
+    quote_literal_into(b, c->d, text, strlen(text));
+}
+
+void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_add(b, ", ");
+        qid(b, c, names[i]);
+    }
+}
+
+/* ---- timestamps ---- */
+
+static int two(const char *p)
+{
+    return (p[0] - '0') * 10 + (p[1] - '0');
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* Days from 1970-01-01 to y-m-d (proleptic Gregorian). */
+static long long days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    long long era = (y >= 0 ? y : y - 399) / 400;
+    long long yoe = y - era * 400;
+    long long doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(long long z, int *y, int *m, int *d)
+{
+    z += 719468;
+    long long era = (z >= 0 ? z : z - 146096) / 146097;
+    long long doe = z - era * 146097;
+    long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    long long yy = yoe + era * 400;
+    long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    long long mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yy + (*m <= 2));
+}
+
+int timestamp_to_utc(const char *in, char *out, size_t outlen)
+{
+    if (!valid_timestamp(in))
+        return -1;
+    int y = atoi(in), mo = two(in + 5), d = two(in + 8);
+    int dim[] = {31, is_leap(y) ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (mo < 1 || mo > 12 || d < 1 || d > dim[mo - 1])
+        return -1;
+    const char *p = in + 10;
+    int h = 0, mi = 0, s = 0;
+    char frac[16] = "";
+    int has_time = 0;
+    if (*p == 'T' || *p == ' ') {
+        has_time = 1;
+        p++;
+        h = two(p);
+        mi = two(p + 3);
+        p += 5;
+        if (*p == ':') {
+            s = two(p + 1);
+            p += 3;
+            if (*p == '.') {
+                p++;
+                size_t n = 0;
+                while (isdigit((unsigned char)*p)) {
+                    if (n < 6)
+                        frac[n++] = *p;
+                    p++;
+                }
+                frac[n] = '\0';
+            }
+        }
+    }
+    if (h > 23 || mi > 59 || s > 60)
+        return -1;
+    int offset = 0; /* minutes east of UTC */
+    if (*p == '+' || *p == '-') {
+        int sign = *p == '-' ? -1 : 1;
+        int oh = two(p + 1), om = 0;
+        p += 3;
+        if (*p == ':')
+            p++;
+        if (isdigit((unsigned char)*p))
+            om = two(p);
+        offset = sign * (oh * 60 + om);
+    }
+    long long secs = days_from_civil(y, mo, d) * 86400LL + h * 3600 + mi * 60 + s - offset * 60LL;
+    long long days = secs >= 0 ? secs / 86400 : (secs - 86399) / 86400;
+    long long rem = secs - days * 86400;
+    civil_from_days(days, &y, &mo, &d);
+    h = (int)(rem / 3600);
+    mi = (int)(rem % 3600 / 60);
+    s = (int)(rem % 60);
+    if (!has_time)
+        snprintf(out, outlen, "%04d-%02d-%02d 00:00:00", y, mo, d);
+    else if (frac[0])
+        snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d.%s", y, mo, d, h, mi, s, frac);
+    else
+        snprintf(out, outlen, "%04d-%02d-%02d %02d:%02d:%02d", y, mo, d, h, mi, s);
+    return 0;
+}
+
+/* ---- values ---- */
+
+static void hex_literal(sbuf *b, strata_dialect d, const unsigned char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    sbuf_add(b, d == STRATA_POSTGRES ? "'\\x" : "X'");
+    for (size_t i = 0; i < n; i++) {
+        sbuf_addc(b, hex[p[i] >> 4]);
+        sbuf_addc(b, hex[p[i] & 15]);
+    }
+    sbuf_add(b, d == STRATA_POSTGRES ? "'::bytea" : "'");
+}
+
+int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v)
+{
+    (void)s;
+    if (json_is_null(v)) {
+        sbuf_add(b, "NULL");
+        return 0;
+    }
+    type_kind k = c ? c->type.kind : TY_TEXT;
+    if (!c) {
+        /* untyped: render JSON kinds directly */
+        if (json_is_true(v) || json_is_false(v))
+            k = TY_BOOLEAN;
+        else if (json_is_integer(v))
+            k = TY_BIGINT;
+        else if (json_is_real(v))
+            k = TY_DOUBLE;
+        else if (json_is_object(v) || json_is_array(v))
+            k = TY_JSON;
+    }
+    switch (k) {
+    case TY_BOOLEAN: {
+        int truth = json_is_true(v) || (json_is_integer(v) && json_integer_value(v) != 0);
+        if (d == STRATA_POSTGRES)
+            sbuf_add(b, truth ? "true" : "false");
+        else
+            sbuf_add(b, truth ? "1" : "0");
+        return 0;
+    }
+    case TY_SERIAL:
+    case TY_BIGSERIAL:
+    case TY_SMALLINT:
+    case TY_INTEGER:
+    case TY_BIGINT:
+    case TY_DECIMAL:
+    case TY_REAL:
+    case TY_DOUBLE:
+        if (json_is_integer(v))
+            sbuf_addf(b, "%lld", (long long)json_integer_value(v));
+        else if (json_is_real(v))
+            sbuf_addf(b, "%.17g", json_real_value(v));
+        else if (json_is_string(v)) {
+            const char *t = json_string_value(v);
+            /* validated as numeric text by the model; keep exact digits */
+            for (const char *p = t; *p; p++)
+                if (!isdigit((unsigned char)*p) && *p != '.' && *p != '-' && *p != '+' &&
+                    *p != 'e' && *p != 'E')
+                    return -1;
+            sbuf_add(b, t);
+        } else
+            return -1;
+        return 0;
+    case TY_JSON:
+    case TY_JSONB: {
+        char *text = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        quote_literal_into(b, d, text, strlen(text));
+        free(text);
+        return 0;
+    }
+    case TY_TIMESTAMP:
+    case TY_TIMESTAMPTZ: {
+        if (!json_is_string(v))
+            return -1;
+        char buf[64];
+        if (timestamp_to_utc(json_string_value(v), buf, sizeof buf) != 0)
+            return -1;
+        quote_literal_into(b, d, buf, strlen(buf));
+        return 0;
+    }
+    case TY_BINARY:
+        if (!json_is_string(v))
+            return -1;
+        hex_literal(b, d, (const unsigned char *)json_string_value(v), json_string_length(v));
+        return 0;
+    default:
+        if (json_is_string(v)) {
+            quote_literal_into(b, d, json_string_value(v), json_string_length(v));
+            return 0;
+        }
+        if (json_is_integer(v)) {
+            sbuf_addf(b, "'%lld'", (long long)json_integer_value(v));
+            return 0;
+        }
+        return -1;
+    }
+}
+
+/* ---- predicates ---- */
+
+static const struct {
+    const char *key;
+    const char *sql;
+} cmp_ops[] = {
+    {"eq", " = "}, {"ne", " <> "}, {"lt", " < "}, {"le", " <= "}, {"gt", " > "}, {"ge", " >= "},
+};
+
+static int render_operand(sbuf *b, const cctx *c, const table *t, const column *col,
+                          const json_t *v)
+{
+    if (json_is_object(v)) {
+        qid(b, c, json_string_value(json_object_get(v, "column")));
+        return 0;
+    }
+    if (render_value(b, c->d, c->s, col, v) != 0)
+        return cerr(c, "cannot use %s as a value for column '%s'",
+                    json_is_string(v) ? json_string_value(v) : "this value", col ? col->name : "?");
+    (void)t;
+    return 0;
+}
+
+int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
+{
+    json_t *arr = json_object_get(p, "and");
+    const char *joiner = " AND ";
+    if (!arr) {
+        arr = json_object_get(p, "or");
+        joiner = " OR ";
+    }
+    if (arr) {
+        size_t i;
+        json_t *e;
+        sbuf_addc(b, '(');
+        json_array_foreach(arr, i, e)
+        {
+            if (i)
+                sbuf_add(b, joiner);
+            int rc = render_predicate(b, c, t, e);
+            if (rc)
+                return rc;
+        }
+        sbuf_addc(b, ')');
+        return 0;
+    }
+    json_t *neg = json_object_get(p, "not");
+    if (neg) {
+        sbuf_add(b, "NOT (");
+        int rc = render_predicate(b, c, t, neg);
+        sbuf_addc(b, ')');
+        return rc;
+    }
+    const char *colname = json_string_value(json_object_get(p, "column"));
+    const column *col = t ? table_column(t, colname) : NULL;
+    json_t *isnull = json_object_get(p, "is_null");
+    if (isnull) {
+        qid(b, c, colname);
+        sbuf_add(b, json_is_true(isnull) ? " IS NULL" : " IS NOT NULL");
+        return 0;
+    }
+    json_t *in = json_object_get(p, "in");
+    if (in) {
+        qid(b, c, colname);
+        sbuf_add(b, " IN (");
+        size_t i;
+        json_t *e;
+        json_array_foreach(in, i, e)
+        {
+            if (i)
+                sbuf_add(b, ", ");
+            int rc = render_operand(b, c, t, col, e);
+            if (rc)
+                return rc;
+        }
+        sbuf_addc(b, ')');
+        return 0;
+    }
+    for (size_t k = 0; k < sizeof cmp_ops / sizeof cmp_ops[0]; k++) {
+        json_t *v = json_object_get(p, cmp_ops[k].key);
+        if (!v)
+            continue;
+        qid(b, c, colname);
+        sbuf_add(b, cmp_ops[k].sql);
+        return render_operand(b, c, t, col, v);
+    }
+    return cerr(c, "malformed predicate");
+}
+
+int render_check(sbuf *b, const cctx *c, const table *t, const json_t *check)
+{
+    if (json_is_string(check)) {
+        sbuf_add(b, json_string_value(check));
+        return 0;
+    }
+    const char *key = strata_dialect_name(c->d);
+    if (json_object_get(check, key) || json_object_get(check, "all")) {
+        json_t *v = json_object_get(check, key);
+        if (!v)
+            v = json_object_get(check, "all");
+        sbuf_add(b, json_string_value(v));
+        return 0;
+    }
+    if (json_object_get(check, "postgres") || json_object_get(check, "mysql") ||
+        json_object_get(check, "sqlite"))
+        return cerr(c, "the check has no SQL for %s (give \"%s\" or \"all\")", key, key);
+    return render_predicate(b, c, t, check);
+}
+
+/* ---- column types and defaults ---- */
+
+int render_default(sbuf *b, const cctx *c, const column *col)
+{
+    const col_default *d = &col->def;
+    switch (d->kind) {
+    case DEF_NONE:
+        return 0;
+    case DEF_SQL:
+        if (!d->sql[c->d])
+            return cerr(c, "column '%s': the SQL default has no %s body", col->name,
+                        strata_dialect_name(c->d));
+        sbuf_add(b, " DEFAULT ");
+        sbuf_add(b, d->sql[c->d]);
+        return 0;
+    case DEF_NOW:
+        sbuf_add(b, " DEFAULT ");
+        return render_now(b, c, col);
+    case DEF_UUID:
+        sbuf_add(b, " DEFAULT ");
+        return render_uuid(b, c);
+    case DEF_LITERAL: {
+        sbuf_add(b, " DEFAULT ");
+        int expr = c->d == STRATA_MYSQL && !json_is_null(d->literal) &&
+                   (col->type.kind == TY_TEXT || col->type.kind == TY_BINARY ||
+                    type_is_json(col->type.kind));
+        if (expr)
+            sbuf_addc(b, '(');
+        if (render_value(b, c->d, c->s, col, d->literal) != 0)
+            return cerr(c, "column '%s': cannot render the default", col->name);
+        if (expr)
+            sbuf_addc(b, ')');
+        return 0;
+    }
+    }
+    return 0;
+}
+
+int render_now(sbuf *b, const cctx *c, const column *col)
+{
+    type_kind k = col->type.kind;
+    int p = col->type.precision;
+    switch (c->d) {
+    case STRATA_POSTGRES:
+        sbuf_add(b, k == TY_DATE ? "CURRENT_DATE" : k == TY_TIME ? "LOCALTIME" : "now()");
+        return 0;
+    case STRATA_MYSQL:
+        if (k == TY_DATE)
+            sbuf_add(b, "(CURRENT_DATE)");
+        else if (k == TY_TIME)
+            sbuf_addf(b, "(CURRENT_TIME(%d))", p);
+        else if (p)
+            sbuf_addf(b, "CURRENT_TIMESTAMP(%d)", p);
+        else
+            sbuf_add(b, "CURRENT_TIMESTAMP");
+        return 0;
+    case STRATA_SQLITE:
+        if (k == TY_DATE)
+            sbuf_add(b, "CURRENT_DATE");
+        else if (k == TY_TIME)
+            sbuf_add(b, "CURRENT_TIME");
+        else if (p == 0)
+            sbuf_add(b, "CURRENT_TIMESTAMP");
+        else
+            sbuf_add(b, "(strftime('%Y-%m-%d %H:%M:%f', 'now'))");
+        return 0;
+    }
+    return 0;
+}
+
+int render_uuid(sbuf *b, const cctx *c)
+{
+    switch (c->d) {
+    case STRATA_POSTGRES:
+        sbuf_add(b, "gen_random_uuid()");
+        break;
+    case STRATA_MYSQL:
+        sbuf_add(b, "(uuid())");
+        break;
+    case STRATA_SQLITE:
+        /* a version-4 UUID from random bytes */
+        sbuf_add(b, "(lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4' || "
+                    "substr(lower(hex(randomblob(2))), 2) || '-' || "
+                    "substr('89ab', 1 + (abs(random()) % 4), 1) || "
+                    "substr(lower(hex(randomblob(2))), 2) || '-' || lower(hex(randomblob(6))))");
+        break;
+    }
+    return 0;
+}
+
+const table *find_table(const cctx *c, const char *name)
+{
+    return schema_table(c->s, name);
+}
+
+/* ---- dispatch ---- */
+
+int compile_postgres(cctx *c);
+int compile_mysql(cctx *c);
+int compile_sqlite(cctx *c);
+
+int compile_op(const compile_target *tg, const schema *after, const before_state *before,
+               const op *o, const apply_ctx *ctx, stmt_list *out)
+{
+    cctx c;
+    memset(&c, 0, sizeof c);
+    c.tg = tg;
+    c.d = tg->dialect;
+    c.s = after;
+    c.before = before;
+    c.o = o;
+    c.actx = ctx;
+    c.out = out;
+    switch (tg->dialect) {
+    case STRATA_POSTGRES:
+        return compile_postgres(&c);
+    case STRATA_MYSQL:
+        return compile_mysql(&c);
+    case STRATA_SQLITE:
+        return compile_sqlite(&c);
+    }
+    return 0;
+}

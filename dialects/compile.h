@@ -1,0 +1,87 @@
+/*
+ * compile.h - the dialect compilers: one operation plus the schema model in,
+ * a list of SQL statements out. Pure: no connection, no globals, no I/O.
+ *
+ * A compiler sees the schema *after* the operation (the model has already
+ * applied it) and a snapshot of the affected table and enum as they were
+ * *before*, which is what it needs to restate definitions (MySQL MODIFY),
+ * rebuild tables (SQLite) or drop what an operation removes.
+ *
+ * Besides plain SQL, a statement list may hold checks that the runner
+ * evaluates (a query that must return no row, with the message to give if
+ * it does) and the two halves of SQLite's save-and-restore of the views and
+ * triggers that mention a table being rebuilt - the only parts of a rebuild
+ * that depend on what is in the database rather than in the model.
+ */
+#ifndef STRATA_COMPILE_H
+#define STRATA_COMPILE_H
+
+#include "dialect.h"
+#include "ir.h"
+#include "migration.h"
+
+typedef enum {
+    STMT_SQL = 0,
+    STMT_ASSERT_EMPTY,        /* sql is a query that must return no row, else `message` */
+    STMT_SQLITE_SAVE_DEPS,    /* save and drop views/triggers that mention `table` */
+    STMT_SQLITE_RESTORE_DEPS, /* recreate what the matching SAVE dropped */
+} stmt_kind;
+
+enum {
+    STMT_FK_OFF = 1,         /* SQLite: run with PRAGMA foreign_keys=OFF (table rebuild) */
+    STMT_IGNORE_MISSING = 2, /* an error saying the object does not exist is not an error */
+    STMT_NO_TX = 4,          /* cannot run inside a transaction */
+};
+
+typedef struct stmt {
+    stmt_kind kind;
+    unsigned flags;
+    char *sql;
+    char *message; /* STMT_ASSERT_EMPTY */
+    char *table;   /* STMT_SQLITE_*_DEPS */
+} stmt;
+
+typedef struct stmt_list {
+    stmt *v;
+    size_t n, cap;
+} stmt_list;
+
+void stmt_list_free(stmt_list *l);
+void stmt_add(stmt_list *l, unsigned flags, const char *sql);
+void stmt_add_owned(stmt_list *l, unsigned flags, char *sql);
+void stmt_add_assert(stmt_list *l, char *query, char *message);
+/* True when any statement needs foreign keys off (SQLite rebuild). */
+int stmt_list_needs_fk_off(const stmt_list *l);
+/* Render a statement list as a script for `migrations sql`. */
+void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
+
+/* What is being compiled for. Offline, compile_target_default() assumes
+ * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */
+typedef struct compile_target {
+    strata_dialect dialect;
+    int version;    /* major*10000 + minor*100 + patch */
+    int is_mariadb; /* MySQL dialect only */
+    unsigned caps;  /* STRATA_CAP_* */
+} compile_target;
+
+compile_target compile_target_default(strata_dialect d);
+compile_target compile_target_for(const strata_conn *conn);
+
+/* The state before the operation, captured by the caller. */
+typedef struct before_state {
+    const table *table;      /* the op's table before (NULL if it did not exist) */
+    const strvec *enum_vals; /* enum ops: the enum's values before */
+} before_state;
+
+/* Compile one operation. `after` is the model with the op applied. */
+int compile_op(const compile_target *tg, const schema *after, const before_state *before,
+               const op *o, const apply_ctx *ctx, stmt_list *out);
+
+/* Render a JSON value as a SQL literal for a column (type conversions as
+ * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */
+int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v);
+/* Convert an ISO-8601 timestamp (with optional offset) to UTC text
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]"; 0 on success. */
+int timestamp_to_utc(const char *in, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,864 @@
+/*
+ * mysql.c - the MySQL/MariaDB compiler.
+ *
+ * What differs from PostgreSQL:
+ *   - tables are InnoDB, utf8mb4 with the case-sensitive utf8mb4_bin
+ *     collation, so uniqueness and comparison behave as on the others;
+ *   - enums are inline ENUM(...) column types; changing an enum is a MODIFY
+ *     of every column that uses it, restating the whole definition;
+ *   - there are no partial indexes: a unique partial index keeps its meaning
+ *     through invisible STORED generated columns that hold the indexed value
+ *     only where the predicate holds (NULL elsewhere, and NULLs never
+ *     conflict), with a unique index on them; a non-unique partial index
+ *     becomes a plain index;
+ *   - MODIFY loses whatever it does not restate, so every column change is
+ *     a MODIFY of the complete new definition from the model; foreign keys
+ *     through a changed column are dropped and re-added around it;
+ *   - dropping a column first drops, explicitly, every index, check and
+ *     foreign key that uses it (MySQL would shrink a multi-column index);
+ *   - index widths are checked against InnoDB's 3072-byte limit before the
+ *     server sees them (utf8mb4 counts 4 bytes a character).
+ */
+#include "names.h"
+#include "sqlgen.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INNODB_MAX_KEY_BYTES 3072
+
+static const strvec *enum_vals(const cctx *c, const column *col)
+{
+    return column_enum_values(c->s, col);
+}
+
+static void my_type(sbuf *b, const cctx *c, const column *col)
+{
+    const col_type *t = &col->type;
+    switch (t->kind) {
+    case TY_SERIAL:
+    case TY_INTEGER:
+        sbuf_add(b, "int");
+        break;
+    case TY_BIGSERIAL:
+    case TY_BIGINT:
+        sbuf_add(b, "bigint");
+        break;
+    case TY_SMALLINT:
+        sbuf_add(b, "smallint");
+        break;
+    case TY_DECIMAL:
+        sbuf_addf(b, "decimal(%d,%d)", t->precision, t->scale);
+        break;
+    case TY_REAL:
+        sbuf_add(b, "float");
+        break;
+    case TY_DOUBLE:
+        sbuf_add(b, "double");
+        break;
+    case TY_BOOLEAN:
+        sbuf_add(b, "tinyint(1)");
+        break;
+    case TY_STRING:
+        sbuf_addf(b, "varchar(%d)", t->length);
+        break;
+    case TY_TEXT:
+        sbuf_add(b, "longtext");
+        break;
+    case TY_UUID:
+        sbuf_add(b, "char(36)");
+        break;
+    case TY_DATE:
+        sbuf_add(b, "date");
+        break;
+    case TY_TIME:
+        sbuf_addf(b, "time(%d)", t->precision);
+        break;
+    case TY_TIMESTAMP:
+    case TY_TIMESTAMPTZ:
+        sbuf_addf(b, "datetime(%d)", t->precision);
+        break;
+    case TY_JSON:
+    case TY_JSONB:
+        sbuf_add(b, "json");
+        break;
+    case TY_BINARY:
+        sbuf_add(b, "longblob");
+        break;
+    case TY_ENUM: {
+        const strvec *v = enum_vals(c, col);
+        sbuf_add(b, "enum(");
+        for (size_t i = 0; v && i < v->n; i++) {
+            if (i)
+                sbuf_addc(b, ',');
+            qstr(b, c, v->v[i]);
+        }
+        sbuf_addc(b, ')');
+        break;
+    }
+    case TY__COUNT:
+        break;
+    }
+}
+
+static int column_def(sbuf *b, const cctx *c, const column *col)
+{
+    qid(b, c, col->name);
+    sbuf_addc(b, ' ');
+    my_type(b, c, col);
+    sbuf_add(b, col->nullable ? " NULL" : " NOT NULL");
+    if (type_is_serial(col->type.kind))
+        sbuf_add(b, " AUTO_INCREMENT");
+    int rc = render_default(b, c, col);
+    if (col->comment) {
+        sbuf_add(b, " COMMENT ");
+        qstr(b, c, col->comment);
+    }
+    return rc;
+}
+
+static const char *table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+
+/* Bytes a column takes in an InnoDB index key; -1 when it cannot be indexed. */
+static int key_bytes(const column *col)
+{
+    switch (col->type.kind) {
+    case TY_SMALLINT:
+        return 2;
+    case TY_SERIAL:
+    case TY_INTEGER:
+    case TY_REAL:
+        return 4;
+    case TY_BIGSERIAL:
+    case TY_BIGINT:
+    case TY_DOUBLE:
+        return 8;
+    case TY_DECIMAL:
+        return (col->type.precision + 8) / 9 * 4 + 1;
+    case TY_BOOLEAN:
+        return 1;
+    case TY_STRING:
+        return col->type.length * 4;
+    case TY_UUID:
+        return 36 * 4;
+    case TY_DATE:
+        return 3;
+    case TY_TIME:
+        return 3 + (col->type.precision + 1) / 2;
+    case TY_TIMESTAMP:
+    case TY_TIMESTAMPTZ:
+        return 5 + (col->type.precision + 1) / 2;
+    case TY_ENUM:
+        return 2;
+    default:
+        return -1;
+    }
+}
+
+static int check_index_width(const cctx *c, const table *t, const index_def *ix)
+{
+    int total = 0;
+    for (size_t i = 0; i < ix->ncols; i++) {
+        const column *col = table_column(t, ix->cols[i].name);
+        int n = key_bytes(col);
+        if (n < 0)
+            return cerr(c,
+                        "index '%s': column '%s' is %s, which MySQL/MariaDB cannot index without "
+                        "a prefix length; use string(n)",
+                        ix->name, col->name, type_names[col->type.kind]);
+        total += n;
+    }
+    if (total > INNODB_MAX_KEY_BYTES)
+        return cerr(c,
+                    "index '%s' is %d bytes wide on MySQL/MariaDB (utf8mb4 strings take 4 bytes "
+                    "a character); InnoDB allows %d - shorten the string columns",
+                    ix->name, total, INNODB_MAX_KEY_BYTES);
+    return 0;
+}
+
+static int check_method(const cctx *c, const index_def *ix)
+{
+    const char *m = ix->method[STRATA_MYSQL];
+    if (m && strcmp(m, "btree") != 0)
+        return cerr(c,
+                    "index '%s': method %s cannot be expressed on MySQL/MariaDB (InnoDB has only "
+                    "btree); give the method per dialect, e.g. {\"postgres\": \"%s\"}",
+                    ix->name, m, m);
+    return 0;
+}
+
+static void index_cols(sbuf *b, const cctx *c, const index_def *ix)
+{
+    for (size_t i = 0; i < ix->ncols; i++) {
+        if (i)
+            sbuf_add(b, ", ");
+        qid(b, c, ix->cols[i].name);
+        if (ix->cols[i].desc)
+            sbuf_add(b, " DESC");
+    }
+}
+
+/* Name of the helper column holding index column k of a partial unique. */
+static char *helper_name(const index_def *ix, size_t k)
+{
+    const char *cn = ix->cols[k].name;
+    return name_generate(ix->name, &cn, 1, "partial");
+}
+
+static int is_partial_unique(const index_def *ix)
+{
+    return ix->unique && ix->where;
+}
+
+/* ALTER TABLE t ADD COLUMN helpers..., ADD UNIQUE INDEX ix (helpers). */
+static int create_partial_unique(const cctx *c, const table *t, const index_def *ix)
+{
+    int rc = check_index_width(c, t, ix);
+    if (rc)
+        return rc;
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    char *where_json = json_dumps(ix->where, JSON_COMPACT | JSON_SORT_KEYS);
+    for (size_t k = 0; k < ix->ncols && !rc; k++) {
+        const column *col = table_column(t, ix->cols[k].name);
+        column h;
+        memset(&h, 0, sizeof h);
+        h.type = col->type;
+        char *hn = helper_name(ix, k);
+        sbuf_add(&b, k ? ", ADD COLUMN " : " ADD COLUMN ");
+        qid(&b, c, hn);
+        free(hn);
+        sbuf_addc(&b, ' ');
+        my_type(&b, c, &h);
+        sbuf_add(&b, " GENERATED ALWAYS AS (IF(");
+        rc = render_predicate(&b, c, t, ix->where);
+        sbuf_add(&b, ", ");
+        qid(&b, c, col->name);
+        sbuf_add(&b, ", NULL)) STORED");
+        if (c->tg->caps & STRATA_CAP_INVISIBLE_COLUMN)
+            sbuf_add(&b, " INVISIBLE");
+        char *comment = xasprintf("strata:partial-unique %s %s", ix->name, where_json);
+        if (strlen(comment) > 1000)
+            comment[1000] = '\0';
+        sbuf_add(&b, " COMMENT ");
+        qstr(&b, c, comment);
+        free(comment);
+    }
+    free(where_json);
+    sbuf_add(&b, ", ADD UNIQUE INDEX ");
+    qid(&b, c, ix->name);
+    sbuf_add(&b, " (");
+    for (size_t k = 0; k < ix->ncols; k++) {
+        char *hn = helper_name(ix, k);
+        if (k)
+            sbuf_add(&b, ", ");
+        qid(&b, c, hn);
+        free(hn);
+    }
+    sbuf_addc(&b, ')');
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
+{
+    int rc = check_method(c, ix);
+    if (rc)
+        return rc;
+    if (is_partial_unique(ix))
+        return create_partial_unique(c, t, ix);
+    if ((rc = check_index_width(c, t, ix)))
+        return rc;
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (if_not_exists && c->tg->is_mariadb)
+        sbuf_add(&b, "IF NOT EXISTS ");
+    qid(&b, c, ix->name);
+    sbuf_add(&b, " ON ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " (");
+    index_cols(&b, c, ix);
+    sbuf_addc(&b, ')');
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+static void drop_index(const cctx *c, const char *table_name, const index_def *ix, int if_exists)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, table_name);
+    sbuf_add(&b, " DROP INDEX ");
+    if (if_exists && c->tg->is_mariadb)
+        sbuf_add(&b, "IF EXISTS ");
+    qid(&b, c, ix ? ix->name : c->o->name);
+    if (ix && is_partial_unique(ix))
+        for (size_t k = 0; k < ix->ncols; k++) {
+            char *hn = helper_name(ix, k);
+            sbuf_add(&b, ", DROP COLUMN ");
+            qid(&b, c, hn);
+            free(hn);
+        }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
+static void fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
+{
+    sbuf_add(b, "CONSTRAINT ");
+    qid(b, c, fk->name);
+    sbuf_add(b, " FOREIGN KEY (");
+    qid_list(b, c, (const char *const *)fk->cols.v, fk->cols.n);
+    sbuf_add(b, ") REFERENCES ");
+    qid(b, c, fk->ref_table);
+    sbuf_add(b, " (");
+    qid_list(b, c, (const char *const *)fk->ref_cols.v, fk->ref_cols.n);
+    sbuf_addc(b, ')');
+    static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
+    if (fk->on_delete != FK_NO_ACTION)
+        sbuf_addf(b, " ON DELETE %s", actions[fk->on_delete]);
+    if (fk->on_update != FK_NO_ACTION)
+        sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
+}
+
+static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, table_name);
+    sbuf_add(&b, " ADD ");
+    fk_clause(&b, c, fk);
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
+/* Drop a foreign key and the index InnoDB created for it (named like it),
+ * unless the model has an index of that name. */
+static void drop_fk(const cctx *c, const table *t, const char *name, int if_exists)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t ? t->name : c->o->table);
+    sbuf_add(&b, " DROP FOREIGN KEY ");
+    if (if_exists && c->tg->is_mariadb)
+        sbuf_add(&b, "IF EXISTS ");
+    qid(&b, c, name);
+    stmt_add_owned(c->out, if_exists ? STMT_IGNORE_MISSING : 0, sbuf_detach(&b));
+    if (t && table_index(t, name))
+        return;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t ? t->name : c->o->table);
+    sbuf_add(&b, " DROP INDEX ");
+    if (c->tg->is_mariadb)
+        sbuf_add(&b, "IF EXISTS ");
+    qid(&b, c, name);
+    stmt_add_owned(c->out, STMT_IGNORE_MISSING, sbuf_detach(&b));
+}
+
+static int add_check(const cctx *c, const table *t, const check_def *ck)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD CONSTRAINT ");
+    qid(&b, c, ck->name);
+    sbuf_add(&b, " CHECK (");
+    int rc = render_check(&b, c, t, ck->check);
+    sbuf_addc(&b, ')');
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+static void drop_check(const cctx *c, const char *table_name, const char *name)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, table_name);
+    sbuf_add(&b,
+             c->tg->is_mariadb || c->tg->version >= 80019 ? " DROP CONSTRAINT " : " DROP CHECK ");
+    qid(&b, c, name);
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
+/* The KEY an AUTO_INCREMENT column that is not the primary key needs. */
+static char *serial_key_name(const table *t, const column *col)
+{
+    const char *cn = col->name;
+    return name_generate(t->name, &cn, 1, "serial");
+}
+
+static int needs_serial_key(const table *t, const column *col)
+{
+    return type_is_serial(col->type.kind) && !(t->pk.n && strcmp(t->pk.v[0], col->name) == 0);
+}
+
+static void add_pending_fks(const cctx *c, const table *t)
+{
+    for (size_t i = 0; i < c->s->ntables; i++) {
+        const table *other = &c->s->tables[i];
+        if (other == t)
+            continue;
+        for (size_t k = 0; k < other->nfks; k++)
+            if (strcmp(other->fks[k].ref_table, t->name) == 0)
+                add_fk(c, other->name, &other->fks[k]);
+    }
+}
+
+static int compile_create_table(const cctx *c)
+{
+    if (c->before->table && c->o->if_not_exists)
+        return 0;
+    const table *t = find_table(c, c->o->table);
+    int rc = 0;
+    for (size_t i = 0; i < t->nidx && !rc; i++) {
+        rc = check_method(c, &t->idx[i]);
+        if (!rc)
+            rc = check_index_width(c, t, &t->idx[i]);
+    }
+    if (t->pk.n && !rc) {
+        index_def pk;
+        memset(&pk, 0, sizeof pk);
+        pk.name = "PRIMARY";
+        pk.ncols = t->pk.n;
+        pk.cols = xcalloc(t->pk.n, sizeof(index_col));
+        for (size_t i = 0; i < t->pk.n; i++)
+            pk.cols[i].name = t->pk.v[i];
+        rc = check_index_width(c, t, &pk);
+        free(pk.cols);
+    }
+    if (rc)
+        return rc;
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "CREATE TABLE ");
+    if (c->o->if_not_exists)
+        sbuf_add(&b, "IF NOT EXISTS ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " (\n  ");
+    for (size_t i = 0; i < t->ncols && !rc; i++) {
+        if (i)
+            sbuf_add(&b, ",\n  ");
+        rc = column_def(&b, c, &t->cols[i]);
+    }
+    if (t->pk.n) {
+        sbuf_add(&b, ",\n  PRIMARY KEY (");
+        qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
+        sbuf_addc(&b, ')');
+    }
+    for (size_t i = 0; i < t->ncols; i++)
+        if (needs_serial_key(t, &t->cols[i])) {
+            char *kn = serial_key_name(t, &t->cols[i]);
+            sbuf_add(&b, ",\n  KEY ");
+            qid(&b, c, kn);
+            sbuf_add(&b, " (");
+            qid(&b, c, t->cols[i].name);
+            sbuf_addc(&b, ')');
+            free(kn);
+        }
+    for (size_t i = 0; i < t->nidx; i++) {
+        const index_def *ix = &t->idx[i];
+        if (is_partial_unique(ix))
+            continue;
+        if (ix->constraint) {
+            sbuf_add(&b, ",\n  CONSTRAINT ");
+            qid(&b, c, ix->name);
+            sbuf_add(&b, " UNIQUE (");
+        } else {
+            sbuf_add(&b, ix->unique ? ",\n  UNIQUE INDEX " : ",\n  INDEX ");
+            qid(&b, c, ix->name);
+            sbuf_add(&b, " (");
+        }
+        index_cols(&b, c, ix);
+        sbuf_addc(&b, ')');
+    }
+    for (size_t i = 0; i < t->nchecks && !rc; i++) {
+        sbuf_add(&b, ",\n  CONSTRAINT ");
+        qid(&b, c, t->checks[i].name);
+        sbuf_add(&b, " CHECK (");
+        rc = render_check(&b, c, t, t->checks[i].check);
+        sbuf_addc(&b, ')');
+    }
+    for (size_t i = 0; i < t->nfks; i++) {
+        if (!find_table(c, t->fks[i].ref_table))
+            continue;
+        sbuf_add(&b, ",\n  ");
+        fk_clause(&b, c, &t->fks[i]);
+    }
+    sbuf_add(&b, "\n)");
+    sbuf_add(&b, table_options);
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    for (size_t i = 0; i < t->nidx && !rc; i++)
+        if (is_partial_unique(&t->idx[i]))
+            rc = create_partial_unique(c, t, &t->idx[i]);
+    add_pending_fks(c, t);
+    return rc;
+}
+
+static void assert_empty(const cctx *c, const char *table_name, char *message)
+{
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT 1 FROM ");
+    qid(&q, c, table_name);
+    sbuf_add(&q, " LIMIT 1");
+    stmt_add_assert(c->out, sbuf_detach(&q), message);
+}
+
+static int compile_add_column(const cctx *c)
+{
+    if (c->before->table && table_column(c->before->table, c->o->col->name))
+        return 0;
+    const table *t = find_table(c, c->o->table);
+    const column *col = table_column(t, c->o->col->name);
+    if (c->o->restore && !col->nullable && col->def.kind == DEF_NONE &&
+        !type_is_serial(col->type.kind))
+        assert_empty(c, t->name,
+                     xasprintf("cannot restore NOT NULL column '%s' without a default: table '%s' "
+                               "has rows",
+                               col->name, t->name));
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD COLUMN ");
+    int rc = column_def(&b, c, col);
+    if (needs_serial_key(t, col)) {
+        char *kn = serial_key_name(t, col);
+        sbuf_add(&b, ", ADD KEY ");
+        qid(&b, c, kn);
+        sbuf_add(&b, " (");
+        qid(&b, c, col->name);
+        sbuf_addc(&b, ')');
+        free(kn);
+    }
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    const table *def = c->o->def;
+    for (size_t i = 0; def && i < def->nidx && !rc; i++) {
+        const index_def *ix = table_index(t, def->idx[i].name);
+        rc = check_index_width(c, t, ix);
+        if (!rc) {
+            sbuf_add(&b, "ALTER TABLE ");
+            qid(&b, c, t->name);
+            sbuf_add(&b, " ADD CONSTRAINT ");
+            qid(&b, c, ix->name);
+            sbuf_add(&b, " UNIQUE (");
+            index_cols(&b, c, ix);
+            sbuf_addc(&b, ')');
+            stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        }
+    }
+    for (size_t i = 0; def && i < def->nchecks && !rc; i++)
+        rc = add_check(c, t, table_check(t, def->checks[i].name));
+    for (size_t i = 0; def && i < def->nfks; i++)
+        add_fk(c, t->name, table_fk(t, def->fks[i].name));
+    return rc;
+}
+
+static int index_uses_col(const index_def *ix, const char *col)
+{
+    for (size_t k = 0; k < ix->ncols; k++)
+        if (strcmp(ix->cols[k].name, col) == 0)
+            return 1;
+    if (ix->where) {
+        strvec cols = STRVEC_INIT;
+        predicate_columns(ix->where, &cols);
+        int used = strvec_find(&cols, col) >= 0;
+        strvec_free(&cols);
+        return used;
+    }
+    return 0;
+}
+
+static int check_uses_col(const check_def *ck, const char *col)
+{
+    strvec cols = STRVEC_INIT;
+    predicate_columns(ck->check, &cols);
+    int used = strvec_find(&cols, col) >= 0;
+    strvec_free(&cols);
+    return used;
+}
+
+static int compile_drop_column(const cctx *c)
+{
+    const table *bt = c->before->table;
+    const column *col = bt ? table_column(bt, c->o->name) : NULL;
+    if (!col)
+        return 0;
+    const char *cn = col->name;
+    for (size_t i = 0; i < bt->nfks; i++)
+        if (strvec_find(&bt->fks[i].cols, cn) >= 0 ||
+            (strcmp(bt->fks[i].ref_table, bt->name) == 0 &&
+             strvec_find(&bt->fks[i].ref_cols, cn) >= 0))
+            drop_fk(c, bt, bt->fks[i].name, 0);
+    for (size_t i = 0; i < bt->nchecks; i++)
+        if (check_uses_col(&bt->checks[i], cn))
+            drop_check(c, bt->name, bt->checks[i].name);
+    for (size_t i = 0; i < bt->nidx; i++)
+        if (index_uses_col(&bt->idx[i], cn))
+            drop_index(c, bt->name, &bt->idx[i], 0);
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, bt->name);
+    sbuf_add(&b, " DROP COLUMN ");
+    qid(&b, c, cn);
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+/* Refuse (at run time) to remove enum values that rows still hold. */
+static void assert_enum_values(const cctx *c, const char *table_name, const column *col,
+                               const strvec *new_vals, const char *enum_label)
+{
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT 1 FROM ");
+    qid(&q, c, table_name);
+    sbuf_add(&q, " WHERE ");
+    qid(&q, c, col->name);
+    sbuf_add(&q, " NOT IN (");
+    for (size_t i = 0; i < new_vals->n; i++) {
+        if (i)
+            sbuf_add(&q, ", ");
+        qstr(&q, c, new_vals->v[i]);
+    }
+    sbuf_add(&q, ") LIMIT 1");
+    stmt_add_assert(c->out, sbuf_detach(&q),
+                    xasprintf("enum %s: column '%s.%s' holds a value that the new list removes",
+                              enum_label, table_name, col->name));
+}
+
+static int modify_column(const cctx *c, const table *t, const column *col)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " MODIFY COLUMN ");
+    int rc = column_def(&b, c, col);
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+/* MODIFY a column, dropping and re-adding the foreign keys through it and
+ * the partial unique indexes whose helper columns copy it. */
+static int modify_with_dependents(const cctx *c, const table *t, const column *col,
+                                  int type_changed)
+{
+    const table *bt = c->before->table ? c->before->table : t;
+    const char *cn = col->name;
+    /* foreign keys: this table's through the column, and others' to it */
+    for (size_t i = 0; i < c->s->ntables; i++) {
+        const table *other = &c->s->tables[i];
+        for (size_t k = 0; k < other->nfks; k++) {
+            const fk_def *fk = &other->fks[k];
+            if ((other == t && strvec_find(&fk->cols, cn) >= 0) ||
+                (strcmp(fk->ref_table, t->name) == 0 && strvec_find(&fk->ref_cols, cn) >= 0))
+                drop_fk(c, other == t ? bt : other, fk->name, 0);
+        }
+    }
+    if (type_changed)
+        for (size_t i = 0; i < bt->nidx; i++)
+            if (is_partial_unique(&bt->idx[i]) && index_uses_col(&bt->idx[i], cn))
+                drop_index(c, bt->name, &bt->idx[i], 0);
+    int rc = modify_column(c, t, col);
+    if (type_changed)
+        for (size_t i = 0; i < t->nidx && !rc; i++)
+            if (is_partial_unique(&t->idx[i]) && index_uses_col(&t->idx[i], cn))
+                rc = create_partial_unique(c, t, &t->idx[i]);
+    for (size_t i = 0; i < c->s->ntables; i++) {
+        const table *other = &c->s->tables[i];
+        for (size_t k = 0; k < other->nfks; k++) {
+            const fk_def *fk = &other->fks[k];
+            if ((other == t && strvec_find(&fk->cols, cn) >= 0) ||
+                (strcmp(fk->ref_table, t->name) == 0 && strvec_find(&fk->ref_cols, cn) >= 0))
+                add_fk(c, other->name, fk);
+        }
+    }
+    return rc;
+}
+
+static int compile_alter_column(const cctx *c)
+{
+    const table *t = find_table(c, c->o->table);
+    const column *col = table_column(t, c->o->name);
+    const column *old = table_column(c->before->table, c->o->name);
+    int type_changed = (c->o->alter & ALTER_TYPE) && !col_type_equal(&old->type, &col->type);
+    if (type_changed && col->type.kind == TY_ENUM)
+        assert_enum_values(c, t->name, col, enum_vals(c, col),
+                           col->type.enum_name ? col->type.enum_name : "(inline)");
+    for (size_t i = 0; type_changed && i < t->nidx; i++)
+        if (index_uses_col(&t->idx[i], col->name)) {
+            int rc = check_index_width(c, t, &t->idx[i]);
+            if (rc)
+                return rc;
+        }
+    return modify_with_dependents(c, t, col, type_changed);
+}
+
+static int compile_alter_enum(const cctx *c)
+{
+    int rc = 0;
+    for (size_t i = 0; i < c->s->ntables && !rc; i++) {
+        const table *t = &c->s->tables[i];
+        for (size_t k = 0; k < t->ncols && !rc; k++) {
+            const column *col = &t->cols[k];
+            if (col->type.kind == TY_ENUM && col->type.enum_name &&
+                strcmp(col->type.enum_name, c->o->name) == 0) {
+                assert_enum_values(c, t->name, col, &c->o->values, c->o->name);
+                rc = modify_column(c, t, col);
+            }
+        }
+    }
+    return rc;
+}
+
+static int compile_sql(const cctx *c)
+{
+    int k = c->o->has_sql[STRATA_MYSQL] ? STRATA_MYSQL : STRATA_DIALECT_COUNT;
+    if (!c->o->has_sql[k])
+        return cerr(c, "no SQL for mysql (give \"mysql\" or \"all\")");
+    for (size_t i = 0; i < c->o->sql[k].n; i++)
+        stmt_add(c->out, 0, c->o->sql[k].v[i]);
+    return 0;
+}
+
+int compile_mysql(cctx *c)
+{
+    const op *o = c->o;
+    const table *t = o->table ? find_table(c, o->table) : NULL;
+    sbuf b = SBUF_INIT;
+    switch (o->kind) {
+    case OP_CREATE_TABLE:
+        return compile_create_table(c);
+    case OP_DROP_TABLE:
+        sbuf_add(&b, o->if_exists ? "DROP TABLE IF EXISTS " : "DROP TABLE ");
+        qid(&b, c, o->table);
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    case OP_RENAME_TABLE:
+        sbuf_add(&b, "RENAME TABLE ");
+        qid(&b, c, o->table);
+        sbuf_add(&b, " TO ");
+        qid(&b, c, o->to);
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    case OP_ADD_COLUMN:
+        return compile_add_column(c);
+    case OP_DROP_COLUMN:
+        return compile_drop_column(c);
+    case OP_RENAME_COLUMN:
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, o->table);
+        if (c->tg->caps & STRATA_CAP_RENAME_COLUMN) {
+            sbuf_add(&b, " RENAME COLUMN ");
+            qid(&b, c, o->name);
+            sbuf_add(&b, " TO ");
+            qid(&b, c, o->to);
+        } else {
+            sbuf_add(&b, " CHANGE COLUMN ");
+            qid(&b, c, o->name);
+            sbuf_addc(&b, ' ');
+            int rc = column_def(&b, c, table_column(t, o->to));
+            if (rc) {
+                sbuf_free(&b);
+                return rc;
+            }
+        }
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    case OP_ALTER_COLUMN:
+        return compile_alter_column(c);
+    case OP_CREATE_INDEX:
+        if (c->before->table && table_index(c->before->table, o->name) && o->if_not_exists)
+            return 0;
+        return create_index(c, t, table_index(t, o->name), o->if_not_exists);
+    case OP_ADD_UNIQUE: {
+        const index_def *ix = table_index(t, o->name);
+        int rc = check_index_width(c, t, ix);
+        if (rc)
+            return rc;
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, t->name);
+        sbuf_add(&b, " ADD CONSTRAINT ");
+        qid(&b, c, ix->name);
+        sbuf_add(&b, " UNIQUE (");
+        index_cols(&b, c, ix);
+        sbuf_addc(&b, ')');
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    }
+    case OP_DROP_INDEX:
+    case OP_DROP_UNIQUE: {
+        const index_def *ix = c->before->table ? table_index(c->before->table, o->name) : NULL;
+        if (!ix && !o->if_exists)
+            return 0;
+        drop_index(c, o->table, ix, o->if_exists);
+        return 0;
+    }
+    case OP_ADD_FOREIGN_KEY:
+        add_fk(c, o->table, table_fk(t, o->name));
+        return 0;
+    case OP_DROP_FOREIGN_KEY:
+        drop_fk(c, t, o->name, o->if_exists);
+        return 0;
+    case OP_ADD_PRIMARY_KEY:
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, o->table);
+        for (size_t i = 0; i < t->pk.n; i++) {
+            const column *bc = table_column(c->before->table, t->pk.v[i]);
+            if (bc && bc->nullable) {
+                sbuf_add(&b, " MODIFY COLUMN ");
+                int rc = column_def(&b, c, table_column(t, t->pk.v[i]));
+                if (rc) {
+                    sbuf_free(&b);
+                    return rc;
+                }
+                sbuf_addc(&b, ',');
+            }
+        }
+        sbuf_add(&b, " ADD PRIMARY KEY (");
+        qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
+        sbuf_addc(&b, ')');
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    case OP_DROP_PRIMARY_KEY:
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, o->table);
+        sbuf_add(&b, " DROP PRIMARY KEY");
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    case OP_ADD_CHECK:
+        return add_check(c, t, table_check(t, o->name));
+    case OP_DROP_CHECK:
+        drop_check(c, o->table, o->name);
+        return 0;
+    case OP_CREATE_ENUM:
+    case OP_DROP_ENUM:
+        return 0; /* enums live in their columns' types */
+    case OP_ALTER_ENUM:
+        return compile_alter_enum(c);
+    case OP_INSERT:
+    case OP_UPDATE:
+    case OP_DELETE:
+        return compile_dml(c);
+    case OP_SQL:
+        return compile_sql(c);
+    case OP__COUNT:
+        break;
+    }
+    return 0;
+}

@@ -1,0 +1,39 @@
+/*
+ * sqlgen.h - internal helpers shared by the dialect compilers (common.c)
+ * and each dialect's compiler (postgres.c, mysql.c, sqlite.c).
+ */
+#ifndef STRATA_SQLGEN_H
+#define STRATA_SQLGEN_H
+
+#include "compile.h"
+
+typedef struct cctx {
+    const compile_target *tg;
+    strata_dialect d;
+    const schema *s; /* after the op */
+    const before_state *before;
+    const op *o;
+    const apply_ctx *actx;
+    stmt_list *out;
+} cctx;
+
+int cerr(const cctx *c, const char *fmt, ...) STRATA_PRINTF(2, 3);
+void qid(sbuf *b, const cctx *c, const char *name);
+void qstr(sbuf *b, const cctx *c, const char *text);
+void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n);
+void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table);
+
+int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p);
+int render_check(sbuf *b, const cctx *c, const table *t, const json_t *check);
+/* " DEFAULT ..." for a column (nothing when it has none). */
+int render_default(sbuf *b, const cctx *c, const column *col);
+const table *find_table(const cctx *c, const char *name);
+
+/* Provided by each dialect: the current-time and new-UUID expressions. */
+int render_now(sbuf *b, const cctx *c, const column *col);
+int render_uuid(sbuf *b, const cctx *c);
+
+/* DML, shared by all dialects (dml.c). */
+int compile_dml(cctx *c);
+
+#endif

@@ -1,0 +1,137 @@
+/*
+ * exec.c - running compiled statements: plain SQL, run-time assertions,
+ * and the part of SQLite's table rebuild that depends on the database's
+ * contents: saving, dropping and recreating the views and triggers that
+ * mention the table (and indexes the model does not know, made by raw SQL).
+ */
+#include "exec.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void exec_state_free(exec_state *st)
+{
+    strvec_free(&st->saved);
+}
+
+/* Is this error "the object does not exist"? (MySQL 1091, 1146, PG 42704/42P01) */
+static int is_missing_error(const char *msg)
+{
+    return strstr(msg, "ERROR 1091") || strstr(msg, "ERROR 1146") || strstr(msg, "42704") ||
+           strstr(msg, "42P01") || strstr(msg, "does not exist") || strstr(msg, "no such");
+}
+
+static int save_deps(strata_conn *conn, const stmt *s, exec_state *st)
+{
+    strvec keep = STRVEC_INIT;
+    if (s->message) {
+        const char *p = s->message;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            strvec_push_owned(&keep, xstrndup(p, n));
+            p += n + (nl ? 1 : 0);
+        }
+    }
+    strata_value args[3] = {strata_vtext(s->table), strata_vtext(s->table), strata_vtext(s->table)};
+    strata_rows *rows;
+    int rc = strata_conn_query(
+        conn,
+        "SELECT type, name, sql FROM sqlite_schema WHERE sql IS NOT NULL AND ("
+        "(type = 'trigger' AND (tbl_name = ? OR instr(lower(sql), lower(?)) > 0)) OR "
+        "(type = 'view' AND instr(lower(sql), lower(?)) > 0) OR "
+        "(type = 'index' AND tbl_name = ?1)) ORDER BY rowid",
+        args, 3, &rows);
+    if (rc) {
+        strvec_free(&keep);
+        return strata_error_prefix("saving the views and triggers of '%s': ", s->table);
+    }
+    strvec drops = STRVEC_INIT;
+    while ((rc = strata_rows_next(rows)) == 1) {
+        const char *type = strata_rows_text(rows, 0), *name = strata_rows_text(rows, 1);
+        const char *sql = strata_rows_text(rows, 2);
+        if (strcmp(type, "index") == 0) {
+            if (strvec_find(&keep, name) >= 0)
+                continue;
+        } else {
+            char *q = strata_quote_ident(STRATA_SQLITE, name);
+            strvec_pushf(&drops, "DROP %s IF EXISTS %s",
+                         strcmp(type, "view") == 0 ? "VIEW" : "TRIGGER", q);
+            free(q);
+        }
+        strvec_push(&st->saved, sql);
+    }
+    strata_rows_free(rows);
+    strvec_free(&keep);
+    /* drop views in reverse order, so a view is dropped before those it uses */
+    for (size_t i = drops.n; rc == 0 && i-- > 0;)
+        rc = strata_conn_exec(conn, drops.v[i]);
+    strvec_free(&drops);
+    return rc < 0 ? rc : 0;
+}
+
+static int restore_deps(strata_conn *conn, const stmt *s, exec_state *st)
+{
+    int rc = 0;
+    for (size_t i = 0; i < st->saved.n && !rc; i++) {
+        rc = strata_conn_exec(conn, st->saved.v[i]);
+        if (rc)
+            strata_error_prefix("recreating after the rebuild of '%s': %s: ", s->table,
+                                st->saved.v[i]);
+    }
+    strvec_free(&st->saved);
+    return rc;
+}
+
+int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *failed)
+{
+    int first_rc = 0;
+    for (size_t i = 0; i < l->n; i++) {
+        const stmt *s = &l->v[i];
+        int rc = 0;
+        switch (s->kind) {
+        case STMT_SQL:
+            rc = strata_conn_exec(conn, s->sql);
+            if (rc && (s->flags & STMT_IGNORE_MISSING) &&
+                is_missing_error(strata_error_message())) {
+                strata_error_clear();
+                rc = 0;
+            }
+            if (rc)
+                strata_error_prefix("SQL: %s: ", s->sql);
+            break;
+        case STMT_ASSERT_EMPTY: {
+            char *row = NULL;
+            strata_rows *rows;
+            rc = strata_conn_query(conn, s->sql, NULL, 0, &rows);
+            if (!rc) {
+                int has = strata_rows_next(rows);
+                strata_rows_free(rows);
+                if (has == 1)
+                    rc = strata_set_error(STRATA_EDB, "%s", s->message);
+                else if (has < 0)
+                    rc = has;
+            } else {
+                strata_error_prefix("SQL: %s: ", s->sql);
+            }
+            free(row);
+            break;
+        }
+        case STMT_SQLITE_SAVE_DEPS:
+            rc = save_deps(conn, s, st);
+            break;
+        case STMT_SQLITE_RESTORE_DEPS:
+            rc = restore_deps(conn, s, st);
+            break;
+        }
+        if (rc) {
+            if (failed && !first_rc)
+                *failed = i;
+            if (!st || !st->best_effort)
+                return rc;
+            if (!first_rc)
+                first_rc = rc;
+        }
+    }
+    return first_rc;
+}

@@ -1,0 +1,24 @@
+/*
+ * exec.h - running compiled statement lists on a connection.
+ */
+#ifndef STRATA_EXEC_H
+#define STRATA_EXEC_H
+
+#include "compile.h"
+
+/* SQLite dependents saved by STMT_SQLITE_SAVE_DEPS, restored by RESTORE. */
+typedef struct exec_state {
+    strvec saved;    /* CREATE statements, in creation order */
+    int best_effort; /* run every statement, ignoring failures */
+} exec_state;
+
+void exec_state_free(exec_state *st);
+
+/*
+ * Execute a statement list. On failure the error message is
+ * "SQL: <statement>: <the database's words>" (or an assertion's message),
+ * and *failed (when not NULL) is the index of the failing statement.
+ */
+int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *failed);
+
+#endif

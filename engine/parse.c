@@ -1,0 +1,1525 @@
+/*
+ * parse.c - migration files (spec/migration-format.md) into operations.
+ *
+ * The parser checks shape only: JSON syntax (with line and column), the
+ * allowed keys of every object (an unknown key is an error that suggests
+ * the nearest valid one), value kinds, type names and parameters. Whether a
+ * table or column exists is the schema model's business (model.c). Every
+ * message starts "FILE: PATH:" where PATH is the JSON path, e.g.
+ * "up[3].columns[2].type".
+ *
+ * Column-level shorthands are normalised here into table-level objects with
+ * deterministic names: `primary_key: true` into the table's key, `unique`
+ * into a UNIQUE constraint <table>_<column>_unique, `references` into a
+ * foreign key <table>_<column>_foreign, `check` into <table>_<column>_check,
+ * inline enum values into the PostgreSQL type <table>_<column>_enum.
+ */
+#include "migration.h"
+#include "names.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct pctx {
+    const char *file;
+    sbuf path;
+} pctx;
+
+static int perr(pctx *c, const char *fmt, ...) STRATA_PRINTF(2, 3);
+static int perr(pctx *c, const char *fmt, ...)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "%s: %s: ", c->file, c->path.len ? sbuf_str(&c->path) : "(top level)");
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    strata_set_error(STRATA_EINPUT, "%s", sbuf_str(&b));
+    sbuf_free(&b);
+    return STRATA_EINPUT;
+}
+
+/* Path helpers: push ".key" or "[i]", pop back to a saved length. */
+static size_t path_key(pctx *c, const char *key)
+{
+    size_t saved = c->path.len;
+    if (c->path.len)
+        sbuf_addc(&c->path, '.');
+    sbuf_add(&c->path, key);
+    return saved;
+}
+
+static size_t path_index(pctx *c, size_t i)
+{
+    size_t saved = c->path.len;
+    sbuf_addf(&c->path, "[%zu]", i);
+    return saved;
+}
+
+static void path_pop(pctx *c, size_t saved)
+{
+    c->path.len = saved;
+    if (c->path.p)
+        c->path.p[saved] = '\0';
+}
+
+/* Check that every key of obj is in `allowed` (NULL-terminated). */
+static int check_keys(pctx *c, json_t *obj, const char *const *allowed, const char *what)
+{
+    const char *key;
+    json_t *val;
+    json_object_foreach(obj, key, val)
+    {
+        int ok = 0;
+        size_t n = 0;
+        for (const char *const *a = allowed; *a; a++, n++)
+            if (strcmp(*a, key) == 0)
+                ok = 1;
+        if (!ok) {
+            const char *near = str_nearest(key, allowed, n);
+            size_t saved = path_key(c, key);
+            int rc = near ? perr(c, "unknown key '%s' in %s (did you mean '%s'?)", key, what, near)
+                          : perr(c, "unknown key '%s' in %s", key, what);
+            path_pop(c, saved);
+            return rc;
+        }
+    }
+    return 0;
+}
+
+static int need_string(pctx *c, json_t *obj, const char *key, int required, char **out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = NULL;
+    if (!v) {
+        if (required)
+            return perr(c, "missing key '%s'", key);
+        return 0;
+    }
+    if (!json_is_string(v) || !*json_string_value(v)) {
+        size_t saved = path_key(c, key);
+        int rc = perr(c, "'%s' must be a non-empty string", key);
+        path_pop(c, saved);
+        return rc;
+    }
+    *out = xstrdup(json_string_value(v));
+    return 0;
+}
+
+static int need_bool(pctx *c, json_t *obj, const char *key, int *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v)) {
+        size_t saved = path_key(c, key);
+        int rc = perr(c, "'%s' must be true or false", key);
+        path_pop(c, saved);
+        return rc;
+    }
+    *out = json_is_true(v);
+    return 0;
+}
+
+/* An identifier: non-empty, no NUL, at most 63 bytes, no supplementary
+ * (4-byte UTF-8) characters, which MySQL cannot store in names. */
+static int check_identifier(pctx *c, const char *name, const char *what, int may_shorten)
+{
+    size_t len = strlen(name);
+    if (!len)
+        return perr(c, "%s name is empty", what);
+    for (const unsigned char *p = (const unsigned char *)name; *p; p++)
+        if (*p >= 0xF0)
+            return perr(c,
+                        "%s name '%s' contains a character outside the Basic Multilingual "
+                        "Plane, which MySQL/MariaDB cannot store in identifiers",
+                        what, name);
+    if (len > NAME_MAX_BYTES && !may_shorten)
+        return perr(c,
+                    "%s name '%s' is %zu bytes long; PostgreSQL allows at most 63 bytes "
+                    "(MySQL 64 characters)",
+                    what, name, len);
+    return 0;
+}
+
+/* Author-given index/constraint names longer than 63 bytes are shortened. */
+static char *maybe_shorten(pctx *c, char *name, strvec *warnings)
+{
+    if (strlen(name) <= NAME_MAX_BYTES)
+        return name;
+    char *s = name_shorten(name);
+    if (warnings)
+        strvec_pushf(warnings, "%s: %s: name '%s' is longer than 63 bytes; using '%s'", c->file,
+                     sbuf_str(&c->path), name, s);
+    free(name);
+    return s;
+}
+
+static int need_name_list(pctx *c, json_t *obj, const char *key, int required, strvec *out)
+{
+    json_t *v = json_object_get(obj, key);
+    if (!v) {
+        if (required)
+            return perr(c, "missing key '%s'", key);
+        return 0;
+    }
+    size_t saved = path_key(c, key);
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        int rc = perr(c, "'%s' must be a non-empty list of column names", key);
+        path_pop(c, saved);
+        return rc;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(v, i, e)
+    {
+        if (!json_is_string(e) || !*json_string_value(e)) {
+            size_t s2 = path_index(c, i);
+            int rc = perr(c, "must be a column name");
+            path_pop(c, s2);
+            path_pop(c, saved);
+            return rc;
+        }
+        if (strvec_find(out, json_string_value(e)) >= 0) {
+            size_t s2 = path_index(c, i);
+            int rc = perr(c, "column '%s' is listed twice", json_string_value(e));
+            path_pop(c, s2);
+            path_pop(c, saved);
+            return rc;
+        }
+        strvec_push(out, json_string_value(e));
+    }
+    path_pop(c, saved);
+    return 0;
+}
+
+/* ---- predicates ---- */
+
+static const char *const cmp_keys[] = {"eq", "ne", "lt", "le", "gt", "ge", "in", "is_null", NULL};
+
+static int check_operand(pctx *c, json_t *v)
+{
+    if (json_is_object(v)) {
+        json_t *col = json_object_get(v, "column");
+        if (json_object_size(v) != 1 || !json_is_string(col))
+            return perr(c, "an operand object must be {\"column\": name}");
+    }
+    return 0;
+}
+
+static int check_predicate(pctx *c, json_t *p)
+{
+    if (!json_is_object(p))
+        return perr(c, "a predicate must be an object");
+    if (json_object_get(p, "and") || json_object_get(p, "or")) {
+        const char *k = json_object_get(p, "and") ? "and" : "or";
+        if (json_object_size(p) != 1)
+            return perr(c, "'%s' must stand alone in its object", k);
+        json_t *arr = json_object_get(p, k);
+        size_t saved = path_key(c, k);
+        if (!json_is_array(arr) || json_array_size(arr) == 0) {
+            int rc = perr(c, "'%s' must be a non-empty list of predicates", k);
+            path_pop(c, saved);
+            return rc;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(arr, i, e)
+        {
+            size_t s2 = path_index(c, i);
+            int rc = check_predicate(c, e);
+            path_pop(c, s2);
+            if (rc) {
+                path_pop(c, saved);
+                return rc;
+            }
+        }
+        path_pop(c, saved);
+        return 0;
+    }
+    if (json_object_get(p, "not")) {
+        if (json_object_size(p) != 1)
+            return perr(c, "'not' must stand alone in its object");
+        size_t saved = path_key(c, "not");
+        int rc = check_predicate(c, json_object_get(p, "not"));
+        path_pop(c, saved);
+        return rc;
+    }
+    json_t *col = json_object_get(p, "column");
+    if (!col) {
+        const char *const allowed[] = {"column", "and", "or", "not", NULL};
+        int rc = check_keys(c, p, allowed, "a predicate");
+        return rc ? rc : perr(c, "a predicate needs 'column', 'and', 'or' or 'not'");
+    }
+    if (!json_is_string(col))
+        return perr(c, "'column' must be a column name");
+    const char *const allowed[] = {"column", "eq", "ne", "lt",      "le",
+                                   "gt",     "ge", "in", "is_null", NULL};
+    int rc = check_keys(c, p, allowed, "a comparison");
+    if (rc)
+        return rc;
+    if (json_object_size(p) != 2)
+        return perr(c, "a comparison needs exactly one of eq, ne, lt, le, gt, ge, in, is_null");
+    for (const char *const *k = cmp_keys; *k; k++) {
+        json_t *v = json_object_get(p, *k);
+        if (!v)
+            continue;
+        size_t saved = path_key(c, *k);
+        if (strcmp(*k, "is_null") == 0 && !json_is_boolean(v))
+            rc = perr(c, "'is_null' must be true or false");
+        else if (strcmp(*k, "in") == 0) {
+            if (!json_is_array(v) || json_array_size(v) == 0)
+                rc = perr(c, "'in' must be a non-empty list of values");
+            else {
+                size_t i;
+                json_t *e;
+                json_array_foreach(v, i, e) if (!rc && (json_is_object(e) || json_is_array(e))) rc =
+                    perr(c, "'in' values must be literals");
+            }
+        } else if (strcmp(*k, "is_null") != 0) {
+            if (json_is_array(v) || json_is_null(v))
+                rc = perr(c, "'%s' needs a literal or {\"column\": name}%s", *k,
+                          json_is_null(v) ? " (use is_null for NULL)" : "");
+            else
+                rc = check_operand(c, v);
+        }
+        path_pop(c, saved);
+        return rc;
+    }
+    return 0;
+}
+
+/* A check: a predicate object, a raw SQL string or a per-dialect object. */
+static int check_check(pctx *c, json_t *v)
+{
+    if (json_is_string(v))
+        return *json_string_value(v) ? 0 : perr(c, "a check must not be empty");
+    if (!json_is_object(v))
+        return perr(c, "a check must be a predicate object, an SQL string or "
+                       "{\"postgres\": ..., \"mysql\": ..., \"sqlite\": ...}");
+    if (json_object_get(v, "postgres") || json_object_get(v, "mysql") ||
+        json_object_get(v, "sqlite") || json_object_get(v, "all")) {
+        const char *const allowed[] = {"postgres", "mysql", "sqlite", "all", NULL};
+        int rc = check_keys(c, v, allowed, "a per-dialect check");
+        if (rc)
+            return rc;
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val) if (!json_is_string(val)) return perr(
+            c, "per-dialect check '%s' must be an SQL string", key);
+        return 0;
+    }
+    return check_predicate(c, v);
+}
+
+/* ---- types ---- */
+
+static int parse_type(pctx *c, json_t *obj, col_type *t, int required)
+{
+    json_t *tv = json_object_get(obj, "type");
+    memset(t, 0, sizeof *t);
+    t->kind = TY__COUNT;
+    if (!tv) {
+        if (required)
+            return perr(c, "missing key 'type'");
+        return 0;
+    }
+    size_t saved = path_key(c, "type");
+    if (!json_is_string(tv)) {
+        int rc = perr(c, "'type' must be a type name");
+        path_pop(c, saved);
+        return rc;
+    }
+    const char *name = json_string_value(tv);
+    for (int k = 0; k < TY__COUNT; k++)
+        if (strcmp(type_names[k], name) == 0)
+            t->kind = (type_kind)k;
+    if (t->kind == TY__COUNT) {
+        const char *near = str_nearest(name, type_names, TY__COUNT);
+        int rc = near ? perr(c, "unknown type '%s' (did you mean '%s'?)", name, near)
+                      : perr(c, "unknown type '%s'", name);
+        path_pop(c, saved);
+        return rc;
+    }
+    path_pop(c, saved);
+
+    json_t *len = json_object_get(obj, "length");
+    json_t *prec = json_object_get(obj, "precision");
+    json_t *scale = json_object_get(obj, "scale");
+    json_t *values = json_object_get(obj, "values");
+    json_t *en = json_object_get(obj, "enum");
+#define PARAM_ERR(key, ...)                                                                        \
+    do {                                                                                           \
+        size_t s_ = path_key(c, key);                                                              \
+        int rc_ = perr(c, __VA_ARGS__);                                                            \
+        path_pop(c, s_);                                                                           \
+        return rc_;                                                                                \
+    } while (0)
+    if (len && t->kind != TY_STRING)
+        PARAM_ERR("length", "'length' applies only to type string");
+    if (prec && t->kind != TY_DECIMAL && !type_is_time(t->kind))
+        PARAM_ERR("precision", "'precision' applies only to decimal, time, timestamp and "
+                               "timestamptz");
+    if (scale && t->kind != TY_DECIMAL)
+        PARAM_ERR("scale", "'scale' applies only to decimal");
+    if ((values || en) && t->kind != TY_ENUM)
+        PARAM_ERR(values ? "values" : "enum", "'%s' applies only to type enum",
+                  values ? "values" : "enum");
+    switch (t->kind) {
+    case TY_STRING:
+        t->length = 255;
+        if (len) {
+            if (!json_is_integer(len) || json_integer_value(len) < 1 ||
+                json_integer_value(len) > 16383)
+                PARAM_ERR("length", "'length' must be an integer from 1 to 16383 (use type text "
+                                    "for longer strings)");
+            t->length = (int)json_integer_value(len);
+        }
+        break;
+    case TY_DECIMAL:
+        if (!prec)
+            return perr(c, "type decimal needs 'precision'");
+        if (!json_is_integer(prec) || json_integer_value(prec) < 1 || json_integer_value(prec) > 65)
+            PARAM_ERR("precision", "'precision' must be an integer from 1 to 65");
+        t->precision = (int)json_integer_value(prec);
+        if (scale) {
+            if (!json_is_integer(scale) || json_integer_value(scale) < 0 ||
+                json_integer_value(scale) > t->precision || json_integer_value(scale) > 30)
+                PARAM_ERR("scale", "'scale' must be an integer from 0 to min(precision, 30)");
+            t->scale = (int)json_integer_value(scale);
+        }
+        break;
+    case TY_TIME:
+    case TY_TIMESTAMP:
+    case TY_TIMESTAMPTZ:
+        t->precision = 6;
+        if (prec) {
+            if (!json_is_integer(prec) || json_integer_value(prec) < 0 ||
+                json_integer_value(prec) > 6)
+                PARAM_ERR("precision", "'precision' must be an integer from 0 to 6");
+            t->precision = (int)json_integer_value(prec);
+        }
+        break;
+    case TY_ENUM:
+        if (values && en)
+            return perr(c, "give either 'values' (inline enum) or 'enum' (a named enum), not "
+                           "both");
+        if (!values && !en)
+            return perr(c, "type enum needs 'values' or 'enum'");
+        if (en) {
+            if (!json_is_string(en) || !*json_string_value(en))
+                PARAM_ERR("enum", "'enum' must be the name of a create_enum");
+            t->enum_name = xstrdup(json_string_value(en));
+        } else {
+            size_t s_ = path_key(c, "values");
+            if (!json_is_array(values) || json_array_size(values) == 0) {
+                int rc = perr(c, "'values' must be a non-empty list of strings");
+                path_pop(c, s_);
+                return rc;
+            }
+            size_t i;
+            json_t *e;
+            json_array_foreach(values, i, e)
+            {
+                if (!json_is_string(e) || strvec_find(&t->values, json_string_value(e)) >= 0) {
+                    size_t s2 = path_index(c, i);
+                    int rc = json_is_string(e)
+                                 ? perr(c, "enum value '%s' is listed twice", json_string_value(e))
+                                 : perr(c, "enum values must be strings");
+                    path_pop(c, s2);
+                    path_pop(c, s_);
+                    return rc;
+                }
+                strvec_push(&t->values, json_string_value(e));
+            }
+            path_pop(c, s_);
+        }
+        break;
+    default:
+        break;
+    }
+#undef PARAM_ERR
+    return 0;
+}
+
+/* A default: JSON literal, {"expr": "now"|"uuid"}, or {"sql": {...}}. */
+static int parse_default(pctx *c, json_t *v, col_default *d)
+{
+    memset(d, 0, sizeof *d);
+    if (json_is_object(v) && json_object_get(v, "expr")) {
+        json_t *e = json_object_get(v, "expr");
+        if (json_object_size(v) != 1 || !json_is_string(e))
+            return perr(c, "an expression default is {\"expr\": \"now\"} or {\"expr\": \"uuid\"}");
+        if (strcmp(json_string_value(e), "now") == 0)
+            d->kind = DEF_NOW;
+        else if (strcmp(json_string_value(e), "uuid") == 0)
+            d->kind = DEF_UUID;
+        else {
+            const char *const exprs[] = {"now", "uuid"};
+            const char *near = str_nearest(json_string_value(e), exprs, 2);
+            return near ? perr(c, "unknown default expression '%s' (did you mean '%s'?)",
+                               json_string_value(e), near)
+                        : perr(c, "unknown default expression '%s' (known: now, uuid)",
+                               json_string_value(e));
+        }
+        return 0;
+    }
+    if (json_is_object(v) && json_object_get(v, "sql")) {
+        json_t *s = json_object_get(v, "sql");
+        if (json_object_size(v) != 1 || !json_is_object(s))
+            return perr(c, "an SQL default is {\"sql\": {\"postgres\": ..., \"mysql\": ..., "
+                           "\"sqlite\": ...}}");
+        const char *key;
+        json_t *val;
+        json_object_foreach(s, key, val)
+        {
+            int d2 = strata_dialect_parse(key);
+            if (d2 < 0 || strcmp(key, strata_dialect_name((strata_dialect)d2)) != 0 ||
+                !json_is_string(val))
+                return perr(c,
+                            "SQL default keys are postgres, mysql and sqlite, each an SQL "
+                            "string (got '%s')",
+                            key);
+            d->sql[d2] = xstrdup(json_string_value(val));
+        }
+        d->kind = DEF_SQL;
+        return 0;
+    }
+    d->kind = DEF_LITERAL;
+    d->literal = json_incref(v);
+    return 0;
+}
+
+static int parse_fk_action(pctx *c, json_t *obj, const char *key, fk_action *out)
+{
+    json_t *v = json_object_get(obj, key);
+    *out = FK_NO_ACTION;
+    if (!v)
+        return 0;
+    size_t saved = path_key(c, key);
+    int rc = 0;
+    if (!json_is_string(v)) {
+        rc = perr(c, "'%s' must be one of no_action, restrict, cascade, set_null", key);
+    } else {
+        int found = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(fk_action_names[i], json_string_value(v)) == 0)
+                found = i;
+        if (found < 0) {
+            const char *near = str_nearest(json_string_value(v), fk_action_names, 4);
+            if (strcmp(json_string_value(v), "set_default") == 0)
+                rc = perr(c, "set_default is not supported (InnoDB rejects it); use one of "
+                             "no_action, restrict, cascade, set_null");
+            else
+                rc = near ? perr(c, "unknown action '%s' (did you mean '%s'?)",
+                                 json_string_value(v), near)
+                          : perr(c, "unknown action '%s' (no_action, restrict, cascade, set_null)",
+                                 json_string_value(v));
+        } else {
+            *out = (fk_action)found;
+        }
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* ---- columns ---- */
+
+typedef struct parsed_column {
+    column col;
+    int primary_key;
+    int unique;
+    json_t *references; /* the raw object */
+    json_t *check;
+} parsed_column;
+
+static const char *const column_keys[] = {
+    "name",        "type",   "length",  "precision",  "scale", "values",  "enum", "nullable",
+    "primary_key", "unique", "default", "references", "check", "comment", NULL};
+
+static int parse_column(pctx *c, json_t *obj, parsed_column *pc, int type_required)
+{
+    memset(pc, 0, sizeof *pc);
+    if (!json_is_object(obj))
+        return perr(c, "a column must be an object");
+    int rc = check_keys(c, obj, column_keys, "a column");
+    if (!rc)
+        rc = need_string(c, obj, "name", 1, &pc->col.name);
+    if (!rc)
+        rc = check_identifier(c, pc->col.name, "column", 0);
+    if (!rc)
+        rc = parse_type(c, obj, &pc->col.type, type_required);
+    pc->col.nullable = -1;
+    int nullable = 1;
+    if (!rc && json_object_get(obj, "nullable")) {
+        rc = need_bool(c, obj, "nullable", &nullable);
+        pc->col.nullable = nullable;
+    }
+    if (!rc)
+        rc = need_bool(c, obj, "primary_key", &pc->primary_key);
+    if (!rc)
+        rc = need_bool(c, obj, "unique", &pc->unique);
+    if (!rc && json_object_get(obj, "default")) {
+        size_t saved = path_key(c, "default");
+        rc = parse_default(c, json_object_get(obj, "default"), &pc->col.def);
+        path_pop(c, saved);
+    }
+    if (!rc)
+        rc = need_string(c, obj, "comment", 0, &pc->col.comment);
+    if (!rc && json_object_get(obj, "references")) {
+        json_t *r = json_object_get(obj, "references");
+        size_t saved = path_key(c, "references");
+        const char *const allowed[] = {"table", "column", "name", "on_delete", "on_update", NULL};
+        if (!json_is_object(r))
+            rc = perr(c, "'references' must be {\"table\": ..., \"column\": ...}");
+        else
+            rc = check_keys(c, r, allowed, "references");
+        if (!rc && !json_is_string(json_object_get(r, "table")))
+            rc = perr(c, "'references' needs 'table'");
+        path_pop(c, saved);
+        pc->references = r;
+    }
+    if (!rc && json_object_get(obj, "check")) {
+        size_t saved = path_key(c, "check");
+        rc = check_check(c, json_object_get(obj, "check"));
+        path_pop(c, saved);
+        pc->check = json_object_get(obj, "check");
+    }
+    if (!rc && pc->primary_key && pc->col.nullable == 1)
+        rc = perr(c, "a primary-key column cannot be nullable");
+    if (!rc && type_is_serial(pc->col.type.kind) && pc->col.nullable == 1)
+        rc = perr(c, "a %s column is never null", type_names[pc->col.type.kind]);
+    if (rc) {
+        column_free(&pc->col);
+        return rc;
+    }
+    if (pc->col.nullable < 0)
+        pc->col.nullable = !(pc->primary_key || type_is_serial(pc->col.type.kind));
+    return 0;
+}
+
+/* Turn a parsed column's shorthands into table-level objects on `t`. */
+static int attach_column_extras(pctx *c, table *t, parsed_column *pc, strvec *warnings)
+{
+    const char *cn = pc->col.name;
+    if (pc->col.type.kind == TY_ENUM && !pc->col.type.enum_name)
+        pc->col.type.pg_type = name_generate(t->name, &cn, 1, "enum");
+    if (pc->unique) {
+        index_def ix;
+        memset(&ix, 0, sizeof ix);
+        ix.name = name_generate(t->name, &cn, 1, "unique");
+        ix.cols = xcalloc(1, sizeof(index_col));
+        ix.cols[0].name = xstrdup(cn);
+        ix.ncols = 1;
+        ix.unique = 1;
+        ix.constraint = 1;
+        table_add_index(t, &ix);
+        index_free(&ix);
+    }
+    if (pc->references) {
+        fk_def fk;
+        memset(&fk, 0, sizeof fk);
+        json_t *r = pc->references;
+        size_t saved = path_key(c, "references");
+        char *name = NULL;
+        int rc = need_string(c, r, "name", 0, &name);
+        if (!rc)
+            rc = parse_fk_action(c, r, "on_delete", &fk.on_delete);
+        if (!rc)
+            rc = parse_fk_action(c, r, "on_update", &fk.on_update);
+        if (!rc && json_object_get(r, "column") && !json_is_string(json_object_get(r, "column")))
+            rc = perr(c, "'column' must be a column name");
+        if (rc) {
+            free(name);
+            path_pop(c, saved);
+            return rc;
+        }
+        fk.name =
+            name ? maybe_shorten(c, name, warnings) : name_generate(t->name, &cn, 1, "foreign");
+        path_pop(c, saved);
+        strvec_push(&fk.cols, cn);
+        fk.ref_table = xstrdup(json_string_value(json_object_get(r, "table")));
+        if (json_object_get(r, "column"))
+            strvec_push(&fk.ref_cols, json_string_value(json_object_get(r, "column")));
+        table_add_fk(t, &fk);
+        fk_free(&fk);
+    }
+    if (pc->check) {
+        check_def ck;
+        ck.name = name_generate(t->name, &cn, 1, "check");
+        ck.check = pc->check;
+        table_add_check(t, &ck);
+        free(ck.name);
+    }
+    return 0;
+}
+
+/* ---- indexes, foreign keys ---- */
+
+static int parse_method(pctx *c, json_t *v, index_def *ix)
+{
+    static const char *const methods[] = {"btree", "hash", "gin", "gist"};
+    size_t saved = path_key(c, "method");
+    int rc = 0;
+    if (json_is_string(v)) {
+        const char *m = json_string_value(v);
+        int ok = 0;
+        for (int i = 0; i < 4; i++)
+            ok |= strcmp(m, methods[i]) == 0;
+        if (!ok) {
+            const char *near = str_nearest(m, methods, 4);
+            rc = near ? perr(c, "unknown index method '%s' (did you mean '%s'?)", m, near)
+                      : perr(c, "unknown index method '%s' (btree, hash, gin, gist)", m);
+        } else {
+            for (int d = 0; d < STRATA_DIALECT_COUNT; d++)
+                ix->method[d] = xstrdup(m);
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *val;
+        json_object_foreach(v, key, val)
+        {
+            int d = strata_dialect_parse(key);
+            if (d < 0 || strcmp(key, strata_dialect_name((strata_dialect)d)) != 0 ||
+                !json_is_string(val)) {
+                rc = perr(c, "per-dialect method keys are postgres, mysql, sqlite (got '%s')", key);
+                break;
+            }
+            ix->method[d] = xstrdup(json_string_value(val));
+        }
+    } else {
+        rc = perr(c, "'method' must be btree, hash, gin, gist or {\"postgres\": ...}");
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *table_name,
+                            strvec *warnings)
+{
+    memset(ix, 0, sizeof *ix);
+    json_t *cols = json_object_get(obj, "columns");
+    if (!cols)
+        return perr(c, "missing key 'columns'");
+    size_t saved = path_key(c, "columns");
+    if (!json_is_array(cols) || json_array_size(cols) == 0) {
+        int rc = perr(c, "'columns' must be a non-empty list");
+        path_pop(c, saved);
+        return rc;
+    }
+    ix->ncols = json_array_size(cols);
+    ix->cols = xcalloc(ix->ncols + 1, sizeof(index_col));
+    size_t i;
+    json_t *e;
+    json_array_foreach(cols, i, e)
+    {
+        size_t s2 = path_index(c, i);
+        int rc = 0;
+        if (json_is_string(e)) {
+            ix->cols[i].name = xstrdup(json_string_value(e));
+        } else if (json_is_object(e)) {
+            const char *const allowed[] = {"column", "order", NULL};
+            rc = check_keys(c, e, allowed, "an index column");
+            json_t *cn = json_object_get(e, "column"), *ord = json_object_get(e, "order");
+            if (!rc && !json_is_string(cn))
+                rc = perr(c, "an index column object needs 'column'");
+            if (!rc && ord &&
+                (!json_is_string(ord) || (strcmp(json_string_value(ord), "asc") != 0 &&
+                                          strcmp(json_string_value(ord), "desc") != 0)))
+                rc = perr(c, "'order' must be asc or desc");
+            if (!rc) {
+                ix->cols[i].name = xstrdup(json_string_value(cn));
+                ix->cols[i].desc = ord && strcmp(json_string_value(ord), "desc") == 0;
+            }
+        } else {
+            rc = perr(c, "an index column is a name or {\"column\": name, \"order\": \"desc\"}");
+        }
+        for (size_t k = 0; !rc && k < i; k++)
+            if (strcmp(ix->cols[k].name, ix->cols[i].name) == 0)
+                rc = perr(c, "column '%s' is listed twice", ix->cols[i].name);
+        path_pop(c, s2);
+        if (rc) {
+            path_pop(c, saved);
+            for (size_t k = 0; k <= i; k++)
+                free(ix->cols[k].name);
+            free(ix->cols);
+            ix->cols = NULL;
+            ix->ncols = 0;
+            return rc;
+        }
+    }
+    path_pop(c, saved);
+    int rc = need_bool(c, obj, "unique", &ix->unique);
+    char *name = NULL;
+    if (!rc)
+        rc = need_string(c, obj, "name", 0, &name);
+    if (!rc && name)
+        rc = check_identifier(c, name, "index", 1);
+    if (!rc && json_object_get(obj, "where")) {
+        size_t s3 = path_key(c, "where");
+        rc = check_predicate(c, json_object_get(obj, "where"));
+        path_pop(c, s3);
+        if (!rc)
+            ix->where = json_incref(json_object_get(obj, "where"));
+    }
+    if (!rc && json_object_get(obj, "method"))
+        rc = parse_method(c, json_object_get(obj, "method"), ix);
+    if (rc) {
+        free(name);
+        return rc;
+    }
+    if (name) {
+        ix->name = maybe_shorten(c, name, warnings);
+    } else {
+        const char **names = xcalloc(ix->ncols + 1, sizeof(char *));
+        for (size_t k = 0; k < ix->ncols; k++)
+            names[k] = ix->cols[k].name;
+        ix->name = name_generate(table_name, names, ix->ncols, ix->unique ? "unique" : "index");
+        free(names);
+    }
+    return 0;
+}
+
+static int parse_fk_body(pctx *c, json_t *obj, fk_def *fk, const char *table_name, strvec *warnings)
+{
+    memset(fk, 0, sizeof *fk);
+    int rc = need_name_list(c, obj, "columns", 1, &fk->cols);
+    json_t *ref = json_object_get(obj, "references");
+    if (!rc && !ref)
+        rc = perr(c, "missing key 'references'");
+    if (!rc) {
+        size_t saved = path_key(c, "references");
+        const char *const allowed[] = {"table", "columns", NULL};
+        if (!json_is_object(ref))
+            rc = perr(c, "'references' must be {\"table\": ..., \"columns\": [...]}");
+        if (!rc)
+            rc = check_keys(c, ref, allowed, "references");
+        if (!rc)
+            rc = need_string(c, ref, "table", 1, &fk->ref_table);
+        if (!rc)
+            rc = need_name_list(c, ref, "columns", 1, &fk->ref_cols);
+        if (!rc && fk->ref_cols.n != fk->cols.n)
+            rc = perr(c, "'references.columns' has %zu columns but 'columns' has %zu",
+                      fk->ref_cols.n, fk->cols.n);
+        path_pop(c, saved);
+    }
+    if (!rc)
+        rc = parse_fk_action(c, obj, "on_delete", &fk->on_delete);
+    if (!rc)
+        rc = parse_fk_action(c, obj, "on_update", &fk->on_update);
+    char *name = NULL;
+    if (!rc)
+        rc = need_string(c, obj, "name", 0, &name);
+    if (!rc && name)
+        rc = check_identifier(c, name, "foreign key", 1);
+    if (rc) {
+        free(name);
+        fk_free(fk);
+        return rc;
+    }
+    fk->name =
+        name ? maybe_shorten(c, name, warnings)
+             : name_generate(table_name, (const char *const *)fk->cols.v, fk->cols.n, "foreign");
+    return 0;
+}
+
+/* Parse a list under `key` of obj with `fn` for each element. */
+typedef int (*elem_fn)(pctx *c, json_t *e, table *t, strvec *warnings);
+
+static int parse_list(pctx *c, json_t *obj, const char *key, table *t, strvec *warnings, elem_fn fn)
+{
+    json_t *arr = json_object_get(obj, key);
+    if (!arr)
+        return 0;
+    size_t saved = path_key(c, key);
+    if (!json_is_array(arr)) {
+        int rc = perr(c, "'%s' must be a list", key);
+        path_pop(c, saved);
+        return rc;
+    }
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        size_t s2 = path_index(c, i);
+        int rc = json_is_object(e) ? fn(c, e, t, warnings) : perr(c, "must be an object");
+        path_pop(c, s2);
+        if (rc) {
+            path_pop(c, saved);
+            return rc;
+        }
+    }
+    path_pop(c, saved);
+    return 0;
+}
+
+static int elem_unique(pctx *c, json_t *e, table *t, strvec *warnings)
+{
+    const char *const allowed[] = {"name", "columns", NULL};
+    int rc = check_keys(c, e, allowed, "a unique constraint");
+    if (rc)
+        return rc;
+    index_def ix;
+    rc = parse_index_body(c, e, &ix, t->name, warnings);
+    if (rc)
+        return rc;
+    ix.unique = 1;
+    ix.constraint = 1;
+    if (!json_object_get(e, "name")) {
+        free(ix.name);
+        const char **names = xcalloc(ix.ncols + 1, sizeof(char *));
+        for (size_t k = 0; k < ix.ncols; k++)
+            names[k] = ix.cols[k].name;
+        ix.name = name_generate(t->name, names, ix.ncols, "unique");
+        free(names);
+    }
+    table_add_index(t, &ix);
+    index_free(&ix);
+    return 0;
+}
+
+static const char *const index_keys[] = {"name",   "columns",       "unique", "where",
+                                         "method", "if_not_exists", NULL};
+
+static int elem_index(pctx *c, json_t *e, table *t, strvec *warnings)
+{
+    int rc = check_keys(c, e, index_keys, "an index");
+    if (rc)
+        return rc;
+    index_def ix;
+    rc = parse_index_body(c, e, &ix, t->name, warnings);
+    if (rc)
+        return rc;
+    table_add_index(t, &ix);
+    index_free(&ix);
+    return 0;
+}
+
+static const char *const fk_keys[] = {"name",      "columns",   "references",
+                                      "on_delete", "on_update", NULL};
+
+static int elem_fk(pctx *c, json_t *e, table *t, strvec *warnings)
+{
+    int rc = check_keys(c, e, fk_keys, "a foreign key");
+    if (rc)
+        return rc;
+    fk_def fk;
+    rc = parse_fk_body(c, e, &fk, t->name, warnings);
+    if (rc)
+        return rc;
+    table_add_fk(t, &fk);
+    fk_free(&fk);
+    return 0;
+}
+
+static int elem_check(pctx *c, json_t *e, table *t, strvec *warnings)
+{
+    (void)warnings;
+    const char *const allowed[] = {"name", "check", NULL};
+    int rc = check_keys(c, e, allowed, "a check");
+    if (rc)
+        return rc;
+    char *name = NULL;
+    rc = need_string(c, e, "name", 0, &name);
+    if (rc)
+        return rc;
+    json_t *ck = json_object_get(e, "check");
+    if (!ck) {
+        free(name);
+        return perr(c, "missing key 'check'");
+    }
+    size_t saved = path_key(c, "check");
+    rc = check_check(c, ck);
+    path_pop(c, saved);
+    if (rc) {
+        free(name);
+        return rc;
+    }
+    check_def cd;
+    if (name) {
+        cd.name = maybe_shorten(c, name, warnings);
+    } else {
+        strvec cols = STRVEC_INIT;
+        predicate_columns(ck, &cols);
+        if (cols.n == 0)
+            strvec_pushf(&cols, "%zu", t->nchecks + 1);
+        cd.name = name_generate(t->name, (const char *const *)cols.v, cols.n, "check");
+        strvec_free(&cols);
+    }
+    cd.check = ck;
+    table_add_check(t, &cd);
+    free(cd.name);
+    return 0;
+}
+
+/* ---- operations ---- */
+
+static const char *const op_keys[OP__COUNT][16] = {
+    [OP_CREATE_TABLE] = {"op", "table", "columns", "primary_key", "unique", "indexes",
+                         "foreign_keys", "checks", "if_not_exists", NULL},
+    [OP_DROP_TABLE] = {"op", "table", "if_exists", NULL},
+    [OP_RENAME_TABLE] = {"op", "table", "to", NULL},
+    [OP_ADD_COLUMN] = {"op", "table", "column", "if_not_exists", NULL},
+    [OP_DROP_COLUMN] = {"op", "table", "column", "if_exists", NULL},
+    [OP_RENAME_COLUMN] = {"op", "table", "column", "to", NULL},
+    [OP_ALTER_COLUMN] = {"op", "table", "column", "type", "length", "precision", "scale", "values",
+                         "enum", "nullable", "default", "drop_default", NULL},
+    [OP_CREATE_INDEX] = {"op", "table", "name", "columns", "unique", "where", "method",
+                         "if_not_exists", NULL},
+    [OP_DROP_INDEX] = {"op", "table", "name", "if_exists", NULL},
+    [OP_ADD_FOREIGN_KEY] = {"op", "table", "name", "columns", "references", "on_delete",
+                            "on_update", NULL},
+    [OP_DROP_FOREIGN_KEY] = {"op", "table", "name", "if_exists", NULL},
+    [OP_ADD_UNIQUE] = {"op", "table", "name", "columns", NULL},
+    [OP_DROP_UNIQUE] = {"op", "table", "name", NULL},
+    [OP_ADD_PRIMARY_KEY] = {"op", "table", "columns", "name", NULL},
+    [OP_DROP_PRIMARY_KEY] = {"op", "table", NULL},
+    [OP_ADD_CHECK] = {"op", "table", "name", "check", NULL},
+    [OP_DROP_CHECK] = {"op", "table", "name", NULL},
+    [OP_CREATE_ENUM] = {"op", "name", "values", NULL},
+    [OP_ALTER_ENUM] = {"op", "name", "values", NULL},
+    [OP_DROP_ENUM] = {"op", "name", NULL},
+    [OP_INSERT] = {"op", "table", "rows", NULL},
+    [OP_UPDATE] = {"op", "table", "set", "where", NULL},
+    [OP_DELETE] = {"op", "table", "where", NULL},
+    [OP_SQL] = {"op", "postgres", "mysql", "sqlite", "all", NULL},
+};
+
+static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    table *t = table_new(o->table);
+    o->def = t;
+    int rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+    if (rc)
+        return rc;
+    json_t *cols = json_object_get(obj, "columns");
+    if (!cols)
+        return perr(c, "missing key 'columns'");
+    size_t saved = path_key(c, "columns");
+    if (!json_is_array(cols) || json_array_size(cols) == 0) {
+        rc = perr(c, "'columns' must be a non-empty list of columns");
+        path_pop(c, saved);
+        return rc;
+    }
+    strvec col_pk = STRVEC_INIT;
+    size_t i;
+    json_t *e;
+    json_array_foreach(cols, i, e)
+    {
+        size_t s2 = path_index(c, i);
+        parsed_column pc;
+        rc = parse_column(c, e, &pc, 1);
+        if (!rc && table_column(t, pc.col.name)) {
+            rc = perr(c, "column '%s' is defined twice", pc.col.name);
+            column_free(&pc.col);
+        }
+        if (!rc) {
+            for (size_t k = 0; k < t->ncols; k++)
+                if (str_ieq(t->cols[k].name, pc.col.name)) {
+                    rc = perr(c, "columns '%s' and '%s' differ only by case", t->cols[k].name,
+                              pc.col.name);
+                    break;
+                }
+            if (rc)
+                column_free(&pc.col);
+        }
+        if (!rc) {
+            if (pc.primary_key)
+                strvec_push(&col_pk, pc.col.name);
+            rc = attach_column_extras(c, t, &pc, warnings);
+            table_add_column(t, &pc.col);
+            column_free(&pc.col);
+        }
+        path_pop(c, s2);
+        if (rc) {
+            strvec_free(&col_pk);
+            path_pop(c, saved);
+            return rc;
+        }
+    }
+    path_pop(c, saved);
+    if (json_object_get(obj, "primary_key")) {
+        if (col_pk.n) {
+            strvec_free(&col_pk);
+            return perr(c, "give the primary key either on columns or as 'primary_key', not both");
+        }
+        rc = need_name_list(c, obj, "primary_key", 1, &t->pk);
+    } else {
+        t->pk = col_pk;
+        memset(&col_pk, 0, sizeof col_pk);
+    }
+    strvec_free(&col_pk);
+    if (rc)
+        return rc;
+    if (t->pk.n) {
+        t->pk_name = name_generate(t->name, NULL, 0, "pkey");
+        for (size_t k = 0; k < t->pk.n; k++) {
+            column *pcol = table_column(t, t->pk.v[k]);
+            if (pcol)
+                pcol->nullable = 0;
+        }
+    }
+    rc = parse_list(c, obj, "unique", t, warnings, elem_unique);
+    if (!rc)
+        rc = parse_list(c, obj, "indexes", t, warnings, elem_index);
+    if (!rc)
+        rc = parse_list(c, obj, "foreign_keys", t, warnings, elem_fk);
+    if (!rc)
+        rc = parse_list(c, obj, "checks", t, warnings, elem_check);
+    return rc;
+}
+
+static int parse_rows(pctx *c, json_t *obj, op *o)
+{
+    json_t *rows = json_object_get(obj, "rows");
+    if (!rows)
+        return perr(c, "missing key 'rows'");
+    size_t saved = path_key(c, "rows");
+    int rc = 0;
+    if (!json_is_array(rows) || json_array_size(rows) == 0)
+        rc = perr(c, "'rows' must be a non-empty list of objects");
+    size_t i;
+    json_t *e;
+    json_array_foreach(rows, i, e)
+    {
+        if (rc)
+            break;
+        if (!json_is_object(e) || json_object_size(e) == 0) {
+            size_t s2 = path_index(c, i);
+            rc = perr(c, "a row must be a non-empty object of column: value");
+            path_pop(c, s2);
+        }
+    }
+    path_pop(c, saved);
+    if (!rc)
+        o->rows = json_incref(rows);
+    return rc;
+}
+
+static int parse_sql_op(pctx *c, json_t *obj, op *o)
+{
+    static const char *const keys[] = {"postgres", "mysql", "sqlite", "all"};
+    int any = 0;
+    for (int k = 0; k <= STRATA_DIALECT_COUNT; k++) {
+        json_t *v = json_object_get(obj, keys[k]);
+        if (!v)
+            continue;
+        size_t saved = path_key(c, keys[k]);
+        int rc = 0;
+        if (json_is_string(v)) {
+            strvec_push(&o->sql[k], json_string_value(v));
+        } else if (json_is_array(v)) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(v, i, e)
+            {
+                if (!json_is_string(e)) {
+                    size_t s2 = path_index(c, i);
+                    rc = perr(c, "SQL statements must be strings");
+                    path_pop(c, s2);
+                    break;
+                }
+                strvec_push(&o->sql[k], json_string_value(e));
+            }
+        } else {
+            rc = perr(c, "'%s' must be an SQL string or a list of them", keys[k]);
+        }
+        path_pop(c, saved);
+        if (rc)
+            return rc;
+        o->has_sql[k] = 1;
+        any = 1;
+    }
+    if (!any)
+        return perr(c, "an sql op needs at least one of postgres, mysql, sqlite, all");
+    return 0;
+}
+
+static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
+{
+    *out = NULL;
+    if (!json_is_object(obj))
+        return perr(c, "an operation must be an object with an \"op\" key");
+    json_t *opv = json_object_get(obj, "op");
+    if (!opv)
+        return perr(c, "missing key 'op'");
+    if (!json_is_string(opv)) {
+        size_t saved = path_key(c, "op");
+        int rc = perr(c, "'op' must be an operation name");
+        path_pop(c, saved);
+        return rc;
+    }
+    const char *name = json_string_value(opv);
+    int kind = -1;
+    for (int k = 0; k < OP__COUNT; k++)
+        if (strcmp(op_names[k], name) == 0)
+            kind = k;
+    if (kind < 0) {
+        const char *near = str_nearest(name, op_names, OP__COUNT);
+        size_t saved = path_key(c, "op");
+        int rc = near ? perr(c, "unknown op '%s' (did you mean '%s'?)", name, near)
+                      : perr(c, "unknown op '%s'", name);
+        path_pop(c, saved);
+        return rc;
+    }
+    int rc = check_keys(c, obj, op_keys[kind], name);
+    if (rc)
+        return rc;
+    op *o = op_new((op_kind)kind);
+    o->path = xstrdup(sbuf_str(&c->path));
+    *out = o;
+
+    /* "table" for every op that has it */
+    int wants_table = 0;
+    for (const char *const *k = op_keys[kind]; *k; k++)
+        if (strcmp(*k, "table") == 0)
+            wants_table = 1;
+    if (wants_table) {
+        rc = need_string(c, obj, "table", 1, &o->table);
+        if (!rc)
+            rc = check_identifier(c, o->table, "table", 0);
+        if (rc)
+            return rc;
+    }
+    switch ((op_kind)kind) {
+    case OP_CREATE_TABLE:
+        return parse_create_table(c, obj, o, warnings);
+    case OP_DROP_TABLE:
+        return need_bool(c, obj, "if_exists", &o->if_exists);
+    case OP_RENAME_TABLE:
+        rc = need_string(c, obj, "to", 1, &o->to);
+        return rc ? rc : check_identifier(c, o->to, "table", 0);
+    case OP_ADD_COLUMN: {
+        rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+        json_t *col = json_object_get(obj, "column");
+        if (!rc && !col)
+            rc = perr(c, "missing key 'column'");
+        if (rc)
+            return rc;
+        size_t saved = path_key(c, "column");
+        parsed_column pc;
+        rc = parse_column(c, col, &pc, 1);
+        if (!rc && pc.primary_key) {
+            rc = perr(c, "add_column cannot add a primary-key column; add the column, then "
+                         "add_primary_key");
+            column_free(&pc.col);
+        }
+        if (rc) {
+            path_pop(c, saved);
+            return rc;
+        }
+        /* Column-level extras become part of a one-column table definition. */
+        table *t = table_new(o->table);
+        rc = attach_column_extras(c, t, &pc, warnings);
+        table_add_column(t, &pc.col);
+        column_free(&pc.col);
+        path_pop(c, saved);
+        o->def = t;
+        o->col = xcalloc(1, sizeof *o->col);
+        column_copy(o->col, &t->cols[0]);
+        return rc;
+    }
+    case OP_DROP_COLUMN:
+        rc = need_string(c, obj, "column", 1, &o->name);
+        return rc ? rc : need_bool(c, obj, "if_exists", &o->if_exists);
+    case OP_RENAME_COLUMN:
+        rc = need_string(c, obj, "column", 1, &o->name);
+        if (!rc)
+            rc = need_string(c, obj, "to", 1, &o->to);
+        return rc ? rc : check_identifier(c, o->to, "column", 0);
+    case OP_ALTER_COLUMN: {
+        rc = need_string(c, obj, "column", 1, &o->name);
+        if (rc)
+            return rc;
+        o->col = xcalloc(1, sizeof *o->col);
+        o->col->name = xstrdup(o->name);
+        rc = parse_type(c, obj, &o->col->type, 0);
+        if (rc)
+            return rc;
+        if (o->col->type.kind != TY__COUNT) {
+            o->alter |= ALTER_TYPE;
+            if (type_is_serial(o->col->type.kind))
+                return perr(c, "alter_column cannot change a column to %s",
+                            type_names[o->col->type.kind]);
+            if (o->col->type.kind == TY_ENUM && !o->col->type.enum_name) {
+                const char *cn = o->name;
+                o->col->type.pg_type = name_generate(o->table, &cn, 1, "enum");
+            }
+        }
+        if (json_object_get(obj, "nullable")) {
+            rc = need_bool(c, obj, "nullable", &o->col->nullable);
+            o->alter |= ALTER_NULLABLE;
+        }
+        if (!rc && json_object_get(obj, "default")) {
+            size_t saved = path_key(c, "default");
+            rc = parse_default(c, json_object_get(obj, "default"), &o->col->def);
+            path_pop(c, saved);
+            o->alter |= ALTER_DEFAULT;
+        }
+        int drop = 0;
+        if (!rc)
+            rc = need_bool(c, obj, "drop_default", &drop);
+        if (!rc && drop) {
+            if (o->alter & ALTER_DEFAULT)
+                return perr(c, "give either 'default' or 'drop_default', not both");
+            o->alter |= ALTER_DROP_DEFAULT;
+        }
+        if (!rc && !o->alter)
+            rc = perr(c, "alter_column needs at least one of type, nullable, default, "
+                         "drop_default");
+        return rc;
+    }
+    case OP_CREATE_INDEX: {
+        o->index = xcalloc(1, sizeof *o->index);
+        rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+        if (!rc && !json_object_get(obj, "name"))
+            rc = perr(c, "missing key 'name'");
+        if (!rc)
+            rc = parse_index_body(c, obj, o->index, o->table, warnings);
+        if (!rc)
+            o->name = xstrdup(o->index->name);
+        return rc;
+    }
+    case OP_DROP_INDEX:
+    case OP_DROP_FOREIGN_KEY:
+        rc = need_string(c, obj, "name", 1, &o->name);
+        if (!rc)
+            rc = need_bool(c, obj, "if_exists", &o->if_exists);
+        if (!rc)
+            o->name = maybe_shorten(c, o->name, NULL);
+        return rc;
+    case OP_DROP_UNIQUE:
+    case OP_DROP_CHECK:
+        rc = need_string(c, obj, "name", 1, &o->name);
+        if (!rc)
+            o->name = maybe_shorten(c, o->name, NULL);
+        return rc;
+    case OP_ADD_FOREIGN_KEY:
+        if (!json_object_get(obj, "name"))
+            return perr(c, "missing key 'name'");
+        o->fk = xcalloc(1, sizeof *o->fk);
+        rc = parse_fk_body(c, obj, o->fk, o->table, warnings);
+        if (!rc)
+            o->name = xstrdup(o->fk->name);
+        return rc;
+    case OP_ADD_UNIQUE:
+        if (!json_object_get(obj, "name"))
+            return perr(c, "missing key 'name'");
+        o->index = xcalloc(1, sizeof *o->index);
+        rc = parse_index_body(c, obj, o->index, o->table, warnings);
+        o->index->unique = 1;
+        o->index->constraint = 1;
+        if (!rc)
+            o->name = xstrdup(o->index->name);
+        return rc;
+    case OP_ADD_PRIMARY_KEY:
+        rc = need_name_list(c, obj, "columns", 1, &o->cols);
+        if (!rc)
+            rc = need_string(c, obj, "name", 0, &o->name);
+        if (!rc && !o->name)
+            o->name = name_generate(o->table, NULL, 0, "pkey");
+        else if (!rc)
+            o->name = maybe_shorten(c, o->name, warnings);
+        return rc;
+    case OP_DROP_PRIMARY_KEY:
+        return 0;
+    case OP_ADD_CHECK: {
+        rc = need_string(c, obj, "name", 1, &o->name);
+        json_t *ck = json_object_get(obj, "check");
+        if (!rc && !ck)
+            rc = perr(c, "missing key 'check'");
+        if (!rc) {
+            size_t saved = path_key(c, "check");
+            rc = check_check(c, ck);
+            path_pop(c, saved);
+        }
+        if (rc)
+            return rc;
+        o->name = maybe_shorten(c, o->name, warnings);
+        o->check = xcalloc(1, sizeof *o->check);
+        o->check->name = xstrdup(o->name);
+        o->check->check = json_incref(ck);
+        return 0;
+    }
+    case OP_CREATE_ENUM:
+    case OP_ALTER_ENUM: {
+        rc = need_string(c, obj, "name", 1, &o->name);
+        if (!rc)
+            rc = check_identifier(c, o->name, "enum", 0);
+        if (rc)
+            return rc;
+        json_t *vals = json_object_get(obj, "values");
+        if (!vals)
+            return perr(c, "missing key 'values'");
+        size_t saved = path_key(c, "values");
+        if (!json_is_array(vals) || json_array_size(vals) == 0) {
+            rc = perr(c, "'values' must be a non-empty list of strings");
+            path_pop(c, saved);
+            return rc;
+        }
+        size_t i;
+        json_t *e;
+        json_array_foreach(vals, i, e)
+        {
+            if (!json_is_string(e) || strvec_find(&o->values, json_string_value(e)) >= 0) {
+                size_t s2 = path_index(c, i);
+                rc = json_is_string(e)
+                         ? perr(c, "enum value '%s' is listed twice", json_string_value(e))
+                         : perr(c, "enum values must be strings");
+                path_pop(c, s2);
+                break;
+            }
+            strvec_push(&o->values, json_string_value(e));
+        }
+        path_pop(c, saved);
+        return rc;
+    }
+    case OP_DROP_ENUM:
+        return need_string(c, obj, "name", 1, &o->name);
+    case OP_INSERT:
+        return parse_rows(c, obj, o);
+    case OP_UPDATE: {
+        json_t *set = json_object_get(obj, "set");
+        if (!set)
+            return perr(c, "missing key 'set'");
+        if (!json_is_object(set) || json_object_size(set) == 0) {
+            size_t saved = path_key(c, "set");
+            rc = perr(c, "'set' must be a non-empty object of column: value");
+            path_pop(c, saved);
+            return rc;
+        }
+        o->set = json_incref(set);
+    }
+        __attribute__((fallthrough)); /* update also takes where */
+    case OP_DELETE: {
+        json_t *w = json_object_get(obj, "where");
+        if (w) {
+            size_t saved = path_key(c, "where");
+            rc = check_predicate(c, w);
+            path_pop(c, saved);
+            if (rc)
+                return rc;
+            o->where = json_incref(w);
+        }
+        return 0;
+    }
+    case OP_SQL:
+        return parse_sql_op(c, obj, o);
+    case OP__COUNT:
+        break;
+    }
+    return 0;
+}
+
+static int parse_op_list(pctx *c, json_t *arr, const char *key, op_list *out, strvec *warnings)
+{
+    size_t saved = path_key(c, key);
+    size_t i;
+    json_t *e;
+    json_array_foreach(arr, i, e)
+    {
+        size_t s2 = path_index(c, i);
+        op *o = NULL;
+        int rc = parse_op(c, e, &o, warnings);
+        path_pop(c, s2);
+        if (rc) {
+            op_free(o);
+            path_pop(c, saved);
+            return rc;
+        }
+        op_list_push(out, o);
+    }
+    path_pop(c, saved);
+    return 0;
+}
+
+void json_checksum(const json_t *root, char out[65])
+{
+    char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
+    sha256_hex(canon, strlen(canon), out);
+    free(canon);
+}
+
+void migration_free(migration *m)
+{
+    if (!m)
+        return;
+    free(m->id);
+    free(m->version);
+    free(m->name);
+    free(m->path);
+    free(m->description);
+    op_list_free(&m->up);
+    op_list_free(&m->down);
+    free(m);
+}
+
+int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
+                         strvec *warnings)
+{
+    *out = NULL;
+    json_error_t jerr;
+    json_t *root = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root)
+        return strata_set_error(STRATA_EINPUT, "%s:%d:%d: invalid JSON: %s", path, jerr.line,
+                                jerr.column, jerr.text);
+    pctx c = {path, SBUF_INIT};
+    migration *m = xcalloc(1, sizeof *m);
+    m->path = xstrdup(path);
+    m->id = xstrdup(stem);
+    size_t us = strcspn(stem, "_");
+    m->version = xstrndup(stem, us);
+    m->name = xstrdup(stem[us] ? stem + us + 1 : "");
+    m->transaction = 1;
+    int rc = 0;
+    static const char *const top_keys[] = {"description", "transaction", "up", "down", NULL};
+    if (!json_is_object(root))
+        rc = perr(&c, "a migration must be a JSON object with 'up'");
+    if (!rc)
+        rc = check_keys(&c, root, top_keys, "a migration");
+    if (!rc)
+        rc = need_string(&c, root, "description", 0, &m->description);
+    if (!rc)
+        rc = need_bool(&c, root, "transaction", &m->transaction);
+    json_t *up = rc ? NULL : json_object_get(root, "up");
+    if (!rc && !up)
+        rc = perr(&c, "missing key 'up'");
+    if (!rc && (!json_is_array(up) || json_array_size(up) == 0)) {
+        size_t saved = path_key(&c, "up");
+        rc = perr(&c, "'up' must be a non-empty list of operations");
+        path_pop(&c, saved);
+    }
+    if (!rc)
+        rc = parse_op_list(&c, up, "up", &m->up, warnings);
+    json_t *down = rc ? NULL : json_object_get(root, "down");
+    if (!rc && down) {
+        if (json_is_string(down) && strcmp(json_string_value(down), "auto") == 0) {
+            m->down_mode = DOWN_AUTO;
+        } else if (json_is_string(down) && strcmp(json_string_value(down), "irreversible") == 0) {
+            m->down_mode = DOWN_IRREVERSIBLE;
+        } else if (json_is_array(down)) {
+            m->down_mode = DOWN_EXPLICIT;
+            rc = parse_op_list(&c, down, "down", &m->down, warnings);
+        } else {
+            size_t saved = path_key(&c, "down");
+            rc = perr(&c, "'down' must be a list of operations, \"auto\" or \"irreversible\"");
+            path_pop(&c, saved);
+        }
+    }
+    if (!rc)
+        json_checksum(root, m->checksum);
+    json_decref(root);
+    sbuf_free(&c.path);
+    if (rc) {
+        migration_free(m);
+        return rc;
+    }
+    *out = m;
+    return 0;
+}
+
+int migration_parse(const char *path, const char *stem, const char *text, migration **out)
+{
+    return migration_parse_warn(path, stem, text, out, NULL);
+}
