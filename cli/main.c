@@ -310,6 +310,7 @@ int main(int argc, char **argv)
         {"migrations", "repair", cmd_migrations_repair},
         {"migration", "create", cmd_migration_create},
         {"db", "ping", cmd_db_ping},
+        {"db", "diff", cmd_db_diff},
         {"lock", "status", cmd_lock_status},
         {"lock", "release", cmd_lock_release},
     };

@@ -585,6 +585,17 @@ const table *find_table(const cctx *c, const char *name)
     return schema_table(c->s, name);
 }
 
+int render_expression(sbuf *b, const compile_target *tg, const schema *s, const table *t,
+                      const json_t *expr)
+{
+    cctx c;
+    memset(&c, 0, sizeof c);
+    c.tg = tg;
+    c.d = tg->dialect;
+    c.s = s;
+    return render_check(b, &c, t, expr);
+}
+
 /* ---- dispatch ---- */
 
 int compile_postgres(cctx *c);

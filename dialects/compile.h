@@ -80,6 +80,10 @@ int compile_op(const compile_target *tg, const schema *after, const before_state
 /* Render a JSON value as a SQL literal for a column (type conversions as
  * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v);
+/* Render a predicate object, or a check (predicate, raw SQL string or
+ * per-dialect object), as SQL for a target's dialect. */
+int render_expression(sbuf *b, const compile_target *tg, const schema *s, const table *t,
+                      const json_t *expr);
 /* Convert an ISO-8601 timestamp (with optional offset) to UTC text
  * "YYYY-MM-DD HH:MM:SS[.ffffff]"; 0 on success. */
 int timestamp_to_utc(const char *in, char *out, size_t outlen);

@@ -280,6 +280,32 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
 /* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
 int strata_migration_create(const char *dir, const char *name, char **path_out);
 
+/* ---- introspection ---- */
+
+typedef struct strata_diff_item {
+    char *kind;  /* table, column, index, foreign key, check, enum, primary key */
+    char *table; /* NULL for enums */
+    char *name;  /* column / index / constraint / enum; NULL for a table */
+    char *what;  /* "missing" (only in the migrations), "extra" (only in the
+                    database), or the property that differs */
+    char *left;  /* the migrations' side */
+    char *right; /* the database's side */
+    char *line;  /* readable */
+} strata_diff_item;
+
+typedef struct strata_diff_result {
+    strata_diff_item *items;
+    size_t n;
+    char **warnings;
+    size_t nwarnings;
+} strata_diff_result;
+
+void strata_diff_result_free(strata_diff_result *r);
+
+/* Compare the connected database with the schema its migrations build
+ * (`db diff`). Returns 0 (even with differences: see r->n). */
+int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out);
+
 /* The migration lock (`lock status|release`): a one-line description. */
 int strata_lock_status(strata_conn *conn, char **out);
 int strata_lock_release(strata_conn *conn, char **out);

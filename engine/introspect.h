@@ -1,0 +1,60 @@
+/*
+ * introspect.h - reading a live database's schema into the engine's schema
+ * model (the same `schema` structs that replaying migrations builds), and
+ * comparing two schema models.
+ *
+ * Normalisation undoes each dialect's mapping (the dialect compilers), so a schema
+ * built by migrations and read back compares equal on all three databases:
+ * MySQL tinyint(1) is boolean, MariaDB's longtext+json_valid is json,
+ * Strata's invisible partial-unique helper columns become the partial
+ * unique index they implement, SQLite's enum CHECKs become enum columns,
+ * PostgreSQL's nextval() defaults become serial, and so on.
+ */
+#ifndef STRATA_INTROSPECT_H
+#define STRATA_INTROSPECT_H
+
+#include "ir.h"
+
+/* Read every table (except strata_* ones), column, key, index, foreign key,
+ * check and enum of the connected database's default schema. What has no
+ * neutral form (views, triggers other than Strata's own, index methods or
+ * expressions the DSL cannot state) is appended to `raw` as one SQL
+ * statement each (may be NULL), with a line in `warnings` (may be NULL). */
+int introspect_schema(strata_conn *conn, schema *out, strvec *warnings, strvec *raw);
+
+/* A difference between two schemas, as one readable line and as parts. */
+typedef struct schema_diff_item {
+    char *kind;  /* "table", "column", "index", "foreign key", "check", "enum", "primary key" */
+    char *table; /* NULL for enums */
+    char *name;  /* column / index / constraint / enum name (NULL for a table) */
+    char *what;  /* "missing", "extra", or the property that differs */
+    char *left;  /* the value on the left side (NULL when missing) */
+    char *right; /* the value on the right side */
+    char *line;  /* the whole difference, readable */
+} schema_diff_item;
+
+typedef struct schema_diff {
+    schema_diff_item *v;
+    size_t n, cap;
+} schema_diff;
+
+/* Options for comparing: names of generated constraints may differ between
+ * dialects (and between a database and its migrations) without meaning. */
+typedef struct diff_options {
+    strata_dialect dialect;      /* whose SQL expressions are compared */
+    int portable;                /* allow the documented per-dialect differences */
+    int compare_enum_types;      /* compare named enum types (PostgreSQL only has them) */
+    int ignore_constraint_names; /* compare indexes, FKs and checks by content */
+    int ignore_column_order;
+    const char *left_label;  /* e.g. "migrations" */
+    const char *right_label; /* e.g. "database" */
+} diff_options;
+
+void schema_compare(const schema *left, const schema *right, const diff_options *opt,
+                    schema_diff *out);
+void schema_diff_free(schema_diff *d);
+
+/* The schema every migration file of `dir` builds (validated). */
+int migrations_model(const char *dir, schema *out, strvec *warnings);
+
+#endif
