@@ -404,6 +404,27 @@ static int render_operand(sbuf *b, const cctx *c, const table *t, const column *
     return 0;
 }
 
+/* x [NOT] IN (...) */
+static int render_in(sbuf *b, const cctx *c, const table *t, const json_t *p, int negate)
+{
+    const char *colname = json_string_value(json_object_get(p, "column"));
+    const column *col = t ? table_column(t, colname) : NULL;
+    qid(b, c, colname);
+    sbuf_add(b, negate ? " NOT IN (" : " IN (");
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(p, "in"), i, e)
+    {
+        if (i)
+            sbuf_add(b, ", ");
+        int rc = render_operand(b, c, t, col, e);
+        if (rc)
+            return rc;
+    }
+    sbuf_addc(b, ')');
+    return 0;
+}
+
 int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
 {
     json_t *arr = json_object_get(p, "and");
@@ -428,6 +449,27 @@ int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
         return 0;
     }
     json_t *neg = json_object_get(p, "not");
+    if (neg && json_object_get(neg, "column") &&
+        (json_object_get(neg, "in") || json_object_get(neg, "is_null") ||
+         json_object_get(neg, "eq"))) {
+        /* NOT over a single comparison in the form databases print back:
+         * x NOT IN (...), x IS [NOT] NULL, x <> v */
+        json_t *flip = json_deep_copy(neg);
+        int rc;
+        if (json_object_get(flip, "is_null")) {
+            json_object_set_new(flip, "is_null",
+                                json_boolean(!json_is_true(json_object_get(neg, "is_null"))));
+            rc = render_predicate(b, c, t, flip);
+        } else if (json_object_get(flip, "eq")) {
+            json_object_set(flip, "ne", json_object_get(neg, "eq"));
+            json_object_del(flip, "eq");
+            rc = render_predicate(b, c, t, flip);
+        } else {
+            rc = render_in(b, c, t, flip, 1);
+        }
+        json_decref(flip);
+        return rc;
+    }
     if (neg) {
         sbuf_add(b, "NOT (");
         int rc = render_predicate(b, c, t, neg);
@@ -442,23 +484,8 @@ int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
         sbuf_add(b, json_is_true(isnull) ? " IS NULL" : " IS NOT NULL");
         return 0;
     }
-    json_t *in = json_object_get(p, "in");
-    if (in) {
-        qid(b, c, colname);
-        sbuf_add(b, " IN (");
-        size_t i;
-        json_t *e;
-        json_array_foreach(in, i, e)
-        {
-            if (i)
-                sbuf_add(b, ", ");
-            int rc = render_operand(b, c, t, col, e);
-            if (rc)
-                return rc;
-        }
-        sbuf_addc(b, ')');
-        return 0;
-    }
+    if (json_object_get(p, "in"))
+        return render_in(b, c, t, p, 0);
     for (size_t k = 0; k < sizeof cmp_ops / sizeof cmp_ops[0]; k++) {
         json_t *v = json_object_get(p, cmp_ops[k].key);
         if (!v)

@@ -534,8 +534,12 @@ static int compile_alter_column(const cctx *c)
             qid(&b, c, col->name);
             sbuf_add(&b, " TYPE ");
             pg_type(&b, c, col);
-            sbuf_add(&b, " USING ");
-            using_cast(&b, c, old, col);
+            /* strings take the assignment cast, which refuses values that
+             * do not fit (an explicit ::varchar(n) would truncate them) */
+            if (!type_is_text(col->type.kind)) {
+                sbuf_add(&b, " USING ");
+                using_cast(&b, c, old, col);
+            }
             stmt_add_owned(c->out, 0, sbuf_detach(&b));
             if (col->def.kind != DEF_NONE) {
                 sbuf_add(&b, "ALTER TABLE ");

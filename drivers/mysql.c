@@ -168,10 +168,13 @@ static int is_float_type(enum enum_field_types t)
     return t == MYSQL_TYPE_FLOAT || t == MYSQL_TYPE_DOUBLE;
 }
 
-/* Type a value read as text from its field type. */
+/* Type a value read as text from its field type; tinyint(1) is boolean. */
 static void type_value(strata_value *v, enum enum_field_types t, int binary)
 {
-    if (is_integer_type(t)) {
+    if (binary == 2) {
+        v->type = STRATA_VBOOL;
+        v->i = strtoll(v->s, NULL, 10) != 0;
+    } else if (is_integer_type(t)) {
         v->type = STRATA_VINT;
         v->i = strtoll(v->s, NULL, 10);
     } else if (is_float_type(t)) {
@@ -184,8 +187,11 @@ static void type_value(strata_value *v, enum enum_field_types t, int binary)
     }
 }
 
+/* 1 for binary strings, 2 for tinyint(1) (booleans), else 0. */
 static int field_is_binary(const MYSQL_FIELD *f)
 {
+    if (f->type == MYSQL_TYPE_TINY && f->length == 1)
+        return 2;
     switch (f->type) {
     case MYSQL_TYPE_TINY_BLOB:
     case MYSQL_TYPE_MEDIUM_BLOB:
@@ -239,8 +245,8 @@ static int my_rows_next(strata_rows *rows)
             long long x;
             memcpy(&x, r->bufs[i], sizeof x);
             snprintf(r->bufs[i] + 16, 48, "%lld", x);
-            v->type = STRATA_VINT;
-            v->i = x;
+            v->type = r->binary[i] == 2 ? STRATA_VBOOL : STRATA_VINT;
+            v->i = r->binary[i] == 2 ? x != 0 : x;
             v->s = r->bufs[i] + 16;
             v->len = strlen(v->s);
             continue;
@@ -441,7 +447,7 @@ static int my_query(strata_conn *conn, const char *sql, const strata_value *para
             else if (is_float_type(fields[i].type))
                 r->binds[i].buffer_type = MYSQL_TYPE_DOUBLE;
             else
-                r->binds[i].buffer_type = r->binary[i] ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
+                r->binds[i].buffer_type = r->binary[i] == 1 ? MYSQL_TYPE_BLOB : MYSQL_TYPE_STRING;
             r->binds[i].buffer = r->bufs[i];
             r->binds[i].buffer_length = size;
             r->binds[i].length = &r->lengths[i];
@@ -476,6 +482,305 @@ static int my_rollback(strata_conn *conn)
     return my_exec(conn, "ROLLBACK");
 }
 
+/* ---- bulk loading ----
+ *
+ * LOAD DATA LOCAL INFILE with the rows streamed from memory through the
+ * client library's local-infile callbacks (no file is written), in the
+ * default tab-separated format with backslash escapes and \N for NULL. With
+ * LOCAL the server turns duplicate-key and conversion errors into warnings
+ * (it cannot stop the client mid-stream), so any warning, or fewer rows
+ * taken than sent, is made an error here; the caller rolls back. Where the
+ * server refuses LOCAL (local_infile=OFF), multi-row INSERTs are used.
+ */
+
+#define INFILE_CHUNK  (256 * 1024)
+#define INSERT_PACKET (1024 * 1024)
+
+typedef struct my_infile {
+    strata_bulk_next next;
+    void *ctx;
+    size_t ncols;
+    strata_value *row;
+    sbuf buf;    /* encoded rows not yet handed to the library */
+    size_t off;  /* how much of buf was handed over */
+    int eof;
+    int src_rc;  /* <0: the row source failed */
+    char *src_msg;
+    int src_code;
+    int64_t sent;
+} my_infile;
+
+static void infile_encode(sbuf *b, const strata_value *v)
+{
+    switch (v->type) {
+    case STRATA_VNULL:
+        sbuf_addn(b, "\\N", 2);
+        return;
+    case STRATA_VINT:
+    case STRATA_VBOOL:
+        sbuf_addf(b, "%lld", (long long)v->i);
+        return;
+    case STRATA_VREAL:
+        sbuf_addf(b, "%.17g", v->d);
+        return;
+    case STRATA_VTEXT:
+    case STRATA_VBLOB: {
+        const char *p = v->s ? v->s : "", *end = p + v->len, *run = p;
+        for (; p < end; p++) {
+            const char *esc = NULL;
+            switch (*p) {
+            case '\\':
+                esc = "\\\\";
+                break;
+            case '\n':
+                esc = "\\n";
+                break;
+            case '\r':
+                esc = "\\r";
+                break;
+            case '\t':
+                esc = "\\t";
+                break;
+            case '\0':
+                esc = "\\0";
+                break;
+            default:
+                continue;
+            }
+            sbuf_addn(b, run, (size_t)(p - run));
+            sbuf_addn(b, esc, 2);
+            run = p + 1;
+        }
+        sbuf_addn(b, run, (size_t)(end - run));
+        return;
+    }
+    }
+}
+
+static int infile_init(void **ptr, const char *filename, void *userdata)
+{
+    (void)filename;
+    *ptr = userdata;
+    return 0;
+}
+
+static int infile_read(void *ptr, char *out, unsigned int len)
+{
+    my_infile *f = ptr;
+    while (f->buf.len - f->off == 0 && !f->eof) {
+        sbuf_reset(&f->buf);
+        f->off = 0;
+        while (f->buf.len < INFILE_CHUNK) {
+            int rc = f->next(f->ctx, f->row);
+            if (rc <= 0) {
+                f->eof = 1;
+                if (rc < 0) {
+                    f->src_rc = rc;
+                    f->src_code = strata_error_code();
+                    f->src_msg = xstrdup(strata_error_message());
+                    return -1;
+                }
+                break;
+            }
+            for (size_t i = 0; i < f->ncols; i++) {
+                if (i)
+                    sbuf_addc(&f->buf, '\t');
+                infile_encode(&f->buf, &f->row[i]);
+            }
+            sbuf_addc(&f->buf, '\n');
+            f->sent++;
+        }
+    }
+    size_t n = f->buf.len - f->off;
+    if (n > len)
+        n = len;
+    if (n)
+        memcpy(out, f->buf.p + f->off, n);
+    f->off += n;
+    return (int)n;
+}
+
+static void infile_end(void *ptr)
+{
+    (void)ptr;
+}
+
+static int infile_error(void *ptr, char *msg, unsigned int len)
+{
+    my_infile *f = ptr;
+    snprintf(msg, len, "%s", f->src_msg ? f->src_msg : "the row source failed");
+    return 2000; /* CR_UNKNOWN_ERROR */
+}
+
+/* The first warnings of the last statement, as one line. */
+static char *warnings_text(my_conn *c)
+{
+    sbuf b = SBUF_INIT;
+    if (mysql_query(c->my, "SHOW WARNINGS LIMIT 3") == 0) {
+        MYSQL_RES *res = mysql_store_result(c->my);
+        MYSQL_ROW r;
+        while (res && (r = mysql_fetch_row(res)) != NULL)
+            sbuf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", r[0] ? r[0] : "",
+                      r[1] ? r[1] : "", r[2] ? r[2] : "");
+        if (res)
+            mysql_free_result(res);
+    }
+    return sbuf_detach(&b);
+}
+
+static char *column_list(const char *const *cols, size_t ncols)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_addc(&b, '(');
+    for (size_t i = 0; i < ncols; i++) {
+        char *q = strata_quote_ident(STRATA_MYSQL, cols[i]);
+        sbuf_addf(&b, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    sbuf_addc(&b, ')');
+    return sbuf_detach(&b);
+}
+
+static void insert_literal(my_conn *c, sbuf *b, const strata_value *v, sbuf *tmp)
+{
+    switch (v->type) {
+    case STRATA_VNULL:
+        sbuf_add(b, "NULL");
+        return;
+    case STRATA_VINT:
+    case STRATA_VBOOL:
+        sbuf_addf(b, "%lld", (long long)v->i);
+        return;
+    case STRATA_VREAL:
+        sbuf_addf(b, "%.17g", v->d);
+        return;
+    case STRATA_VTEXT:
+    case STRATA_VBLOB: {
+        size_t need = v->len * 2 + 1;
+        if (tmp->cap < need) {
+            tmp->p = xrealloc(tmp->p, need);
+            tmp->cap = need;
+        }
+        unsigned long n = mysql_real_escape_string(c->my, tmp->p, v->s ? v->s : "", v->len);
+        sbuf_add(b, v->type == STRATA_VBLOB ? "_binary'" : "'");
+        sbuf_addn(b, tmp->p, n);
+        sbuf_addc(b, '\'');
+        return;
+    }
+    }
+}
+
+/* The fallback: multi-row INSERT statements of about a megabyte each. */
+static int my_bulk_insert(my_conn *c, const char *table, const char *const *cols, size_t ncols,
+                          strata_bulk_next next, void *ctx, int64_t *loaded)
+{
+    char *qt = strata_quote_ident(STRATA_MYSQL, table);
+    char *cl = column_list(cols, ncols);
+    char *head = xasprintf("INSERT INTO %s %s VALUES ", qt, cl);
+    free(qt);
+    free(cl);
+    strata_value *row = xcalloc(ncols + 1, sizeof *row);
+    sbuf b = SBUF_INIT, tmp = SBUF_INIT;
+    int rc = 0, src;
+    size_t inbatch = 0;
+    for (;;) {
+        src = next(ctx, row);
+        if (src > 0) {
+            sbuf_add(&b, inbatch ? ",(" : head);
+            if (!inbatch)
+                sbuf_addc(&b, '(');
+            for (size_t i = 0; i < ncols; i++) {
+                if (i)
+                    sbuf_addc(&b, ',');
+                insert_literal(c, &b, &row[i], &tmp);
+            }
+            sbuf_addc(&b, ')');
+            inbatch++;
+        }
+        if (inbatch && (src <= 0 || b.len >= INSERT_PACKET)) {
+            if (mysql_real_query(c->my, b.p, b.len) != 0) {
+                rc = strata_set_error(STRATA_EDB, "loading table '%s': ERROR %u (%s): %s", table,
+                                      mysql_errno(c->my), mysql_sqlstate(c->my),
+                                      mysql_error(c->my));
+                break;
+            }
+            if (loaded)
+                *loaded += (int64_t)mysql_affected_rows(c->my);
+            sbuf_reset(&b);
+            inbatch = 0;
+        }
+        if (src <= 0) {
+            if (src < 0)
+                rc = src;
+            break;
+        }
+    }
+    free(row);
+    free(head);
+    sbuf_free(&b);
+    sbuf_free(&tmp);
+    return rc;
+}
+
+static int my_bulk_load(strata_conn *conn, const char *table, const char *const *cols,
+                        size_t ncols, strata_bulk_next next, void *ctx, int64_t *loaded)
+{
+    my_conn *c = (my_conn *)conn;
+    if (loaded)
+        *loaded = 0;
+    my_infile f;
+    memset(&f, 0, sizeof f);
+    f.next = next;
+    f.ctx = ctx;
+    f.ncols = ncols;
+    f.row = xcalloc(ncols + 1, sizeof *f.row);
+    char *qt = strata_quote_ident(STRATA_MYSQL, table);
+    char *cl = column_list(cols, ncols);
+    char *sql = xasprintf("LOAD DATA LOCAL INFILE 'strata-seed' INTO TABLE %s CHARACTER SET "
+                          "utf8mb4 FIELDS TERMINATED BY '\\t' ESCAPED BY '\\\\' LINES "
+                          "TERMINATED BY '\\n' %s",
+                          qt, cl);
+    free(qt);
+    free(cl);
+    mysql_set_local_infile_handler(c->my, infile_init, infile_read, infile_end, infile_error, &f);
+    int qrc = mysql_real_query(c->my, sql, strlen(sql));
+    mysql_set_local_infile_default(c->my);
+    free(sql);
+    int rc = 0;
+    if (f.src_rc < 0) {
+        /* The row source failed: its message, not the server's. */
+        rc = strata_set_error(f.src_code ? f.src_code : STRATA_EINPUT, "%s", f.src_msg);
+        if (qrc == 0)
+            drain_results(c);
+    } else if (qrc != 0) {
+        unsigned err = mysql_errno(c->my);
+        if (f.sent == 0 && !f.eof && (err == 1148 || err == 3948 || err == 4166)) {
+            /* LOCAL INFILE refused by the server: use INSERTs. */
+            free(f.row);
+            sbuf_free(&f.buf);
+            return my_bulk_insert(c, table, cols, ncols, next, ctx, loaded);
+        }
+        rc = strata_set_error(STRATA_EDB, "loading table '%s': ERROR %u (%s): %s", table, err,
+                              mysql_sqlstate(c->my), mysql_error(c->my));
+    } else {
+        int64_t took = (int64_t)mysql_affected_rows(c->my);
+        unsigned warnings = mysql_warning_count(c->my);
+        if (loaded)
+            *loaded = took;
+        if (warnings || took != f.sent) {
+            char *w = warnings_text(c);
+            rc = strata_set_error(STRATA_EDB,
+                                  "loading table '%s': the server took %lld of %lld rows%s%s",
+                                  table, (long long)took, (long long)f.sent, *w ? ": " : "", w);
+            free(w);
+        }
+    }
+    free(f.row);
+    free(f.src_msg);
+    sbuf_free(&f.buf);
+    return rc;
+}
+
 const strata_driver strata_driver_mysql = {
     .name = "mysql",
     .dialect = STRATA_MYSQL,
@@ -486,4 +791,5 @@ const strata_driver strata_driver_mysql = {
     .begin = my_begin,
     .commit = my_commit,
     .rollback = my_rollback,
+    .bulk_load = my_bulk_load,
 };

@@ -103,12 +103,19 @@ static void fill_row(sl_rows *r)
         case SQLITE_NULL:
             v->type = STRATA_VNULL;
             break;
-        case SQLITE_INTEGER:
-            v->type = STRATA_VINT;
+        case SQLITE_INTEGER: {
+            /* a column declared boolean reads back as a boolean */
+            const char *decl = sqlite3_column_decltype(r->stmt, col);
+            int boolean = decl && (sqlite3_stricmp(decl, "boolean") == 0 ||
+                                   sqlite3_stricmp(decl, "bool") == 0);
+            v->type = boolean ? STRATA_VBOOL : STRATA_VINT;
             v->i = sqlite3_column_int64(r->stmt, col);
+            if (boolean)
+                v->i = v->i != 0;
             v->s = (const char *)sqlite3_column_text(r->stmt, col);
             v->len = (size_t)sqlite3_column_bytes(r->stmt, col);
             break;
+        }
         case SQLITE_FLOAT:
             v->type = STRATA_VREAL;
             v->d = sqlite3_column_double(r->stmt, col);
@@ -247,6 +254,83 @@ static int sl_rollback(strata_conn *conn)
     return sl_exec(conn, "ROLLBACK");
 }
 
+/* ---- bulk loading: one prepared INSERT stepped per row ---- */
+
+static int sl_bind(sqlite3_stmt *st, int idx, const strata_value *v)
+{
+    switch (v->type) {
+    case STRATA_VNULL:
+        return sqlite3_bind_null(st, idx);
+    case STRATA_VINT:
+    case STRATA_VBOOL:
+        return sqlite3_bind_int64(st, idx, v->i);
+    case STRATA_VREAL:
+        return sqlite3_bind_double(st, idx, v->d);
+    case STRATA_VTEXT:
+        return sqlite3_bind_text64(st, idx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT,
+                                   SQLITE_UTF8);
+    case STRATA_VBLOB:
+        return sqlite3_bind_blob64(st, idx, v->s ? v->s : "", v->len, SQLITE_TRANSIENT);
+    }
+    return SQLITE_MISUSE;
+}
+
+static int sl_bulk_load(strata_conn *conn, const char *table, const char *const *cols,
+                        size_t ncols, strata_bulk_next next, void *ctx, int64_t *loaded)
+{
+    sl_conn *c = (sl_conn *)conn;
+    if (loaded)
+        *loaded = 0;
+    sbuf sql = SBUF_INIT;
+    char *q = strata_quote_ident(STRATA_SQLITE, table);
+    sbuf_addf(&sql, "INSERT INTO %s (", q);
+    free(q);
+    for (size_t i = 0; i < ncols; i++) {
+        q = strata_quote_ident(STRATA_SQLITE, cols[i]);
+        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    sbuf_add(&sql, ") VALUES (");
+    for (size_t i = 0; i < ncols; i++)
+        sbuf_add(&sql, i ? ", ?" : "?");
+    sbuf_addc(&sql, ')');
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(c->db, sbuf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK) {
+        sbuf_free(&sql);
+        return sl_error(c->db);
+    }
+    sbuf_free(&sql);
+    strata_value *row = xcalloc(ncols + 1, sizeof *row);
+    int rc = 0, src;
+    int64_t n = 0;
+    while ((src = next(ctx, row)) > 0) {
+        for (size_t i = 0; i < ncols; i++) {
+            if (sl_bind(st, (int)i + 1, &row[i]) != SQLITE_OK) {
+                rc = sl_error(c->db);
+                break;
+            }
+        }
+        if (rc)
+            break;
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            rc = strata_set_error(STRATA_EDB, "loading table '%s', row %lld: %s (SQLite error %d)",
+                                  table, (long long)n + 1, sqlite3_errmsg(c->db),
+                                  sqlite3_extended_errcode(c->db));
+            break;
+        }
+        sqlite3_reset(st);
+        n++;
+    }
+    if (src < 0 && !rc)
+        rc = src;
+    free(row);
+    sqlite3_finalize(st);
+    if (loaded)
+        *loaded = n;
+    return rc;
+}
+
 const strata_driver strata_driver_sqlite = {
     .name = "sqlite",
     .dialect = STRATA_SQLITE,
@@ -257,4 +341,5 @@ const strata_driver strata_driver_sqlite = {
     .begin = sl_begin,
     .commit = sl_commit,
     .rollback = sl_rollback,
+    .bulk_load = sl_bulk_load,
 };

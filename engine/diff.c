@@ -300,7 +300,8 @@ static char *index_text(const dctx *c, const schema *s, const table *t, const in
     for (size_t i = 0; i < ix->ncols; i++)
         sbuf_addf(&b, "%s%s%s", i ? ", " : "", ix->cols[i].name, ix->cols[i].desc ? " desc" : "");
     sbuf_addc(&b, ')');
-    if (ix->where) {
+    /* MySQL has no partial indexes: a non-unique one is a plain index there */
+    if (ix->where && (ix->unique || !lossy_mysql(c))) {
         char *w = expr_norm(s, t, ix->where, c->opt->dialect);
         sbuf_addf(&b, " where %s", w);
         free(w);
