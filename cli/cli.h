@@ -49,6 +49,9 @@ int cmd_migrations_validate(cli_opts *o);
 int cmd_migrations_repair(cli_opts *o);
 int cmd_migration_create(cli_opts *o);
 int cmd_lock(cli_opts *o, int release);
+int cmd_seed(cli_opts *o);
+int cmd_seed_convert(cli_opts *o);
 int cmd_db_diff(cli_opts *o);
+int cmd_db_pull(cli_opts *o);
 
 #endif /* STRATA_CLI_H */

@@ -62,3 +62,43 @@ int cmd_db_diff(cli_opts *o)
     strata_diff_result_free(r);
     return status;
 }
+
+int cmd_db_pull(cli_opts *o)
+{
+    if (o->nargs)
+        return cli_usage_error(o, "'db pull' takes no arguments (use --out FILE)");
+    strata_conn *conn;
+    int rc = strata_conn_open(&conn, o->database_url);
+    if (rc)
+        return cli_fail(o, rc);
+    char *json = NULL;
+    char **warnings = NULL;
+    size_t nw = 0;
+    rc = strata_db_pull(conn, &json, &warnings, &nw);
+    strata_conn_close(conn);
+    if (rc)
+        return cli_fail(o, rc);
+    for (size_t i = 0; i < nw; i++) {
+        fprintf(stderr, "strata: warning: %s\n", warnings[i]);
+        free(warnings[i]);
+    }
+    free(warnings);
+    if (o->out) {
+        FILE *f = fopen(o->out, "w");
+        if (!f) {
+            fprintf(stderr, "strata: cannot write %s\n", o->out);
+            free(json);
+            return 1;
+        }
+        fprintf(f, "%s\n", json);
+        fclose(f);
+        if (!o->json)
+            printf("wrote %s\n", o->out);
+        else
+            printf("{\"written\": \"%s\"}\n", o->out);
+    } else {
+        printf("%s\n", json);
+    }
+    free(json);
+    return 0;
+}

@@ -311,12 +311,20 @@ int main(int argc, char **argv)
         {"migration", "create", cmd_migration_create},
         {"db", "ping", cmd_db_ping},
         {"db", "diff", cmd_db_diff},
+        {"db", "pull", cmd_db_pull},
         {"lock", "status", cmd_lock_status},
         {"lock", "release", cmd_lock_release},
+        {"seed", "convert", cmd_seed_convert},
+        {"seed", NULL, cmd_seed}, /* one-word command: after its two-word ones */
     };
     int found = 0;
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (!strcmp(w0, commands[k].w0) && w1 && !strcmp(w1, commands[k].w1)) {
+        if (!strcmp(w0, commands[k].w0) &&
+            (commands[k].w1 ? w1 && !strcmp(w1, commands[k].w1) : 1)) {
+            if (!commands[k].w1) {
+                o.args = words + 1;
+                o.nargs = nwords - 1;
+            }
             status = commands[k].fn(&o);
             found = 1;
             break;

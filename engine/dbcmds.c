@@ -4,9 +4,12 @@
  */
 #include "introspect.h"
 #include "migration.h"
+#include "opjson.h"
+#include "predparse.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 void strata_diff_result_free(strata_diff_result *r)
 {
@@ -91,5 +94,179 @@ int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_res
     r->nwarnings = warnings.n;
     schema_free(&model);
     schema_free(&live);
+    return 0;
+}
+
+/* ---- db pull ---- */
+
+/* Make a pulled schema portable where the SQL it holds allows: checks and
+ * partial-index predicates become predicate objects; what cannot be parsed
+ * stays SQL of the source dialect (a check as {"<dialect>": sql}, an index
+ * as a raw statement). */
+static void portable_expressions(schema *s, strata_dialect d, strvec *raw, strvec *warnings)
+{
+    const char *dn = strata_dialect_name(d);
+    for (size_t i = 0; i < s->ntables; i++) {
+        table *t = &s->tables[i];
+        for (size_t k = 0; k < t->nchecks; k++) {
+            check_def *ck = &t->checks[k];
+            if (!json_is_string(ck->check))
+                continue;
+            json_t *p = predicate_from_sql(json_string_value(ck->check));
+            if (p) {
+                json_decref(ck->check);
+                ck->check = p;
+            } else {
+                json_t *per = json_pack("{s:O}", dn, ck->check);
+                json_decref(ck->check);
+                ck->check = per;
+                strvec_pushf(warnings,
+                             "check %s on %s has no neutral form; kept as %s SQL (the other "
+                             "databases need their own)",
+                             ck->name, t->name, dn);
+            }
+        }
+        for (size_t k = 0; k < t->nidx;) {
+            index_def *ix = &t->idx[k];
+            if (ix->where && json_is_string(ix->where)) {
+                json_t *p = predicate_from_sql(json_string_value(ix->where));
+                if (!p) {
+                    char *q = strata_quote_ident(d, ix->name);
+                    char *qt = strata_quote_ident(d, t->name);
+                    sbuf b = SBUF_INIT;
+                    sbuf_addf(&b, "CREATE %sINDEX %s ON %s (", ix->unique ? "UNIQUE " : "", q, qt);
+                    for (size_t c = 0; c < ix->ncols; c++) {
+                        char *qc = strata_quote_ident(d, ix->cols[c].name);
+                        sbuf_addf(&b, "%s%s%s", c ? ", " : "", qc, ix->cols[c].desc ? " DESC" : "");
+                        free(qc);
+                    }
+                    sbuf_addf(&b, ") WHERE %s", json_string_value(ix->where));
+                    strvec_push_owned(raw, sbuf_detach(&b));
+                    strvec_pushf(warnings,
+                                 "index %s on %s: its predicate has no neutral form; "
+                                 "kept as %s SQL",
+                                 ix->name, t->name, dn);
+                    free(q);
+                    free(qt);
+                    index_free(ix);
+                    memmove(ix, ix + 1, (t->nidx - k - 1) * sizeof *ix);
+                    t->nidx--;
+                    continue;
+                }
+                json_decref(ix->where);
+                ix->where = p;
+            }
+            k++;
+        }
+    }
+}
+
+/* Tables in an order where referenced tables come first (cycles keep file
+ * order; the format allows foreign keys to tables created later). */
+static size_t *table_order(const schema *s)
+{
+    size_t n = s->ntables;
+    size_t *order = xcalloc(n + 1, sizeof *order);
+    int *done = xcalloc(n + 1, sizeof *done);
+    size_t k = 0;
+    for (int progress = 1; progress && k < n;) {
+        progress = 0;
+        for (size_t i = 0; i < n; i++) {
+            if (done[i])
+                continue;
+            int ready = 1;
+            const table *t = &s->tables[i];
+            for (size_t f = 0; f < t->nfks && ready; f++) {
+                const table *ref = schema_table(s, t->fks[f].ref_table);
+                if (ref && ref != t && !done[ref - s->tables])
+                    ready = 0;
+            }
+            if (ready) {
+                done[i] = 1;
+                order[k++] = i;
+                progress = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++)
+        if (!done[i])
+            order[k++] = i;
+    free(done);
+    return order;
+}
+
+int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings_out, size_t *nwarnings)
+{
+    *json_out = NULL;
+    strvec warnings = STRVEC_INIT, raw = STRVEC_INIT;
+    schema s;
+    int rc = introspect_schema(conn, &s, &warnings, &raw);
+    if (rc) {
+        strvec_free(&warnings);
+        strvec_free(&raw);
+        return rc;
+    }
+    strata_dialect d = strata_conn_dialect(conn);
+    portable_expressions(&s, d, &raw, &warnings);
+    json_t *up = json_array();
+    for (size_t i = 0; i < s.nenums; i++) {
+        json_t *vals = json_array();
+        for (size_t v = 0; v < s.enums[i].values.n; v++)
+            json_array_append_new(vals, json_string(s.enums[i].values.v[v]));
+        json_array_append_new(up, json_pack("{s:s, s:s, s:o}", "op", "create_enum", "name",
+                                            s.enums[i].name, "values", vals));
+    }
+    size_t *order = table_order(&s);
+    for (size_t i = 0; i < s.ntables; i++)
+        json_array_append_new(up, table_json(&s.tables[order[i]]));
+    free(order);
+    if (raw.n) {
+        json_t *op = json_pack("{s:s}", "op", "sql");
+        for (int k = 0; k < STRATA_DIALECT_COUNT; k++) {
+            json_t *list = json_array();
+            if (k == (int)d)
+                for (size_t i = 0; i < raw.n; i++)
+                    json_array_append_new(list, json_string(raw.v[i]));
+            json_object_set_new(op, strata_dialect_name((strata_dialect)k), list);
+        }
+        json_array_append_new(up, op);
+    }
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char when[32];
+    strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    char *desc = xasprintf("Schema pulled from %s (%s %s) on %s%s", strata_conn_url_masked(conn),
+                           strata_dialect_name(d), strata_conn_server_version(conn), when,
+                           raw.n ? "; the sql op holds what has no neutral form, for the source "
+                                   "database only"
+                                 : "");
+    json_t *root = json_pack("{s:s, s:o}", "description", desc, "up", up);
+    free(desc);
+    if (raw.n) {
+        /* sql has no inverse: reverting drops the tables and enums */
+        json_t *down = json_array();
+        size_t *ord = table_order(&s);
+        for (size_t i = s.ntables; i-- > 0;) {
+            const table *t = &s.tables[ord[i]];
+            for (size_t f = 0; f < t->nfks; f++)
+                json_array_append_new(down, json_pack("{s:s, s:s, s:s}", "op", "drop_foreign_key",
+                                                      "table", t->name, "name", t->fks[f].name));
+        }
+        for (size_t i = s.ntables; i-- > 0;)
+            json_array_append_new(
+                down, json_pack("{s:s, s:s}", "op", "drop_table", "table", s.tables[ord[i]].name));
+        for (size_t i = 0; i < s.nenums; i++)
+            json_array_append_new(
+                down, json_pack("{s:s, s:s}", "op", "drop_enum", "name", s.enums[i].name));
+        free(ord);
+        json_object_set_new(root, "down", down);
+    }
+    *json_out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    json_decref(root);
+    schema_free(&s);
+    strvec_free(&raw);
+    *warnings_out = warnings.v;
+    *nwarnings = warnings.n;
     return 0;
 }

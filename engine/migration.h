@@ -85,14 +85,14 @@ void model_begin_migration(schema *s, int index);
  * downs[i] gets the explicit or derived ops, reversible[i] 0 with why[i] set
  * when it cannot be reverted.
  */
-typedef struct plan {
+typedef struct down_plan {
     size_t n;
     op_list *downs;
     int *reversible;
     char **why;
-} plan;
+} down_plan;
 
-int plan_replay(const migration_set *set, size_t upto, schema *s, plan *p);
-void plan_free(plan *p);
+int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p);
+void plan_free(down_plan *p);
 
 #endif

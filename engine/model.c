@@ -1452,7 +1452,7 @@ int model_apply(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse, 
 
 /* ---- replaying a migration set ---- */
 
-void plan_free(plan *p)
+void plan_free(down_plan *p)
 {
     for (size_t i = 0; i < p->n; i++) {
         op_list_free(&p->downs[i]);
@@ -1464,7 +1464,7 @@ void plan_free(plan *p)
     memset(p, 0, sizeof *p);
 }
 
-int plan_replay(const migration_set *set, size_t upto, schema *s, plan *p)
+int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
 {
     if (p) {
         memset(p, 0, sizeof *p);

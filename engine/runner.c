@@ -188,7 +188,7 @@ typedef struct runner {
     const strata_options *opt;
     compile_target tg;
     migration_set set;
-    plan plan;
+    down_plan plan;
     history hist;
     char run_id[33];
     FILE *log;

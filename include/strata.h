@@ -306,9 +306,71 @@ void strata_diff_result_free(strata_diff_result *r);
  * (`db diff`). Returns 0 (even with differences: see r->n). */
 int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out);
 
+/* The connected database's schema as one migration (`db pull`): JSON text
+ * (caller frees) and warnings about what has no neutral form (a
+ * NULL-terminated array the caller frees with each string). */
+int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings, size_t *nwarnings);
+
 /* The migration lock (`lock status|release`): a one-line description. */
 int strata_lock_status(strata_conn *conn, char **out);
 int strata_lock_release(strata_conn *conn, char **out);
+
+/* ---- seeding ----
+ *
+ * Load seed data (shared/spec/seed-format.md, docs/seed.md): a Strata seed
+ * JSON file, or a Medusa `data/seed.json` (recognised by its top-level keys,
+ * or forced with format). Tables are loaded in foreign-key order read from
+ * the database, in one transaction; an error leaves the database as it was.
+ * Pending migrations are not applied here: call strata_migrations_run first
+ * (the `strata seed` command does, unless --no-migrate).
+ */
+
+typedef enum {
+    STRATA_SEED_MODE_FILE = 0,      /* the file's own "mode" (default insert) */
+    STRATA_SEED_INSERT = 1,         /* a duplicate key is an error */
+    STRATA_SEED_INSERT_MISSING = 2, /* rows whose key exists are left alone */
+    STRATA_SEED_UPSERT = 3,         /* rows whose key exists are updated */
+} strata_seed_mode;
+
+typedef enum {
+    STRATA_SEED_FORMAT_AUTO = 0,
+    STRATA_SEED_FORMAT_STRATA = 1,
+    STRATA_SEED_FORMAT_MEDUSA = 2,
+} strata_seed_format;
+
+typedef struct strata_seed_options {
+    strata_seed_mode mode;     /* overrides the file's top-level mode */
+    strata_seed_format format; /* AUTO: Medusa when the keys say so */
+    FILE *progress;            /* progress lines (rows/s per table); NULL: none */
+} strata_seed_options;
+
+typedef struct strata_seed_table_report {
+    char *table;
+    long long inserted;
+    long long skipped; /* present already (insert_missing), or created with a present row */
+    long long updated; /* upsert, `update` entries, back-references */
+} strata_seed_table_report;
+
+typedef struct strata_seed_report {
+    strata_seed_table_report *tables; /* in the order they were loaded */
+    size_t ntables;
+    long long inserted, skipped, updated;
+    long long sequences; /* auto-increment sequences moved past explicit ids */
+    char **warnings;     /* NULL-terminated */
+    size_t nwarnings;
+    char *format; /* "strata" or "medusa" */
+    double seconds;
+} strata_seed_report;
+
+/* Load a seed file into the connected database. */
+int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_options *opt,
+                     strata_seed_report **out);
+/* The Strata seed JSON a Medusa seed file becomes (caller frees). */
+int strata_seed_convert(const char *path, char **json_out);
+void strata_seed_report_free(strata_seed_report *r);
+/* "insert", "insert_missing", "upsert" <-> strata_seed_mode (0 if unknown). */
+const char *strata_seed_mode_name(int mode);
+int strata_seed_mode_parse(const char *name);
 
 #ifdef __cplusplus
 }
