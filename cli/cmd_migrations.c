@@ -357,3 +357,22 @@ int cmd_lock(cli_opts *o, int release)
     strata_conn_close(conn);
     return rc ? cli_fail(o, rc) : 0;
 }
+
+int cmd_migration_generate(cli_opts *o)
+{
+    if (o->nargs != 1 || !o->schema)
+        return cli_usage_error(o, "usage: strata migration generate NAME --schema FILE");
+    strata_options opt;
+    fill_options(o, &opt);
+    char *path = NULL;
+    size_t nops = 0;
+    int rc = strata_migration_generate(&opt, o->args[0], o->schema, &path, &nops);
+    if (rc)
+        return cli_fail(o, rc);
+    if (o->json)
+        print_json(json_pack("{s:s, s:i}", "created", path, "operations", (int)nops));
+    else
+        printf("created %s (%zu operation%s)\n", path, nops, nops == 1 ? "" : "s");
+    free(path);
+    return 0;
+}

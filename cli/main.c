@@ -309,6 +309,7 @@ int main(int argc, char **argv)
         {"migrations", "validate", cmd_migrations_validate},
         {"migrations", "repair", cmd_migrations_repair},
         {"migration", "create", cmd_migration_create},
+        {"migration", "generate", cmd_migration_generate},
         {"db", "ping", cmd_db_ping},
         {"db", "diff", cmd_db_diff},
         {"db", "pull", cmd_db_pull},

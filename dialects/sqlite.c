@@ -156,9 +156,12 @@ static int type_check(sbuf *b, const cctx *c, const table *t, const column *col)
         sbuf_add(b, "CONSTRAINT ");
         qid(b, c, n);
         free(n);
+        /* json_valid(NULL) is 0 before SQLite 3.45: let NULL through */
         sbuf_add(b, " CHECK (json_valid(");
         qid(b, c, col->name);
-        sbuf_add(b, "))");
+        sbuf_add(b, ") OR ");
+        qid(b, c, col->name);
+        sbuf_add(b, " IS NULL)");
         return 1;
     }
     return 0;

@@ -49,12 +49,49 @@ int migrations_model(const char *dir, schema *out, strvec *warnings)
     return rc;
 }
 
+/* The schema the applied migrations build: every file when the database
+ * has no history, else only those its history lists (pending migrations
+ * are not drift). */
+static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec *warnings)
+{
+    migration_set set;
+    schema_init(out);
+    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < set.warnings.n; i++)
+        strvec_push(warnings, set.warnings.v[i]);
+    strvec ids = STRVEC_INIT;
+    int exists = 0;
+    rc = history_applied_ids(conn, &ids, &exists);
+    migration_set applied = {0};
+    applied.v = xcalloc(set.n + 1, sizeof *applied.v);
+    size_t pending = 0;
+    for (size_t i = 0; i < set.n; i++) {
+        if (!exists || strvec_find(&ids, set.v[i]->id) >= 0)
+            applied.v[applied.n++] = set.v[i];
+        else
+            pending++;
+    }
+    if (pending)
+        strvec_pushf(warnings, "%zu pending migration%s not compared (run them first)", pending,
+                     pending == 1 ? " is" : "s are");
+    if (!rc)
+        rc = plan_replay(&applied, applied.n, out, NULL);
+    free(applied.v);
+    strvec_free(&ids);
+    migration_set_free(&set);
+    if (rc)
+        schema_free(out);
+    return rc;
+}
+
 int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out)
 {
     *out = xcalloc(1, sizeof **out);
     strvec warnings = STRVEC_INIT;
     schema model, live;
-    int rc = migrations_model(opt->migrations_dir, &model, &warnings);
+    int rc = applied_model(conn, opt->migrations_dir, &model, &warnings);
     if (rc) {
         strvec_free(&warnings);
         return rc;

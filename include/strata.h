@@ -277,6 +277,11 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
  * selects migrations by version or id (all when n == 0). */
 int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
                           const char *const *versions, size_t n, char **out);
+/* Write the migration that turns the schema the migrations build into the
+ * one described by `schema_file` (create_table / create_enum operations),
+ * with its down (`migration generate`). *nops gets the number of ops. */
+int strata_migration_generate(const strata_options *opt, const char *name,
+                              const char *schema_file, char **path_out, size_t *nops);
 /* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
 int strata_migration_create(const char *dir, const char *name, char **path_out);
 
