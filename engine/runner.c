@@ -173,6 +173,18 @@ static int history_load(strata_conn *conn, history *h)
     return rc < 0 ? rc : 0;
 }
 
+int history_applied_ids(strata_conn *conn, strvec *ids, int *exists)
+{
+    history h;
+    int rc = history_load(conn, &h);
+    *exists = h.exists;
+    for (size_t i = 0; !rc && i < h.n; i++)
+        if (strcmp(h.v[i].state, "applied") == 0)
+            strvec_push(ids, h.v[i].id);
+    history_free(&h);
+    return rc;
+}
+
 static void utc_now(char out[32])
 {
     time_t now = time(NULL);
