@@ -86,8 +86,8 @@ static const char *skip_cast(const char *p)
             if (*p)
                 p++;
         }
-        while (*p == '[' || *p == ']')
-            p++;
+        while (p[0] == '[' && p[1] == ']') /* array types: text[] */
+            p += 2;
     }
     return p;
 }
@@ -331,12 +331,43 @@ static const char *op_key(const char *op)
     return NULL;
 }
 
+/* A column, possibly parenthesised as PostgreSQL prints cast columns:
+ * (currency)::text. Returns its name (owned by the lexer) or NULL. */
+static const char *column_operand(lexer *lx)
+{
+    if (peek(lx)->kind == T_IDENT) {
+        return lx->v[lx->pos++].text;
+    }
+    if (peek(lx)->kind == T_LP && lx->v[lx->pos + 1].kind == T_IDENT &&
+        lx->v[lx->pos + 2].kind == T_RP) {
+        lx->pos += 3;
+        return lx->v[lx->pos - 2].text;
+    }
+    return NULL;
+}
+
+/* (ARRAY[...]) or ((ARRAY[...])) after ANY / ALL */
+static json_t *array_list(lexer *lx)
+{
+    int depth = 0;
+    while (accept(lx, T_LP))
+        depth++;
+    if (depth == 0 || !accept_word(lx, "ARRAY") || !accept(lx, T_LB))
+        return NULL;
+    json_t *vals = value_list(lx, T_RB);
+    for (int i = 0; vals && i < depth; i++)
+        if (!accept(lx, T_RP)) {
+            json_decref(vals);
+            return NULL;
+        }
+    return vals;
+}
+
 static json_t *comparison(lexer *lx)
 {
-    tok *t = peek(lx);
-    if (t->kind == T_IDENT) {
-        char *col = t->text;
-        lx->pos++;
+    const char *colname = column_operand(lx);
+    if (colname) {
+        char *col = (char *)colname;
         if (accept_word(lx, "IS")) {
             int negate = accept_word(lx, "NOT");
             if (!accept_word(lx, "NULL"))
@@ -366,14 +397,9 @@ static json_t *comparison(lexer *lx)
         else if (accept_word(lx, "ALL"))
             all = 1;
         if (any || all) {
-            if (!accept(lx, T_LP) || !accept_word(lx, "ARRAY") || !accept(lx, T_LB))
+            json_t *vals = array_list(lx);
+            if (!vals)
                 return NULL;
-            json_t *vals = value_list(lx, T_RB);
-            if (!vals || !accept(lx, T_RP)) {
-                if (vals)
-                    json_decref(vals);
-                return NULL;
-            }
             if (any && !strcmp(op, "="))
                 return json_pack("{s:s, s:o}", "column", col, "in", vals);
             if (all && !strcmp(op, "<>"))
@@ -384,11 +410,11 @@ static json_t *comparison(lexer *lx)
         const char *key = op_key(op);
         if (!key)
             return NULL;
-        if (peek(lx)->kind == T_IDENT) {
-            json_t *p = json_pack("{s:s, s:{s:s}}", "column", col, key, "column", peek(lx)->text);
-            lx->pos++;
-            return p;
-        }
+        size_t save = lx->pos;
+        const char *other = column_operand(lx);
+        if (other)
+            return json_pack("{s:s, s:{s:s}}", "column", col, key, "column", other);
+        lx->pos = save;
         json_t *v = literal(lx);
         if (!v)
             return NULL;
@@ -404,13 +430,12 @@ static json_t *comparison(lexer *lx)
     }
     const char *key = op_key(flip_op(peek(lx)->text));
     lx->pos++;
-    if (!key || peek(lx)->kind != T_IDENT) {
+    const char *other = key ? column_operand(lx) : NULL;
+    if (!other) {
         json_decref(v);
         return NULL;
     }
-    json_t *p = json_pack("{s:s, s:o}", "column", peek(lx)->text, key, v);
-    lx->pos++;
-    return p;
+    return json_pack("{s:s, s:o}", "column", other, key, v);
 }
 
 static json_t *primary(lexer *lx)

@@ -82,8 +82,8 @@ char *sql_normalize(const char *sql)
                     p++;
                 } while (*p && depth > 0);
             }
-            while (*p == '[' || *p == ']')
-                p++;
+            while (p[0] == '[' && p[1] == ']') /* array types: text[] */
+                p += 2;
             continue;
         }
         if (isspace((unsigned char)c) || c == '(' || c == ')' || c == ']') {
