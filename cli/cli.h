@@ -54,5 +54,6 @@ int cmd_seed(cli_opts *o);
 int cmd_seed_convert(cli_opts *o);
 int cmd_db_diff(cli_opts *o);
 int cmd_db_pull(cli_opts *o);
+int cmd_check(cli_opts *o);
 
 #endif /* STRATA_CLI_H */

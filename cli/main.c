@@ -319,6 +319,12 @@ int main(int argc, char **argv)
         {"seed", NULL, cmd_seed}, /* one-word command: after its two-word ones */
     };
     int found = 0;
+    if (!strcmp(w0, "check")) {
+        o.args = words + 1;
+        o.nargs = nwords - 1;
+        status = cmd_check(&o);
+        goto done;
+    }
     for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
         if (!strcmp(w0, commands[k].w0) &&
             (commands[k].w1 ? w1 && !strcmp(w1, commands[k].w1) : 1)) {

@@ -316,6 +316,41 @@ int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_res
  * NULL-terminated array the caller frees with each string). */
 int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings, size_t *nwarnings);
 
+/* ---- portability check ---- */
+
+typedef struct strata_check_options {
+    const char *migrations_dir; /* default ./migrations */
+    const char *seed_file;      /* also seed and compare the data (NULL: no) */
+} strata_check_options;
+
+typedef struct strata_check_step {
+    char *database; /* label: the dialect, "#2" etc. when repeated */
+    char *step;
+    int ok;
+    char *message; /* why it failed (or a note) */
+    double seconds;
+} strata_check_step;
+
+typedef struct strata_check_result {
+    strata_check_step *steps;
+    size_t nsteps, cap_steps;
+    char **databases; /* labels, in URL order */
+    size_t ndatabases;
+    char **differences; /* cross-database differences, readable */
+    size_t ndifferences;
+    char **tables; /* with a seed: row counts of the first database */
+    long long *rows;
+    size_t ntables;
+    int ok; /* every step passed and nothing differs */
+    double seconds;
+} strata_check_result;
+
+/* Run the portability check on every URL concurrently (`strata check`).
+ * Returns 0 when the check ran (see r->ok), an error when it could not. */
+int strata_check(const char *const *urls, size_t n, const strata_check_options *opt,
+                 strata_check_result **out);
+void strata_check_result_free(strata_check_result *r);
+
 /* The migration lock (`lock status|release`): a one-line description. */
 int strata_lock_status(strata_conn *conn, char **out);
 int strata_lock_release(strata_conn *conn, char **out);
