@@ -121,6 +121,8 @@ static void fill_options(const cli_opts *o, strata_options *opt)
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
 {
+    for (size_t i = 0; rep && !o->json && i < rep->nwarnings; i++)
+        fprintf(stderr, "strata: warning: %s\n", rep->warnings[i]);
     int status = rc ? cli_fail(o, rc) : 0;
     strata_report_free(rep);
     strata_conn_close(conn);
@@ -214,26 +216,37 @@ int cmd_migrations_show(cli_opts *o)
                 w = strlen(rep->items[i].id);
         for (size_t i = 0; i < rep->n; i++) {
             const strata_migration_info *it = &rep->items[i];
-            printf("%s %-*s", status_mark(it->status), (int)w, it->id);
+            /* ids are padded only when something follows them, so lines
+             * never end in spaces */
+            char *more = NULL;
+            int n = 0;
             switch (it->status) {
             case STRATA_MIG_APPLIED:
-                printf("  %s  %lld ms", it->applied_at ? it->applied_at : "", it->duration_ms);
+                n = asprintf(&more, "%s  %lld ms", it->applied_at ? it->applied_at : "",
+                             it->duration_ms);
                 break;
             case STRATA_MIG_CHANGED:
-                printf("  changed since it was applied %s", it->applied_at ? it->applied_at : "");
+                n = asprintf(&more, "changed since it was applied %s",
+                             it->applied_at ? it->applied_at : "");
                 break;
             case STRATA_MIG_PARTIAL:
             case STRATA_MIG_RUNNING:
-                printf("  %s: %d of %d operations applied", status_word(it->status),
-                       it->ops_applied, it->ops_total);
+                n = asprintf(&more, "%s: %d of %d operations applied", status_word(it->status),
+                             it->ops_applied, it->ops_total);
                 break;
             case STRATA_MIG_MISSING_FILE:
-                printf("  applied, but the file is missing");
+                n = asprintf(&more, "applied, but the file is missing");
                 break;
             default:
                 break;
             }
-            printf("\n");
+            if (n < 0)
+                more = NULL;
+            if (more)
+                printf("%s %-*s  %s\n", status_mark(it->status), (int)w, it->id, more);
+            else
+                printf("%s %s\n", status_mark(it->status), it->id);
+            free(more);
         }
         if (!rep->n)
             printf("no migrations in %s\n", o->migrations_dir);
@@ -290,11 +303,11 @@ int cmd_migrations_validate(cli_opts *o)
     rc = strata_migrations_validate(conn, &opt, &rep);
     if (!rc) {
         if (o->json) {
-            json_t *j = json_pack("{s:b, s:i}", "valid", 1, "migrations", (int)rep->n);
+            json_t *j = json_pack("{s:b, s:i}", "valid", 1, "migrations", (int)rep->total);
             print_json(j);
         } else {
-            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", rep->n,
-                   rep->n == 1 ? "" : "s", conn ? "; applied checksums match" : "");
+            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", rep->total,
+                   rep->total == 1 ? "" : "s", conn ? "; applied checksums match" : "");
         }
     }
     return finish(o, rc, rep, conn);

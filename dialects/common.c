@@ -295,6 +295,19 @@ static void hex_literal(sbuf *b, strata_dialect d, const unsigned char *p, size_
     sbuf_add(b, d == STRATA_POSTGRES ? "'::bytea" : "'");
 }
 
+/* The shortest decimal text that reads back as the same double: 0.3, not
+ * 0.29999999999999999 (which an exact decimal column would keep). */
+static void add_shortest_real(sbuf *b, double d)
+{
+    char buf[64];
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    sbuf_add(b, buf);
+}
+
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v)
 {
     (void)s;
@@ -334,7 +347,7 @@ int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, co
         if (json_is_integer(v))
             sbuf_addf(b, "%lld", (long long)json_integer_value(v));
         else if (json_is_real(v))
-            sbuf_addf(b, "%.17g", json_real_value(v));
+            add_shortest_real(b, json_real_value(v));
         else if (json_is_string(v)) {
             const char *t = json_string_value(v);
             /* validated as numeric text by the model; keep exact digits */
@@ -360,6 +373,9 @@ int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, co
         char buf[64];
         if (timestamp_to_utc(json_string_value(v), buf, sizeof buf) != 0)
             return -1;
+        /* PostgreSQL: say it is UTC, whatever the session's time zone */
+        if (d == STRATA_POSTGRES && k == TY_TIMESTAMPTZ)
+            strncat(buf, "+00", sizeof buf - strlen(buf) - 1);
         quote_literal_into(b, d, buf, strlen(buf));
         return 0;
     }
@@ -568,6 +584,9 @@ int render_now(sbuf *b, const cctx *c, const column *col)
             sbuf_add(b, "(CURRENT_DATE)");
         else if (k == TY_TIME)
             sbuf_addf(b, "(CURRENT_TIME(%d))", p);
+        else if (k == TY_TIMESTAMPTZ)
+            /* UTC whatever the inserting session's time zone */
+            sbuf_addf(b, "(UTC_TIMESTAMP(%d))", p);
         else if (p)
             sbuf_addf(b, "CURRENT_TIMESTAMP(%d)", p);
         else
@@ -605,6 +624,22 @@ int render_uuid(sbuf *b, const cctx *c)
         break;
     }
     return 0;
+}
+
+void add_empty_table_check(cctx *c, const table *t, const column *col)
+{
+    if (col->nullable || col->def.kind != DEF_NONE || type_is_serial(col->type.kind))
+        return;
+    if (!c->o->restore && t->created_in == c->s->migration_index)
+        return; /* made by this migration, and no insert filled it (model.c) */
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT 1 FROM ");
+    qid(&q, c, t->name);
+    sbuf_add(&q, " LIMIT 1");
+    stmt_add_assert(c->out, sbuf_detach(&q),
+                    xasprintf("cannot %s NOT NULL column '%s' without a default: table '%s' has "
+                              "rows",
+                              c->o->restore ? "restore" : "add", col->name, t->name));
 }
 
 const table *find_table(const cctx *c, const char *name)

@@ -22,16 +22,35 @@ static void row_columns(const table *t, json_t *row, unsigned char *mask)
         mask[i] = json_object_get(row, t->cols[i].name) != NULL;
 }
 
+/* PostgreSQL: move a serial column's sequence past the values just given,
+ * so the next default insert - even in the same op - does not collide. */
+static void setval_after(cctx *c, const table *t, const column *sc)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "SELECT setval(pg_get_serial_sequence(");
+    char *qt = strata_quote_ident(STRATA_POSTGRES, t->name);
+    qstr(&b, c, qt);
+    free(qt);
+    sbuf_add(&b, ", ");
+    qstr(&b, c, sc->name);
+    sbuf_add(&b, "), (SELECT COALESCE(MAX(");
+    qid(&b, c, sc->name);
+    sbuf_add(&b, "), 0) + 1 FROM ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, "), false)");
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
 static int compile_insert(cctx *c, const table *t)
 {
     json_t *rows = c->o->rows;
     size_t nrows = json_array_size(rows);
     unsigned char *mask = xcalloc(t->ncols + 1, 1), *next = xcalloc(t->ncols + 1, 1);
-    int serial_given = -1;
     size_t i = 0;
     int rc = 0;
     while (i < nrows && !rc) {
         row_columns(t, json_array_get(rows, i), mask);
+        int serial_given = -1;
         sbuf b = SBUF_INIT;
         sbuf_add(&b, "INSERT INTO ");
         qid(&b, c, t->name);
@@ -71,29 +90,16 @@ static int compile_insert(cctx *c, const table *t)
             in_batch++;
             i++;
         }
-        if (rc)
+        if (rc) {
             sbuf_free(&b);
-        else
-            stmt_add_owned(c->out, 0, sbuf_detach(&b));
+            break;
+        }
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        if (serial_given >= 0 && c->d == STRATA_POSTGRES)
+            setval_after(c, t, &t->cols[serial_given]);
     }
     free(mask);
     free(next);
-    if (!rc && serial_given >= 0 && c->d == STRATA_POSTGRES) {
-        const column *sc = &t->cols[serial_given];
-        sbuf b = SBUF_INIT;
-        sbuf_add(&b, "SELECT setval(pg_get_serial_sequence(");
-        char *qt = strata_quote_ident(STRATA_POSTGRES, t->name);
-        qstr(&b, c, qt);
-        free(qt);
-        sbuf_add(&b, ", ");
-        qstr(&b, c, sc->name);
-        sbuf_add(&b, "), (SELECT COALESCE(MAX(");
-        qid(&b, c, sc->name);
-        sbuf_add(&b, "), 0) + 1 FROM ");
-        qid(&b, c, t->name);
-        sbuf_add(&b, "), false)");
-        stmt_add_owned(c->out, 0, sbuf_detach(&b));
-    }
     return rc;
 }
 

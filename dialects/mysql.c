@@ -7,7 +7,7 @@
  *   - enums are inline ENUM(...) column types; changing an enum is a MODIFY
  *     of every column that uses it, restating the whole definition;
  *   - there are no partial indexes: a unique partial index keeps its meaning
- *     through invisible STORED generated columns that hold the indexed value
+ *     through invisible VIRTUAL generated columns that hold the indexed value
  *     only where the predicate holds (NULL elsewhere, and NULLs never
  *     conflict), with a unique index on them; a non-unique partial index
  *     becomes a plain index;
@@ -176,6 +176,21 @@ static int check_index_width(const cctx *c, const table *t, const index_def *ix)
     return 0;
 }
 
+/* The primary key is an index too, with the same limits. */
+static int check_pk_width(const cctx *c, const table *t)
+{
+    index_def pk;
+    memset(&pk, 0, sizeof pk);
+    pk.name = "PRIMARY";
+    pk.ncols = t->pk.n;
+    pk.cols = xcalloc(t->pk.n + 1, sizeof(index_col));
+    for (size_t i = 0; i < t->pk.n; i++)
+        pk.cols[i].name = t->pk.v[i];
+    int rc = check_index_width(c, t, &pk);
+    free(pk.cols);
+    return rc;
+}
+
 static int check_method(const cctx *c, const index_def *ix)
 {
     const char *m = ix->method[STRATA_MYSQL];
@@ -198,11 +213,14 @@ static void index_cols(sbuf *b, const cctx *c, const index_def *ix)
     }
 }
 
-/* Name of the helper column holding index column k of a partial unique. */
+/* Name of the helper column holding index column k of a partial unique:
+ * from the index name and the position, so renaming the column keeps it. */
 static char *helper_name(const index_def *ix, size_t k)
 {
-    const char *cn = ix->cols[k].name;
-    return name_generate(ix->name, &cn, 1, "partial");
+    char *suffix = xasprintf("partial%zu", k + 1);
+    char *n = name_generate(ix->name, NULL, 0, suffix);
+    free(suffix);
+    return n;
 }
 
 static int is_partial_unique(const index_def *ix)
@@ -235,7 +253,9 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
         rc = render_predicate(&b, c, t, ix->where);
         sbuf_add(&b, ", ");
         qid(&b, c, col->name);
-        sbuf_add(&b, ", NULL)) STORED");
+        /* VIRTUAL: a STORED column may not derive from a column whose foreign
+         * key cascades (MariaDB error 1901); InnoDB indexes virtual columns */
+        sbuf_add(&b, ", NULL)) VIRTUAL");
         if (c->tg->caps & STRATA_CAP_INVISIBLE_COLUMN)
             sbuf_add(&b, " INVISIBLE");
         char *comment = xasprintf("strata:partial-unique %s %s", ix->name, where_json);
@@ -288,11 +308,52 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     return 0;
 }
 
+/* Does an index (other than `skip`) or the primary key of t start with
+ * the columns of fk? InnoDB needs one for every foreign key. */
+static int fk_has_index(const table *t, const fk_def *fk, const index_def *skip)
+{
+    size_t n = fk->cols.n;
+    if (t->pk.n >= n) {
+        int ok = 1;
+        for (size_t i = 0; i < n; i++)
+            ok &= strcmp(t->pk.v[i], fk->cols.v[i]) == 0;
+        if (ok)
+            return 1;
+    }
+    for (size_t k = 0; k < t->nidx; k++) {
+        const index_def *ix = &t->idx[k];
+        if (ix == skip || ix->ncols < n || is_partial_unique(ix))
+            continue;
+        int ok = 1;
+        for (size_t i = 0; i < n; i++)
+            ok &= strcmp(ix->cols[i].name, fk->cols.v[i]) == 0;
+        if (ok)
+            return 1;
+    }
+    return 0;
+}
+
 static void drop_index(const cctx *c, const char *table_name, const index_def *ix, int if_exists)
 {
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, table_name);
+    /* keep InnoDB's foreign keys served: an index named like the foreign
+     * key takes over (the way InnoDB itself would have made one) */
+    const table *bt = c->before->table;
+    for (size_t k = 0; ix && bt && strcmp(bt->name, table_name) == 0 && k < bt->nfks; k++) {
+        const fk_def *fk = &bt->fks[k];
+        const table *after = find_table(c, table_name);
+        if (!after || !table_fk(after, fk->name))
+            continue; /* the foreign key goes too */
+        if (fk_has_index(bt, fk, NULL) && !fk_has_index(bt, fk, table_index(bt, ix->name))) {
+            sbuf_add(&b, " ADD INDEX ");
+            qid(&b, c, fk->name);
+            sbuf_add(&b, " (");
+            qid_list(&b, c, (const char *const *)fk->cols.v, fk->cols.n);
+            sbuf_add(&b, "),");
+        }
+    }
     sbuf_add(&b, " DROP INDEX ");
     if (if_exists && c->tg->is_mariadb)
         sbuf_add(&b, "IF EXISTS ");
@@ -422,17 +483,8 @@ static int compile_create_table(const cctx *c)
         if (!rc)
             rc = check_index_width(c, t, &t->idx[i]);
     }
-    if (t->pk.n && !rc) {
-        index_def pk;
-        memset(&pk, 0, sizeof pk);
-        pk.name = "PRIMARY";
-        pk.ncols = t->pk.n;
-        pk.cols = xcalloc(t->pk.n, sizeof(index_col));
-        for (size_t i = 0; i < t->pk.n; i++)
-            pk.cols[i].name = t->pk.v[i];
-        rc = check_index_width(c, t, &pk);
-        free(pk.cols);
-    }
+    if (t->pk.n && !rc)
+        rc = check_pk_width(c, t);
     if (rc)
         return rc;
     sbuf b = SBUF_INIT;
@@ -504,27 +556,13 @@ static int compile_create_table(const cctx *c)
     return rc;
 }
 
-static void assert_empty(const cctx *c, const char *table_name, char *message)
-{
-    sbuf q = SBUF_INIT;
-    sbuf_add(&q, "SELECT 1 FROM ");
-    qid(&q, c, table_name);
-    sbuf_add(&q, " LIMIT 1");
-    stmt_add_assert(c->out, sbuf_detach(&q), message);
-}
-
 static int compile_add_column(const cctx *c)
 {
     if (c->before->table && table_column(c->before->table, c->o->col->name))
         return 0;
     const table *t = find_table(c, c->o->table);
     const column *col = table_column(t, c->o->col->name);
-    if (c->o->restore && !col->nullable && col->def.kind == DEF_NONE &&
-        !type_is_serial(col->type.kind))
-        assert_empty(c, t->name,
-                     xasprintf("cannot restore NOT NULL column '%s' without a default: table '%s' "
-                               "has rows",
-                               col->name, t->name));
+    add_empty_table_check((cctx *)c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);
@@ -661,7 +699,9 @@ static int modify_with_dependents(const cctx *c, const table *t, const column *c
     const table *bt = c->before->table ? c->before->table : t;
     const char *cn = col->name;
     /* foreign keys: this table's through the column, and others' to it */
-    for (size_t i = 0; i < c->s->ntables; i++) {
+    /* InnoDB refuses to change the type of a column a foreign key uses
+     * (error 1832); a default or nullability change is fine as it is */
+    for (size_t i = 0; type_changed && i < c->s->ntables; i++) {
         const table *other = &c->s->tables[i];
         for (size_t k = 0; k < other->nfks; k++) {
             const fk_def *fk = &other->fks[k];
@@ -679,7 +719,7 @@ static int modify_with_dependents(const cctx *c, const table *t, const column *c
         for (size_t i = 0; i < t->nidx && !rc; i++)
             if (is_partial_unique(&t->idx[i]) && index_uses_col(&t->idx[i], cn))
                 rc = create_partial_unique(c, t, &t->idx[i]);
-    for (size_t i = 0; i < c->s->ntables; i++) {
+    for (size_t i = 0; type_changed && i < c->s->ntables; i++) {
         const table *other = &c->s->tables[i];
         for (size_t k = 0; k < other->nfks; k++) {
             const fk_def *fk = &other->fks[k];
@@ -815,7 +855,10 @@ int compile_mysql(cctx *c)
     case OP_DROP_FOREIGN_KEY:
         drop_fk(c, t, o->name, o->if_exists);
         return 0;
-    case OP_ADD_PRIMARY_KEY:
+    case OP_ADD_PRIMARY_KEY: {
+        int rc = check_pk_width(c, t);
+        if (rc)
+            return rc;
         sbuf_add(&b, "ALTER TABLE ");
         qid(&b, c, o->table);
         for (size_t i = 0; i < t->pk.n; i++) {
@@ -833,14 +876,36 @@ int compile_mysql(cctx *c)
         sbuf_add(&b, " ADD PRIMARY KEY (");
         qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
         sbuf_addc(&b, ')');
+        /* a serial that becomes the key no longer needs its own KEY */
+        const column *pc = t->pk.n == 1 ? table_column(t, t->pk.v[0]) : NULL;
+        if (pc && type_is_serial(pc->type.kind)) {
+            char *kn = serial_key_name(t, pc);
+            sbuf_add(&b, ", DROP KEY ");
+            qid(&b, c, kn);
+            free(kn);
+        }
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
         return 0;
-    case OP_DROP_PRIMARY_KEY:
+    }
+    case OP_DROP_PRIMARY_KEY: {
         sbuf_add(&b, "ALTER TABLE ");
         qid(&b, c, o->table);
+        /* an AUTO_INCREMENT column must stay the first column of some key */
+        const table *bt = c->before->table;
+        const column *pc = bt && bt->pk.n == 1 ? table_column(bt, bt->pk.v[0]) : NULL;
+        if (pc && type_is_serial(pc->type.kind)) {
+            char *kn = serial_key_name(t, pc);
+            sbuf_add(&b, " ADD KEY ");
+            qid(&b, c, kn);
+            sbuf_add(&b, " (");
+            qid(&b, c, pc->name);
+            sbuf_add(&b, "),");
+            free(kn);
+        }
         sbuf_add(&b, " DROP PRIMARY KEY");
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
         return 0;
+    }
     case OP_ADD_CHECK:
         return add_check(c, t, table_check(t, o->name));
     case OP_DROP_CHECK:

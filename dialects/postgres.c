@@ -163,6 +163,14 @@ static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
 {
     const char *method = ix->method[STRATA_POSTGRES];
+    for (size_t i = 0; i < ix->ncols && (!method || !strcmp(method, "btree")); i++) {
+        const column *col = table_column(t, ix->cols[i].name);
+        if (col && col->type.kind == TY_JSON)
+            return cerr(c,
+                        "index '%s': column '%s' is json, which PostgreSQL cannot btree-index "
+                        "(jsonb can)",
+                        ix->name, col->name);
+    }
     if (method && ix->unique && strcmp(method, "btree") != 0)
         return cerr(c, "index '%s': a unique index must use btree on PostgreSQL", ix->name);
     sbuf b = SBUF_INIT;
@@ -347,16 +355,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     if (col->type.kind == TY_ENUM && !col->type.enum_name)
         create_enum_type(c, col->type.pg_type, &col->type.values);
-    if (c->o->restore && !col->nullable && col->def.kind == DEF_NONE) {
-        sbuf q = SBUF_INIT;
-        sbuf_add(&q, "SELECT 1 FROM ");
-        qid(&q, c, t->name);
-        sbuf_add(&q, " LIMIT 1");
-        stmt_add_assert(c->out, sbuf_detach(&q),
-                        xasprintf("cannot restore NOT NULL column '%s' without a default: table "
-                                  "'%s' has rows",
-                                  col->name, t->name));
-    }
+    add_empty_table_check((cctx *)c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);

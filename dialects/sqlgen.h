@@ -33,6 +33,11 @@ const table *find_table(const cctx *c, const char *name);
 int render_now(sbuf *b, const cctx *c, const column *col);
 int render_uuid(sbuf *b, const cctx *c);
 
+/* add_column of a NOT NULL column without a default to a table that may
+ * hold rows: the run-time check that it is empty (spec: an error on all
+ * three when the table has rows; MySQL would fill in zeros). */
+void add_empty_table_check(cctx *c, const table *t, const column *col);
+
 /* DML, shared by all dialects (dml.c). */
 int compile_dml(cctx *c);
 

@@ -335,6 +335,44 @@ static void create_serial_trigger(const cctx *c, const table *t, const column *c
     free(key);
 }
 
+static void drop_serial_trigger(const cctx *c, const table *t, const column *col, unsigned flags)
+{
+    char *tn = serial_trigger_name(t, col);
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "DROP TRIGGER IF EXISTS ");
+    qid(&b, c, tn);
+    free(tn);
+    stmt_add_owned(c->out, flags, sbuf_detach(&b));
+}
+
+/* After a rebuild: a serial that stopped being the key gets its trigger
+ * (its counter starting at the largest value), one that became the key
+ * (AUTOINCREMENT now) loses it. */
+static void serial_transitions(const cctx *c, const table *old, const table *nt)
+{
+    for (size_t i = 0; i < nt->ncols; i++) {
+        const column *col = &nt->cols[i];
+        const column *oc = table_column(old, col->name);
+        int now_nonkey = is_nonkey_serial(nt, col);
+        int was_nonkey = oc && is_nonkey_serial(old, oc);
+        if (now_nonkey && !was_nonkey) {
+            create_serial_trigger(c, nt, col, REBUILD);
+            char *key = xasprintf("%s.%s", nt->name, col->name);
+            sbuf b = SBUF_INIT;
+            sbuf_add(&b, "UPDATE \"strata_sequences\" SET \"value\" = (SELECT COALESCE(MAX(");
+            qid(&b, c, col->name);
+            sbuf_add(&b, "), 0) FROM ");
+            qid(&b, c, nt->name);
+            sbuf_add(&b, ") WHERE \"name\" = ");
+            qstr(&b, c, key);
+            free(key);
+            stmt_add_owned(c->out, REBUILD, sbuf_detach(&b));
+        } else if (was_nonkey && !now_nonkey) {
+            drop_serial_trigger(c, old, oc, REBUILD);
+        }
+    }
+}
+
 /* ---- the rebuild ---- */
 
 /* How a column of the new table is filled from the old one. */
@@ -462,10 +500,15 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     int autoinc = table_serial_pk(old) != NULL;
     int rc = 0;
 
-    /* the indexes the model recreates; the executor saves the others */
+    /* the indexes the model knows (before and after: what the operation
+     * drops must not come back); the executor saves only the others */
     sbuf keep = SBUF_INIT;
     for (size_t i = 0; i < nt->nidx; i++) {
         sbuf_add(&keep, nt->idx[i].name);
+        sbuf_addc(&keep, '\n');
+    }
+    for (size_t i = 0; i < old->nidx; i++) {
+        sbuf_add(&keep, old->idx[i].name);
         sbuf_addc(&keep, '\n');
     }
     stmt_add_deps(c->out, STMT_SQLITE_SAVE_DEPS, name);
@@ -543,6 +586,7 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     for (size_t i = 0; i < nt->nidx && !rc; i++)
         rc = create_index(c, nt, &nt->idx[i], 0, REBUILD);
     stmt_add_deps(c->out, STMT_SQLITE_RESTORE_DEPS, name);
+    serial_transitions(c, old, nt);
     stmt_add_assert(
         c->out, xstrdup("SELECT 1 FROM pragma_foreign_key_check LIMIT 1"),
         xasprintf("rebuilding table '%s' would leave rows that violate a foreign key", name));
@@ -616,17 +660,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     const table *extras = c->o->def;
     int rc = 0;
-    if (c->o->restore && !col->nullable && col->def.kind == DEF_NONE &&
-        !type_is_serial(col->type.kind)) {
-        sbuf q = SBUF_INIT;
-        sbuf_add(&q, "SELECT 1 FROM ");
-        qid(&q, c, t->name);
-        sbuf_add(&q, " LIMIT 1");
-        stmt_add_assert(c->out, sbuf_detach(&q),
-                        xasprintf("cannot restore NOT NULL column '%s' without a default: table "
-                                  "'%s' has rows",
-                                  col->name, t->name));
-    }
+    add_empty_table_check((cctx *)c, t, col);
     if (!add_column_native(t, col, extras))
         return rebuild_same_columns(c, bt, t);
     sbuf b = SBUF_INIT;
@@ -727,14 +761,8 @@ static int compile_drop_column(const cctx *c)
     for (size_t i = 0; i < bt->nidx; i++)
         if (!table_index(t, bt->idx[i].name))
             drop_index(c, bt->idx[i].name, 0, 0);
-    if (is_nonkey_serial(bt, col)) {
-        char *tn = serial_trigger_name(bt, col);
-        sbuf b = SBUF_INIT;
-        sbuf_add(&b, "DROP TRIGGER IF EXISTS ");
-        qid(&b, c, tn);
-        free(tn);
-        stmt_add_owned(c->out, 0, sbuf_detach(&b));
-    }
+    if (is_nonkey_serial(bt, col))
+        drop_serial_trigger(c, bt, col, 0);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, bt->name);
@@ -798,6 +826,31 @@ static int compile_sql(const cctx *c)
     return 0;
 }
 
+/* A non-key serial's trigger and counter are named after its table and
+ * column: follow a rename of either. */
+static void rename_serials(const cctx *c, const table *bt, const table *t)
+{
+    for (size_t i = 0; bt && i < bt->ncols && i < t->ncols; i++) {
+        const column *oc = &bt->cols[i], *nc = &t->cols[i];
+        if (!is_nonkey_serial(bt, oc))
+            continue;
+        char *okey = xasprintf("%s.%s", bt->name, oc->name);
+        char *nkey = xasprintf("%s.%s", t->name, nc->name);
+        if (strcmp(okey, nkey) != 0) {
+            drop_serial_trigger(c, bt, oc, 0);
+            sbuf b = SBUF_INIT;
+            sbuf_add(&b, "UPDATE \"strata_sequences\" SET \"name\" = ");
+            qstr(&b, c, nkey);
+            sbuf_add(&b, " WHERE \"name\" = ");
+            qstr(&b, c, okey);
+            stmt_add_owned(c->out, 0, sbuf_detach(&b));
+            create_serial_trigger(c, t, nc, 0);
+        }
+        free(okey);
+        free(nkey);
+    }
+}
+
 int compile_sqlite(cctx *c)
 {
     const op *o = c->o;
@@ -819,6 +872,7 @@ int compile_sqlite(cctx *c)
         sbuf_add(&b, " RENAME TO ");
         qid(&b, c, o->to);
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        rename_serials(c, bt, find_table(c, o->to));
         return 0;
     case OP_ADD_COLUMN:
         return compile_add_column(c);
@@ -840,6 +894,7 @@ int compile_sqlite(cctx *c)
         sbuf_add(&b, " TO ");
         qid(&b, c, o->to);
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        rename_serials(c, bt, t);
         return 0;
     case OP_ALTER_COLUMN:
         return compile_alter_column(c);

@@ -44,6 +44,10 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
         return STRATA_ECONNECT;
     }
     sqlite3_busy_timeout(db, 60000);
+    /* no double-quoted string literals: "x" is always an identifier, so a
+     * misspelt column is an error, not a silent string */
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
+    sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DML, 0, (int *)NULL);
     sqlite3_extended_result_codes(db, 1);
     char *err = NULL;
     /* Touch the file so a path that is not a database fails here, not later. */
@@ -275,8 +279,8 @@ static int sl_bind(sqlite3_stmt *st, int idx, const strata_value *v)
     return SQLITE_MISUSE;
 }
 
-static int sl_bulk_load(strata_conn *conn, const char *table, const char *const *cols,
-                        size_t ncols, strata_bulk_next next, void *ctx, int64_t *loaded)
+static int sl_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                        strata_bulk_next next, void *ctx, int64_t *loaded)
 {
     sl_conn *c = (sl_conn *)conn;
     if (loaded)

@@ -145,8 +145,9 @@ static int is_now_expr(const char *e)
             strcmp(n, "transaction_timestamp") == 0 || strncmp(n, "localtimestamp", 14) == 0 ||
             strcmp(n, "current_date") == 0 || strncmp(n, "current_time", 12) == 0 ||
             strncmp(n, "localtime", 9) == 0 || strcmp(n, "curdate") == 0 ||
-            strncmp(n, "curtime", 7) == 0 || (str_starts(n, "strftime") && strstr(n, "'now'")) ||
-            strcmp(n, "date'now'") == 0 || strcmp(n, "datetime'now'") == 0;
+            strncmp(n, "utc_timestamp", 13) == 0 || strncmp(n, "curtime", 7) == 0 ||
+            (str_starts(n, "strftime") && strstr(n, "'now'")) || strcmp(n, "date'now'") == 0 ||
+            strcmp(n, "datetime'now'") == 0;
     free(n);
     return r;
 }

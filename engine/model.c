@@ -39,8 +39,6 @@ static int merr(const apply_ctx *ctx, const op *o, const char *fmt, ...)
 void model_begin_migration(schema *s, int index)
 {
     s->migration_index = index;
-    for (size_t i = 0; i < s->ntables; i++)
-        s->tables[i].has_rows = 0;
 }
 
 /* ---- values ---- */
@@ -756,11 +754,12 @@ static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_lis
     int rc = check_column_def(ctx, o, s, c);
     if (rc)
         return rc;
-    int may_have_rows = t->created_in != s->migration_index || t->has_rows;
+    /* Known to hold rows (an insert op filled it): an error now. Merely
+     * existing: the compilers check at run time that the table is empty. */
     if (!c->nullable && c->def.kind == DEF_NONE && !type_is_serial(c->type.kind) && !o->restore &&
-        may_have_rows)
+        t->has_rows)
         return merr(ctx, o,
-                    "column '%s' is NOT NULL without a default, and table '%s' may hold rows; "
+                    "column '%s' is NOT NULL without a default, and table '%s' holds rows; "
                     "add it nullable, fill it (update), then alter_column nullable: false - or "
                     "give it a default",
                     c->name, t->name);
@@ -964,6 +963,11 @@ static int apply_alter_column(schema *s, const op *o, const apply_ctx *ctx, op_l
     int rc = 0;
     if (next.nullable && table_in_pk(t, c->name))
         rc = merr(ctx, o, "column '%s' is part of the primary key and cannot be nullable", c->name);
+    for (size_t i = 0; !rc && !next.nullable && i < t->nfks; i++)
+        if (strvec_find(&t->fks[i].cols, c->name) >= 0 &&
+            (t->fks[i].on_delete == FK_SET_NULL || t->fks[i].on_update == FK_SET_NULL))
+            rc = merr(ctx, o, "column '%s' cannot be NOT NULL: foreign key '%s' sets it to NULL",
+                      c->name, t->fks[i].name);
     if (!rc)
         rc = check_column_def(ctx, o, s, &next);
     if (!rc && (o->alter & ALTER_TYPE)) {
@@ -1174,13 +1178,6 @@ static int apply_drop_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *
                 return merr(ctx, o, "the primary key of '%s' is needed by foreign key '%s'",
                             t->name, fk->name);
         }
-    for (size_t j = 0; j < t->pk.n; j++) {
-        const column *c = table_column(t, t->pk.v[j]);
-        if (c && type_is_serial(c->type.kind))
-            return merr(ctx, o,
-                        "cannot drop the primary key of '%s': its serial column '%s' needs it",
-                        t->name, c->name);
-    }
     op *add = inv_new(OP_ADD_PRIMARY_KEY, o, t->name);
     for (size_t j = 0; j < t->pk.n; j++)
         strvec_push(&add->cols, t->pk.v[j]);

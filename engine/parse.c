@@ -767,6 +767,7 @@ static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *tab
         rc = parse_method(c, json_object_get(obj, "method"), ix);
     if (rc) {
         free(name);
+        index_free(ix); /* the half-built index belongs to no one */
         return rc;
     }
     if (name) {
@@ -854,6 +855,36 @@ static int parse_list(pctx *c, json_t *obj, const char *key, table *t, strvec *w
     return 0;
 }
 
+/* A UNIQUE constraint has no column order (PostgreSQL's syntax has none). */
+static int no_desc(pctx *c, const index_def *ix)
+{
+    for (size_t i = 0; i < ix->ncols; i++)
+        if (ix->cols[i].desc)
+            return perr(c,
+                        "column '%s': a unique constraint has no column order; use an index "
+                        "with \"unique\": true",
+                        ix->cols[i].name);
+    return 0;
+}
+
+/* Generated index names must not repeat within a table: a second unnamed
+ * index on the same columns gets _2, _3, ... */
+static void unique_index_name(table *t, index_def *ix, int generated)
+{
+    if (!generated)
+        return;
+    int n = 1;
+    while (table_index(t, ix->name)) {
+        char *base = xasprintf("%s_%d", ix->name, ++n);
+        char *s = name_shorten(base);
+        free(base);
+        free(ix->name);
+        ix->name = s;
+        if (n > 1000)
+            break;
+    }
+}
+
 static int elem_unique(pctx *c, json_t *e, table *t, strvec *warnings)
 {
     const char *const allowed[] = {"name", "columns", NULL};
@@ -864,6 +895,10 @@ static int elem_unique(pctx *c, json_t *e, table *t, strvec *warnings)
     rc = parse_index_body(c, e, &ix, t->name, warnings);
     if (rc)
         return rc;
+    if ((rc = no_desc(c, &ix))) {
+        index_free(&ix);
+        return rc;
+    }
     ix.unique = 1;
     ix.constraint = 1;
     if (!json_object_get(e, "name")) {
@@ -874,6 +909,7 @@ static int elem_unique(pctx *c, json_t *e, table *t, strvec *warnings)
         ix.name = name_generate(t->name, names, ix.ncols, "unique");
         free(names);
     }
+    unique_index_name(t, &ix, !json_object_get(e, "name"));
     table_add_index(t, &ix);
     index_free(&ix);
     return 0;
@@ -891,6 +927,7 @@ static int elem_index(pctx *c, json_t *e, table *t, strvec *warnings)
     rc = parse_index_body(c, e, &ix, t->name, warnings);
     if (rc)
         return rc;
+    unique_index_name(t, &ix, !json_object_get(e, "name"));
     table_add_index(t, &ix);
     index_free(&ix);
     return 0;
@@ -1308,6 +1345,8 @@ static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
             return perr(c, "missing key 'name'");
         o->index = xcalloc(1, sizeof *o->index);
         rc = parse_index_body(c, obj, o->index, o->table, warnings);
+        if (!rc)
+            rc = no_desc(c, o->index);
         o->index->unique = 1;
         o->index->constraint = 1;
         if (!rc)

@@ -25,10 +25,12 @@
 #include "names.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -205,6 +207,7 @@ typedef struct runner {
     char run_id[33];
     FILE *log;
     int locked;
+    int lock_fd; /* SQLite: the locked file beside the database, or -1 */
     strata_report *report;
 } runner;
 
@@ -288,6 +291,7 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
     memset(r, 0, sizeof *r);
     r->conn = conn;
     r->opt = opt;
+    r->lock_fd = -1;
     r->log = opt->quiet ? NULL : (opt->log ? opt->log : stderr);
     if (conn)
         r->tg = compile_target_for(conn);
@@ -297,6 +301,7 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
     int rc = migrations_load_dir(dir, &r->set);
     if (rc)
         return rc;
+    r->report->total = r->set.n;
     for (size_t i = 0; i < r->set.warnings.n; i++)
         report_warn(r->report, r->set.warnings.v[i]);
     /* validate everything offline and derive the downs */
@@ -389,15 +394,147 @@ static char *lock_holder(strata_conn *conn)
     return out;
 }
 
+/*
+ * SQLite has no lock that outlives a transaction, and a migration run
+ * outside one ("transaction": false) commits after every operation; with
+ * only BEGIN IMMEDIATE, a second runner could read the history between two
+ * of those commits and apply the migration again, or take its `running` row
+ * for one left by a dead process and undo it under the live one. So a runner
+ * on SQLite also holds, for the whole command, an flock() on a file beside
+ * the database, "<database>-strata-lock". Like PostgreSQL's and MySQL's
+ * session locks it is dropped by the kernel when its process dies. It is a
+ * file of its own because closing any descriptor of the database file would
+ * silently drop this process's POSIX locks that SQLite holds on it. The file
+ * holds one line saying who holds the lock. In-memory databases need none.
+ */
+static char *sqlite_lock_path(strata_conn *conn)
+{
+    const char *db = strata_conn_database(conn);
+    if (!db || !*db || strcmp(db, ":memory:") == 0)
+        return NULL;
+    return xasprintf("%s-strata-lock", db);
+}
+
+/* Who holds the SQLite migration lock (NULL when it is free). */
+static char *sqlite_lock_holder(strata_conn *conn)
+{
+    char *path = sqlite_lock_path(conn);
+    if (!path)
+        return NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0)
+        return NULL;
+    char *who = NULL;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+    } else {
+        char buf[256];
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        who = xstrdup(*buf ? buf : "another process");
+    }
+    close(fd);
+    return who;
+}
+
+/* Take the SQLite migration lock, waiting up to `timeout` seconds. */
+static int sqlite_lock_acquire(runner *r, double timeout)
+{
+    char *path = sqlite_lock_path(r->conn);
+    if (!path)
+        return 0;
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (fd < 0) {
+        int e = strata_set_error(STRATA_EIO, "cannot open the migration lock file %s: %s", path,
+                                 strerror(errno));
+        free(path);
+        return e;
+    }
+    double start = now_seconds();
+    int warned = 0;
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int e = strata_set_error(STRATA_ELOCK, "cannot lock %s: %s", path, strerror(errno));
+            close(fd);
+            free(path);
+            return e;
+        }
+        char *who = sqlite_lock_holder(r->conn);
+        if (!warned) {
+            say(r, "waiting for the migration lock, held by %s", who ? who : "another process");
+            warned = 1;
+        }
+        if (now_seconds() - start >= timeout) {
+            int e = strata_set_error(STRATA_ELOCK,
+                                     "the migration lock of %s (%s) is held by %s; gave up after "
+                                     "%.0f s (--lock-timeout)",
+                                     strata_conn_database(r->conn), path,
+                                     who ? who : "another process", timeout);
+            free(who);
+            close(fd);
+            free(path);
+            return e;
+        }
+        free(who);
+        usleep(100000);
+    }
+    /* Wait here for any other writer (SQLite's write lock), so that a busy
+     * database is reported as such, not as the failure of some statement;
+     * the runner's statements then wait as long for it (busy_timeout). */
+    int rc = strata_conn_exec(r->conn, "PRAGMA busy_timeout = 0");
+    if (!rc && strata_conn_exec(r->conn, "BEGIN IMMEDIATE") != 0) {
+        strata_error_clear();
+        say(r, "waiting for the migration lock: another process is writing to %s",
+            strata_conn_database(r->conn));
+        char *q = xasprintf("PRAGMA busy_timeout = %d", (int)(timeout * 1000));
+        rc = strata_conn_exec(r->conn, q);
+        free(q);
+        if (!rc && strata_conn_exec(r->conn, "BEGIN IMMEDIATE") != 0)
+            rc = strata_set_error(STRATA_ELOCK,
+                                  "the migration lock of %s is held by another process writing "
+                                  "to it (SQLite's write lock: %s); gave up after %.0f s "
+                                  "(--lock-timeout)",
+                                  strata_conn_database(r->conn), strata_error_message(), timeout);
+    }
+    if (!rc)
+        rc = strata_conn_exec(r->conn, "ROLLBACK");
+    if (!rc) {
+        char *q = xasprintf("PRAGMA busy_timeout = %d", (int)(timeout * 1000));
+        rc = strata_conn_exec(r->conn, q);
+        free(q);
+    }
+    if (rc) {
+        flock(fd, LOCK_UN);
+        close(fd);
+        free(path);
+        return rc;
+    }
+    free(path);
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    char at[32];
+    utc_now(at);
+    char line[256];
+    int n = snprintf(line, sizeof line, "pid %ld on %s (strata, since %s UTC)\n", (long)getpid(),
+                     *host ? host : "?", at);
+    if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0) {
+        /* who holds the lock is only information; the lock itself is taken */
+    }
+    r->lock_fd = fd;
+    return 0;
+}
+
 static int lock_acquire(runner *r)
 {
     strata_conn *conn = r->conn;
     double timeout = r->opt->lock_timeout > 0 ? r->opt->lock_timeout : 0;
     const char *db = strata_conn_database(conn);
     if (strata_conn_dialect(conn) == STRATA_SQLITE) {
-        char *q = xasprintf("PRAGMA busy_timeout = %d", (int)(timeout * 1000));
-        int rc = strata_conn_exec(conn, q);
-        free(q);
+        int rc = sqlite_lock_acquire(r, timeout);
+        if (!rc)
+            r->locked = 1;
         return rc;
     }
     double start = now_seconds();
@@ -486,6 +623,13 @@ static void lock_release(runner *r)
         strata_value v = strata_vtext(name);
         strata_conn_execp(r->conn, "SELECT RELEASE_LOCK(?)", &v, 1, NULL);
         free(name);
+    } else if (r->lock_fd >= 0) {
+        if (ftruncate(r->lock_fd, 0) != 0) {
+            /* only the line saying who holds it stays behind */
+        }
+        flock(r->lock_fd, LOCK_UN);
+        close(r->lock_fd);
+        r->lock_fd = -1;
     }
     r->locked = 0;
 }
@@ -693,7 +837,8 @@ static void describe_failure(runner *r, const compiled *c, size_t j)
 {
     const migration *m = r->set.v[c->index];
     const op *o = c->ops->v[j];
-    strata_error_prefix("migration %s: %s %s (%s): ", m->id, c->down ? "down" : "up",
+    /* the op's path says where it is: "up[3]", "down[1]", "inverse of up[2]" */
+    strata_error_prefix("migration %s: %s%s (%s): ", m->id, c->down ? "revert: " : "",
                         o->path ? o->path : "", op_names[o->kind]);
 }
 
@@ -704,7 +849,8 @@ static int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op
 {
     exec_state st = {STRVEC_INIT, 0};
     *remaining = (int)upto;
-    if (partial_op) {
+    size_t nops = down ? r->plan.downs[idx].n : r->set.v[idx]->up.n;
+    if (partial_op && upto < nops) {
         stmt_list l = {0};
         int rc = undo_statements(r, idx, down, upto, &l);
         if (!rc) {
@@ -754,25 +900,39 @@ static int run_progressive(runner *r, compiled *c)
             rc = strata_conn_begin(r->conn);
         if (!rc)
             rc = exec_stmts(r->conn, &c->per_op[j], &st, &failed);
+        /* op j ran in full; from here on an undo must include it */
+        int op_done = !rc;
+        /* On SQLite the op and its progress commit together, so a kill
+         * never leaves an applied op unrecorded; elsewhere DDL commits by
+         * itself and the undo of an interrupted op is best effort. */
+        if (!rc)
+            rc = history_update(r, m, "running", dir, (int)j + 1, 0);
         if (sqlite) {
-            if (rc)
+            if (rc) {
                 strata_conn_rollback(r->conn);
-            else
-                rc = strata_conn_commit(r->conn);
-            failed = rc ? 0 : failed;
+            } else if ((rc = strata_conn_commit(r->conn)) != 0) {
+                char *msg = xstrdup(strata_error_message());
+                strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
+                strata_set_error(rc, "commit: %s", msg);
+                free(msg);
+            }
+            if (rc) { /* rolled back: nothing of op j stays */
+                op_done = 0;
+                failed = 0;
+            }
         }
         if (fk_off)
             strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
         exec_state_free(&st);
-        if (!rc)
-            rc = history_update(r, m, "running", dir, (int)j + 1, 0);
         if (rc) {
             describe_failure(r, c, j);
             char *msg = xstrdup(strata_error_message());
             int code = strata_error_code();
             int remaining = 0;
-            say(r, "undoing the %zu applied operation(s) of %s", j, m->id);
-            int urc = undo_ops(r, c->index, c->down, j, failed > 0, &remaining);
+            size_t applied = op_done ? j + 1 : j;
+            if (applied)
+                say(r, "undoing the %zu applied operation(s) of %s", applied, m->id);
+            int urc = undo_ops(r, c->index, c->down, applied, !op_done && failed > 0, &remaining);
             if (urc == 0) {
                 if (c->down)
                     history_update(r, m, "applied", "up", (int)m->up.n, 0);
@@ -846,8 +1006,12 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
                      : history_insert(r, m, "applied", "up", (int)c->nops, (int)c->nops, ms);
     if (!rc) {
         rc = strata_conn_commit(r->conn);
-        if (rc)
-            strata_error_prefix("migration %s: commit: ", m->id);
+        if (rc) {
+            char *msg = xstrdup(strata_error_message());
+            strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
+            strata_set_error(rc, "migration %s: commit: %s", m->id, msg);
+            free(msg);
+        }
     } else {
         char *msg = xstrdup(strata_error_message());
         int code = strata_error_code();
@@ -905,9 +1069,27 @@ static int recover_running(runner *r, hist_row *h)
                                 "it, then run again",
                                 h->id);
     int down = h->direction && strcmp(h->direction, "down") == 0;
+    const migration *m = r->set.v[idx];
+    /* the undo is computed from the file: it must be the one that ran */
+    if (strcmp(h->checksum, m->checksum) != 0)
+        return strata_set_error(STRATA_ESTATE,
+                                "migration %s was interrupted, and %s was changed since it "
+                                "started (checksum %.12s, now %.12s); restore the file and run "
+                                "again (or undo it with `strata migrations repair`)",
+                                h->id, m->path, h->checksum, m->checksum);
+    /* killed after its last operation but before it was marked done */
+    size_t nops = down ? r->plan.downs[idx].n : m->up.n;
+    if (h->ops_applied >= 0 && (size_t)h->ops_applied >= nops) {
+        say(r,
+            "recovering %s: it was interrupted after all its %zu operations; recording it as "
+            "%s",
+            h->id, nops, down ? "reverted" : "applied");
+        if (down)
+            return history_delete(r, h->id);
+        return history_update(r, m, "applied", "up", (int)nops, 0);
+    }
     say(r, "recovering %s: it was interrupted after %d operation(s); undoing them", h->id,
         h->ops_applied);
-    const migration *m = r->set.v[idx];
     int remaining = 0;
     int rc = undo_ops(r, (size_t)idx, down, (size_t)h->ops_applied, 1, &remaining);
     if (rc) {
@@ -1399,20 +1581,27 @@ int strata_lock_status(strata_conn *conn, char **out)
 {
     *out = NULL;
     if (strata_conn_dialect(conn) == STRATA_SQLITE) {
+        /* a runner holds the lock file; anyone else writing holds SQLite's
+         * write lock, which a runner waits for too */
+        char *who = sqlite_lock_holder(conn);
+        if (who) {
+            *out = xasprintf("held by %s", who);
+            free(who);
+            return 0;
+        }
         int rc = strata_conn_exec(conn, "PRAGMA busy_timeout = 0");
         if (rc)
             return rc;
         rc = strata_conn_exec(conn, "BEGIN IMMEDIATE");
         if (rc) {
-            *out = xasprintf("locked: another process is writing to %s (SQLite releases the lock "
-                             "when that process ends)",
+            *out = xasprintf("held by another process writing to %s (SQLite's write lock; it is "
+                             "released when that process commits or ends)",
                              strata_conn_database(conn));
             strata_error_clear();
             return 0;
         }
         strata_conn_exec(conn, "ROLLBACK");
-        *out = xstrdup("free (SQLite: migrations take the database's write lock; it dies with "
-                       "its process)");
+        *out = xstrdup("free");
         return 0;
     }
     char *who = lock_holder(conn);
@@ -1429,8 +1618,18 @@ int strata_lock_release(strata_conn *conn, char **out)
     *out = NULL;
     strata_dialect d = strata_conn_dialect(conn);
     if (d == STRATA_SQLITE) {
-        *out = xstrdup("nothing to release: SQLite's lock dies with the process that holds it");
-        return 0;
+        /* an flock() cannot be taken from another process; it goes with it */
+        char *who = sqlite_lock_holder(conn);
+        if (!who) {
+            *out = xstrdup("the migration lock is free; nothing to release");
+            return 0;
+        }
+        int e = strata_set_error(STRATA_ELOCK,
+                                 "the migration lock of %s is held by %s; on SQLite it is "
+                                 "released when that process ends (end it to release the lock)",
+                                 strata_conn_database(conn), who);
+        free(who);
+        return e;
     }
     char *who = lock_holder(conn);
     if (!who) {
@@ -1444,7 +1643,8 @@ int strata_lock_release(strata_conn *conn, char **out)
         pg_lock_key(strata_conn_database(conn), &key, &hi, &lo);
         char *q = xasprintf("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE l.locktype = "
                             "'advisory' AND l.granted AND l.classid = %u AND l.objid = %u AND "
-                            "l.objsubid = 1",
+                            "l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE "
+                            "datname = current_database())",
                             hi, lo);
         rc = strata_conn_exec(conn, q);
         free(q);

@@ -256,6 +256,7 @@ typedef struct strata_report {
     char *sql;       /* dry runs and `migrations sql` */
     char **warnings; /* NULL-terminated */
     size_t nwarnings;
+    size_t total; /* how many migration files there are */
     int pending;  /* show: how many are pending */
     int problems; /* validate/show: changed, partial, missing files */
 } strata_report;

@@ -842,7 +842,8 @@ static void probe_nothing(strata_conn *c)
 static const conf_case case_invalid_notnull = {
     "NOT NULL without default on a table that may hold rows is refused offline",
     {"{\"up\": [{\"op\": \"create_table\", \"table\": \"t\", \"columns\": ["
-     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]}]}",
+     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]},"
+     "{\"op\": \"insert\", \"table\": \"t\", \"rows\": [{\"id\": 1}]}]}",
      "{\"up\": [{\"op\": \"add_column\", \"table\": \"t\", \"column\": {\"name\": \"c\", \"type\": "
      "\"integer\", \"nullable\": false}}]}",
      NULL},
@@ -1167,6 +1168,47 @@ static const conf_case case_limits = {
     0,
 };
 
+/* NOT NULL without a default on a table that exists but is empty: fine */
+static void probe_notnull_empty(strata_conn *c)
+{
+    probe_fails(c, "INSERT INTO \"t\" (\"id\") VALUES (1)");
+    probe_ok(c, "INSERT INTO \"t\" (\"id\", \"c\") VALUES (1, 5)");
+}
+
+static const conf_case case_notnull_empty = {
+    "NOT NULL without a default on an existing empty table",
+    {"{\"up\": [{\"op\": \"create_table\", \"table\": \"t\", \"columns\": ["
+     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]}]}",
+     "{\"up\": [{\"op\": \"add_column\", \"table\": \"t\", \"column\": {\"name\": \"c\", \"type\": "
+     "\"integer\", \"nullable\": false}}]}",
+     NULL},
+    probe_notnull_empty,
+    0,
+    0,
+};
+
+/* ... and on a table with rows the model cannot see (made by sql): refused
+ * at run time on all three (MySQL would fill in zeros), nothing changed */
+static void probe_notnull_rows(strata_conn *c)
+{
+    probe_value(c, "SELECT count(*) FROM \"t\"", "1");
+    probe_fails(c, "SELECT \"c\" FROM \"t\"");
+}
+
+static const conf_case case_notnull_rows = {
+    "NOT NULL without a default on a table with rows fails at run time",
+    {"{\"up\": [{\"op\": \"create_table\", \"table\": \"t\", \"columns\": ["
+     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]},"
+     "{\"op\": \"sql\", \"all\": \"INSERT INTO t (id) VALUES (1)\"}], \"down\": [{\"op\": "
+     "\"drop_table\", \"table\": \"t\"}]}",
+     "{\"up\": [{\"op\": \"add_column\", \"table\": \"t\", \"column\": {\"name\": \"c\", \"type\": "
+     "\"integer\", \"nullable\": false}}]}",
+     NULL},
+    probe_notnull_rows,
+    1,
+    0,
+};
+
 /* ---- registration ---- */
 
 #define CASE(fn, cs)                                                                               \
@@ -1205,6 +1247,8 @@ CASE(test_emoji, case_emoji)
 CASE(test_drop_referenced, case_drop_referenced)
 CASE(test_drop_last, case_drop_last)
 CASE(test_limits, case_limits)
+CASE(test_notnull_empty, case_notnull_empty)
+CASE(test_notnull_rows, case_notnull_rows)
 
 static const test_case tests[] = {
     {"every type and default", test_types},
@@ -1239,6 +1283,8 @@ static const test_case tests[] = {
     {"drop of the last column refused", test_drop_last},
     {"index too wide for InnoDB", test_index_width},
     {"string lengths and booleans", test_limits},
+    {"NOT NULL without default, empty table", test_notnull_empty},
+    {"NOT NULL without default, rows the model cannot see", test_notnull_rows},
     {NULL, NULL},
 };
 
