@@ -13,6 +13,11 @@
 
 typedef struct strata_driver strata_driver;
 
+/* A row source for bulk loading: fill `row` (one value per column, valid
+ * until the next call) and return 1, or 0 at the end, or <0 on an error
+ * (with its message set). */
+typedef int (*strata_bulk_next)(void *ctx, strata_value *row);
+
 /* The common head of every driver's connection struct. */
 struct strata_conn {
     const strata_driver *drv;
@@ -50,6 +55,14 @@ struct strata_driver {
     int (*begin)(strata_conn *conn);
     int (*commit)(strata_conn *conn);
     int (*rollback)(strata_conn *conn);
+    /* Bulk loading (optional: NULL when the driver has no fast path). Load
+     * the rows `next` produces into `table` (columns `cols`) with the
+     * database's own bulk protocol, inside the caller's transaction if one is
+     * open. *loaded gets the number of rows the database took. On an error of
+     * `next` (<0, message set) the load is abandoned and that error returned;
+     * the caller rolls back. */
+    int (*bulk_load)(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                     strata_bulk_next next, void *ctx, int64_t *loaded);
 };
 
 extern const strata_driver strata_driver_postgres;

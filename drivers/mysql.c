@@ -501,10 +501,10 @@ typedef struct my_infile {
     void *ctx;
     size_t ncols;
     strata_value *row;
-    sbuf buf;    /* encoded rows not yet handed to the library */
-    size_t off;  /* how much of buf was handed over */
+    sbuf buf;   /* encoded rows not yet handed to the library */
+    size_t off; /* how much of buf was handed over */
     int eof;
-    int src_rc;  /* <0: the row source failed */
+    int src_rc; /* <0: the row source failed */
     char *src_msg;
     int src_code;
     int64_t sent;
@@ -620,8 +620,8 @@ static char *warnings_text(my_conn *c)
         MYSQL_RES *res = mysql_store_result(c->my);
         MYSQL_ROW r;
         while (res && (r = mysql_fetch_row(res)) != NULL)
-            sbuf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", r[0] ? r[0] : "",
-                      r[1] ? r[1] : "", r[2] ? r[2] : "");
+            sbuf_addf(&b, "%s%s %s: %s", b.len ? "; " : "", r[0] ? r[0] : "", r[1] ? r[1] : "",
+                      r[2] ? r[2] : "");
         if (res)
             mysql_free_result(res);
     }
@@ -699,9 +699,9 @@ static int my_bulk_insert(my_conn *c, const char *table, const char *const *cols
         }
         if (inbatch && (src <= 0 || b.len >= INSERT_PACKET)) {
             if (mysql_real_query(c->my, b.p, b.len) != 0) {
-                rc = strata_set_error(STRATA_EDB, "loading table '%s': ERROR %u (%s): %s", table,
-                                      mysql_errno(c->my), mysql_sqlstate(c->my),
-                                      mysql_error(c->my));
+                rc =
+                    strata_set_error(STRATA_EDB, "loading table '%s': ERROR %u (%s): %s", table,
+                                     mysql_errno(c->my), mysql_sqlstate(c->my), mysql_error(c->my));
                 break;
             }
             if (loaded)
@@ -722,8 +722,8 @@ static int my_bulk_insert(my_conn *c, const char *table, const char *const *cols
     return rc;
 }
 
-static int my_bulk_load(strata_conn *conn, const char *table, const char *const *cols,
-                        size_t ncols, strata_bulk_next next, void *ctx, int64_t *loaded)
+static int my_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                        strata_bulk_next next, void *ctx, int64_t *loaded)
 {
     my_conn *c = (my_conn *)conn;
     if (loaded)

@@ -370,6 +370,171 @@ static int pg_rollback(strata_conn *conn)
     return pg_exec(conn, "ROLLBACK");
 }
 
+/* ---- bulk loading: COPY ... FROM STDIN ---- */
+
+#define COPY_CHUNK (256 * 1024)
+
+/* Append one value in COPY's text format (\N for NULL, backslash escapes). */
+static void copy_encode(sbuf *b, const strata_value *v)
+{
+    static const char hex[] = "0123456789abcdef";
+    switch (v->type) {
+    case STRATA_VNULL:
+        sbuf_addn(b, "\\N", 2);
+        return;
+    case STRATA_VINT:
+        sbuf_addf(b, "%lld", (long long)v->i);
+        return;
+    case STRATA_VBOOL:
+        sbuf_addc(b, v->i ? 't' : 'f');
+        return;
+    case STRATA_VREAL:
+        sbuf_addf(b, "%.17g", v->d);
+        return;
+    case STRATA_VBLOB:
+        sbuf_addn(b, "\\\\x", 3);
+        for (size_t i = 0; i < v->len; i++) {
+            unsigned char c = (unsigned char)v->s[i];
+            sbuf_addc(b, hex[c >> 4]);
+            sbuf_addc(b, hex[c & 15]);
+        }
+        return;
+    case STRATA_VTEXT: {
+        const char *p = v->s ? v->s : "", *end = p + v->len, *run = p;
+        for (; p < end; p++) {
+            const char *esc = NULL;
+            switch (*p) {
+            case '\\':
+                esc = "\\\\";
+                break;
+            case '\n':
+                esc = "\\n";
+                break;
+            case '\r':
+                esc = "\\r";
+                break;
+            case '\t':
+                esc = "\\t";
+                break;
+            default:
+                continue;
+            }
+            sbuf_addn(b, run, (size_t)(p - run));
+            sbuf_addn(b, esc, 2);
+            run = p + 1;
+        }
+        sbuf_addn(b, run, (size_t)(end - run));
+        return;
+    }
+    }
+}
+
+/* An EDB error from a failed COPY, with the server's context ("COPY t, line
+ * 3, column x: ...") so the failing row can be found. */
+static int pg_copy_error(pg_conn *c, PGresult *res, const char *table)
+{
+    const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+    const char *ctxt = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
+    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    sbuf b = SBUF_INIT;
+    sbuf_addf(&b, "loading table '%s': ERROR: %s", table, msg ? msg : PQerrorMessage(c->pg));
+    if (detail)
+        sbuf_addf(&b, " (%s)", detail);
+    if (ctxt)
+        sbuf_addf(&b, " [%s]", ctxt);
+    if (state)
+        sbuf_addf(&b, " [SQLSTATE %s]", state);
+    char *m = one_line(sbuf_str(&b));
+    sbuf_free(&b);
+    strata_set_error(STRATA_EDB, "%s", m);
+    free(m);
+    return STRATA_EDB;
+}
+
+/* Read every pending result; return the first error (or 0). */
+static int pg_copy_finish(pg_conn *c, const char *table, int64_t *loaded)
+{
+    int rc = 0;
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK) {
+            const char *t = PQcmdTuples(res);
+            if (loaded && t && *t)
+                *loaded = strtoll(t, NULL, 10);
+        } else if (!rc) {
+            rc = pg_copy_error(c, res, table);
+        }
+        PQclear(res);
+    }
+    return rc;
+}
+
+static int pg_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                        strata_bulk_next next, void *ctx, int64_t *loaded)
+{
+    pg_conn *c = (pg_conn *)conn;
+    if (loaded)
+        *loaded = 0;
+    sbuf sql = SBUF_INIT;
+    char *q = strata_quote_ident(STRATA_POSTGRES, table);
+    sbuf_addf(&sql, "COPY %s (", q);
+    free(q);
+    for (size_t i = 0; i < ncols; i++) {
+        q = strata_quote_ident(STRATA_POSTGRES, cols[i]);
+        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    sbuf_add(&sql, ") FROM STDIN");
+    PGresult *res = PQexec(c->pg, sbuf_str(&sql));
+    sbuf_free(&sql);
+    if (!res || PQresultStatus(res) != PGRES_COPY_IN) {
+        int rc = pg_copy_error(c, res, table);
+        PQclear(res);
+        return rc;
+    }
+    PQclear(res);
+
+    strata_value *row = xcalloc(ncols + 1, sizeof *row);
+    sbuf buf = SBUF_INIT;
+    int rc = 0, src;
+    while ((src = next(ctx, row)) > 0) {
+        for (size_t i = 0; i < ncols; i++) {
+            if (i)
+                sbuf_addc(&buf, '\t');
+            copy_encode(&buf, &row[i]);
+        }
+        sbuf_addc(&buf, '\n');
+        if (buf.len >= COPY_CHUNK) {
+            if (PQputCopyData(c->pg, buf.p, (int)buf.len) != 1) {
+                rc = pg_copy_error(c, NULL, table);
+                break;
+            }
+            sbuf_reset(&buf);
+        }
+    }
+    free(row);
+    if (src < 0 && !rc) {
+        /* Keep the source's message: end the COPY with an error, drain. */
+        char *saved = xstrdup(strata_error_message());
+        int code = strata_error_code();
+        PQputCopyEnd(c->pg, "abandoned by the client");
+        pg_copy_finish(c, table, NULL);
+        strata_set_error(code ? code : STRATA_EINPUT, "%s", saved);
+        free(saved);
+        sbuf_free(&buf);
+        return code ? code : STRATA_EINPUT;
+    }
+    if (!rc && buf.len && PQputCopyData(c->pg, buf.p, (int)buf.len) != 1)
+        rc = pg_copy_error(c, NULL, table);
+    sbuf_free(&buf);
+    if (PQputCopyEnd(c->pg, rc ? "abandoned by the client" : NULL) != 1 && !rc)
+        rc = pg_copy_error(c, NULL, table);
+    int frc = pg_copy_finish(c, table, loaded);
+    return rc ? rc : frc;
+}
+
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
@@ -380,4 +545,5 @@ const strata_driver strata_driver_postgres = {
     .begin = pg_begin,
     .commit = pg_commit,
     .rollback = pg_rollback,
+    .bulk_load = pg_bulk_load,
 };

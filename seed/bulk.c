@@ -1,0 +1,52 @@
+/*
+ * bulk.c - one stream of rows into one table. The drivers' bulk loaders do
+ * the work (PostgreSQL COPY, MySQL LOAD DATA LOCAL INFILE from memory or
+ * multi-row INSERTs, SQLite one prepared INSERT); a driver without one gets
+ * row-at-a-time parameterised INSERTs, which are correct, only slower.
+ */
+#include "seed.h"
+
+#include <stdlib.h>
+
+static int insert_rows(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                       seed_next_row next, void *ctx, int64_t *loaded)
+{
+    strata_dialect d = strata_conn_dialect(conn);
+    sbuf sql = SBUF_INIT;
+    char *q = strata_quote_ident(d, table);
+    sbuf_addf(&sql, "INSERT INTO %s (", q);
+    free(q);
+    for (size_t i = 0; i < ncols; i++) {
+        q = strata_quote_ident(d, cols[i]);
+        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
+        free(q);
+    }
+    sbuf_add(&sql, ") VALUES (");
+    for (size_t i = 0; i < ncols; i++)
+        sbuf_add(&sql, i ? ", ?" : "?");
+    sbuf_addc(&sql, ')');
+    strata_value *row = xcalloc(ncols + 1, sizeof *row);
+    int rc = 0, src;
+    while ((src = next(ctx, row)) > 0) {
+        rc = strata_conn_execp(conn, sbuf_str(&sql), row, ncols, NULL);
+        if (rc) {
+            strata_error_prefix("loading table '%s': ", table);
+            break;
+        }
+        ++*loaded;
+    }
+    if (src < 0 && !rc)
+        rc = src;
+    free(row);
+    sbuf_free(&sql);
+    return rc;
+}
+
+int seed_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
+                   seed_next_row next, void *ctx, int64_t *loaded)
+{
+    *loaded = 0;
+    if (conn->drv->bulk_load)
+        return conn->drv->bulk_load(conn, table, cols, ncols, next, ctx, loaded);
+    return insert_rows(conn, table, cols, ncols, next, ctx, loaded);
+}
