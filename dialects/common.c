@@ -183,6 +183,40 @@ void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n)
     }
 }
 
+void render_index_cols(sbuf *b, const cctx *c, const index_def *ix)
+{
+    for (size_t i = 0; i < ix->ncols; i++) {
+        if (i)
+            sbuf_add(b, ", ");
+        qid(b, c, ix->cols[i].name);
+        if (ix->cols[i].desc)
+            sbuf_add(b, " DESC");
+    }
+}
+
+void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
+{
+    sbuf_add(b, "CONSTRAINT ");
+    qid(b, c, fk->name);
+    sbuf_add(b, " FOREIGN KEY (");
+    qid_list(b, c, (const char *const *)fk->cols.v, fk->cols.n);
+    sbuf_add(b, ") REFERENCES ");
+    qid(b, c, fk->ref_table);
+    sbuf_add(b, " (");
+    qid_list(b, c, (const char *const *)fk->ref_cols.v, fk->ref_cols.n);
+    sbuf_addc(b, ')');
+    render_fk_actions(b, fk);
+}
+
+void render_fk_actions(sbuf *b, const fk_def *fk)
+{
+    static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
+    if (fk->on_delete != FK_NO_ACTION)
+        sbuf_addf(b, " ON DELETE %s", actions[fk->on_delete]);
+    if (fk->on_update != FK_NO_ACTION)
+        sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
+}
+
 /* ---- timestamps ---- */
 
 static int two(const char *p)

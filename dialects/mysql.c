@@ -202,17 +202,6 @@ static int check_method(const cctx *c, const index_def *ix)
     return 0;
 }
 
-static void index_cols(sbuf *b, const cctx *c, const index_def *ix)
-{
-    for (size_t i = 0; i < ix->ncols; i++) {
-        if (i)
-            sbuf_add(b, ", ");
-        qid(b, c, ix->cols[i].name);
-        if (ix->cols[i].desc)
-            sbuf_add(b, " DESC");
-    }
-}
-
 /* Name of the helper column holding index column k of a partial unique:
  * from the index name and the position, so renaming the column keeps it. */
 static char *helper_name(const index_def *ix, size_t k)
@@ -302,7 +291,7 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     sbuf_add(&b, " ON ");
     qid(&b, c, t->name);
     sbuf_add(&b, " (");
-    index_cols(&b, c, ix);
+    render_index_cols(&b, c, ix);
     sbuf_addc(&b, ')');
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     return 0;
@@ -368,31 +357,13 @@ static void drop_index(const cctx *c, const char *table_name, const index_def *i
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
-static void fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
-{
-    sbuf_add(b, "CONSTRAINT ");
-    qid(b, c, fk->name);
-    sbuf_add(b, " FOREIGN KEY (");
-    qid_list(b, c, (const char *const *)fk->cols.v, fk->cols.n);
-    sbuf_add(b, ") REFERENCES ");
-    qid(b, c, fk->ref_table);
-    sbuf_add(b, " (");
-    qid_list(b, c, (const char *const *)fk->ref_cols.v, fk->ref_cols.n);
-    sbuf_addc(b, ')');
-    static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
-    if (fk->on_delete != FK_NO_ACTION)
-        sbuf_addf(b, " ON DELETE %s", actions[fk->on_delete]);
-    if (fk->on_update != FK_NO_ACTION)
-        sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
-}
-
 static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 {
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, table_name);
     sbuf_add(&b, " ADD ");
-    fk_clause(&b, c, fk);
+    render_fk_clause(&b, c, fk);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
@@ -526,7 +497,7 @@ static int compile_create_table(const cctx *c)
             qid(&b, c, ix->name);
             sbuf_add(&b, " (");
         }
-        index_cols(&b, c, ix);
+        render_index_cols(&b, c, ix);
         sbuf_addc(&b, ')');
     }
     for (size_t i = 0; i < t->nchecks && !rc; i++) {
@@ -540,7 +511,7 @@ static int compile_create_table(const cctx *c)
         if (!find_table(c, t->fks[i].ref_table))
             continue;
         sbuf_add(&b, ",\n  ");
-        fk_clause(&b, c, &t->fks[i]);
+        render_fk_clause(&b, c, &t->fks[i]);
     }
     sbuf_add(&b, "\n)");
     sbuf_add(&b, table_options);
@@ -592,7 +563,7 @@ static int compile_add_column(const cctx *c)
             sbuf_add(&b, " ADD CONSTRAINT ");
             qid(&b, c, ix->name);
             sbuf_add(&b, " UNIQUE (");
-            index_cols(&b, c, ix);
+            render_index_cols(&b, c, ix);
             sbuf_addc(&b, ')');
             stmt_add_owned(c->out, 0, sbuf_detach(&b));
         }
@@ -604,30 +575,6 @@ static int compile_add_column(const cctx *c)
     return rc;
 }
 
-static int index_uses_col(const index_def *ix, const char *col)
-{
-    for (size_t k = 0; k < ix->ncols; k++)
-        if (strcmp(ix->cols[k].name, col) == 0)
-            return 1;
-    if (ix->where) {
-        strvec cols = STRVEC_INIT;
-        predicate_columns(ix->where, &cols);
-        int used = strvec_find(&cols, col) >= 0;
-        strvec_free(&cols);
-        return used;
-    }
-    return 0;
-}
-
-static int check_uses_col(const check_def *ck, const char *col)
-{
-    strvec cols = STRVEC_INIT;
-    predicate_columns(ck->check, &cols);
-    int used = strvec_find(&cols, col) >= 0;
-    strvec_free(&cols);
-    return used;
-}
-
 static int compile_drop_column(const cctx *c)
 {
     const table *bt = c->before->table;
@@ -636,15 +583,13 @@ static int compile_drop_column(const cctx *c)
         return 0;
     const char *cn = col->name;
     for (size_t i = 0; i < bt->nfks; i++)
-        if (strvec_find(&bt->fks[i].cols, cn) >= 0 ||
-            (strcmp(bt->fks[i].ref_table, bt->name) == 0 &&
-             strvec_find(&bt->fks[i].ref_cols, cn) >= 0))
+        if (fk_uses_column(&bt->fks[i], bt->name, cn))
             drop_fk(c, bt, bt->fks[i].name, 0);
     for (size_t i = 0; i < bt->nchecks; i++)
-        if (check_uses_col(&bt->checks[i], cn))
+        if (check_uses_column(&bt->checks[i], cn))
             drop_check(c, bt->name, bt->checks[i].name);
     for (size_t i = 0; i < bt->nidx; i++)
-        if (index_uses_col(&bt->idx[i], cn))
+        if (index_uses_column(&bt->idx[i], cn))
             drop_index(c, bt->name, &bt->idx[i], 0);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
@@ -712,12 +657,12 @@ static int modify_with_dependents(const cctx *c, const table *t, const column *c
     }
     if (type_changed)
         for (size_t i = 0; i < bt->nidx; i++)
-            if (is_partial_unique(&bt->idx[i]) && index_uses_col(&bt->idx[i], cn))
+            if (is_partial_unique(&bt->idx[i]) && index_uses_column(&bt->idx[i], cn))
                 drop_index(c, bt->name, &bt->idx[i], 0);
     int rc = modify_column(c, t, col);
     if (type_changed)
         for (size_t i = 0; i < t->nidx && !rc; i++)
-            if (is_partial_unique(&t->idx[i]) && index_uses_col(&t->idx[i], cn))
+            if (is_partial_unique(&t->idx[i]) && index_uses_column(&t->idx[i], cn))
                 rc = create_partial_unique(c, t, &t->idx[i]);
     for (size_t i = 0; type_changed && i < c->s->ntables; i++) {
         const table *other = &c->s->tables[i];
@@ -741,7 +686,7 @@ static int compile_alter_column(const cctx *c)
         assert_enum_values(c, t->name, col, enum_vals(c, col),
                            col->type.enum_name ? col->type.enum_name : "(inline)");
     for (size_t i = 0; type_changed && i < t->nidx; i++)
-        if (index_uses_col(&t->idx[i], col->name)) {
+        if (index_uses_column(&t->idx[i], col->name)) {
             int rc = check_index_width(c, t, &t->idx[i]);
             if (rc)
                 return rc;
@@ -836,7 +781,7 @@ int compile_mysql(cctx *c)
         sbuf_add(&b, " ADD CONSTRAINT ");
         qid(&b, c, ix->name);
         sbuf_add(&b, " UNIQUE (");
-        index_cols(&b, c, ix);
+        render_index_cols(&b, c, ix);
         sbuf_addc(&b, ')');
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
         return 0;

@@ -121,42 +121,13 @@ static void drop_enum_type(const cctx *c, const char *name)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
-static void index_cols(sbuf *b, const cctx *c, const index_def *ix)
-{
-    for (size_t i = 0; i < ix->ncols; i++) {
-        if (i)
-            sbuf_add(b, ", ");
-        qid(b, c, ix->cols[i].name);
-        if (ix->cols[i].desc)
-            sbuf_add(b, " DESC");
-    }
-}
-
-static void fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
-{
-    sbuf_add(b, "CONSTRAINT ");
-    qid(b, c, fk->name);
-    sbuf_add(b, " FOREIGN KEY (");
-    qid_list(b, c, (const char *const *)fk->cols.v, fk->cols.n);
-    sbuf_add(b, ") REFERENCES ");
-    qid(b, c, fk->ref_table);
-    sbuf_add(b, " (");
-    qid_list(b, c, (const char *const *)fk->ref_cols.v, fk->ref_cols.n);
-    sbuf_addc(b, ')');
-    static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
-    if (fk->on_delete != FK_NO_ACTION)
-        sbuf_addf(b, " ON DELETE %s", actions[fk->on_delete]);
-    if (fk->on_update != FK_NO_ACTION)
-        sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
-}
-
 static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 {
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, table_name);
     sbuf_add(&b, " ADD ");
-    fk_clause(&b, c, fk);
+    render_fk_clause(&b, c, fk);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
@@ -183,7 +154,7 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     if (method && strcmp(method, "btree") != 0)
         sbuf_addf(&b, " USING %s", method);
     sbuf_add(&b, " (");
-    index_cols(&b, c, ix);
+    render_index_cols(&b, c, ix);
     sbuf_addc(&b, ')');
     if (ix->where) {
         sbuf_add(&b, " WHERE ");
@@ -205,7 +176,7 @@ static int add_constraint_unique(const cctx *c, const table *t, const index_def 
     sbuf_add(&b, " ADD CONSTRAINT ");
     qid(&b, c, ix->name);
     sbuf_add(&b, " UNIQUE (");
-    index_cols(&b, c, ix);
+    render_index_cols(&b, c, ix);
     sbuf_addc(&b, ')');
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     return 0;
@@ -303,7 +274,7 @@ static int compile_create_table(const cctx *c)
         sbuf_add(&b, ",\n  CONSTRAINT ");
         qid(&b, c, ix->name);
         sbuf_add(&b, " UNIQUE (");
-        index_cols(&b, c, ix);
+        render_index_cols(&b, c, ix);
         sbuf_addc(&b, ')');
     }
     for (size_t i = 0; i < t->nchecks && !rc; i++) {
@@ -317,7 +288,7 @@ static int compile_create_table(const cctx *c)
         if (!find_table(c, t->fks[i].ref_table))
             continue; /* created later in this migration: added then */
         sbuf_add(&b, ",\n  ");
-        fk_clause(&b, c, &t->fks[i]);
+        render_fk_clause(&b, c, &t->fks[i]);
     }
     sbuf_add(&b, "\n)");
     if (rc) {

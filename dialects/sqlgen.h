@@ -23,6 +23,13 @@ void qstr(sbuf *b, const cctx *c, const char *text);
 void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n);
 void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table);
 
+/* CONSTRAINT "fk" FOREIGN KEY (...) REFERENCES "t" (...) [ON DELETE ...] */
+void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk);
+/* "a", "b" DESC - an index's columns */
+void render_index_cols(sbuf *b, const cctx *c, const index_def *ix);
+/* [ON DELETE ...] [ON UPDATE ...] */
+void render_fk_actions(sbuf *b, const fk_def *fk);
+
 int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p);
 int render_check(sbuf *b, const cctx *c, const table *t, const json_t *check);
 /* " DEFAULT ..." for a column (nothing when it has none). */

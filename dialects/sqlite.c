@@ -167,24 +167,6 @@ static int type_check(sbuf *b, const cctx *c, const table *t, const column *col)
     return 0;
 }
 
-static void fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
-{
-    sbuf_add(b, "CONSTRAINT ");
-    qid(b, c, fk->name);
-    sbuf_add(b, " FOREIGN KEY (");
-    qid_list(b, c, (const char *const *)fk->cols.v, fk->cols.n);
-    sbuf_add(b, ") REFERENCES ");
-    qid(b, c, fk->ref_table);
-    sbuf_add(b, " (");
-    qid_list(b, c, (const char *const *)fk->ref_cols.v, fk->ref_cols.n);
-    sbuf_addc(b, ')');
-    static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
-    if (fk->on_delete != FK_NO_ACTION)
-        sbuf_addf(b, " ON DELETE %s", actions[fk->on_delete]);
-    if (fk->on_update != FK_NO_ACTION)
-        sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
-}
-
 /* CREATE TABLE for `t`, under the name `as` (the rebuild's new table). */
 static int create_table_sql(const cctx *c, const table *t, const char *as, int if_not_exists,
                             unsigned flags)
@@ -225,7 +207,7 @@ static int create_table_sql(const cctx *c, const table *t, const char *as, int i
     }
     for (size_t i = 0; i < t->nfks; i++) {
         sbuf_add(&b, ",\n  ");
-        fk_clause(&b, c, &t->fks[i]);
+        render_fk_clause(&b, c, &t->fks[i]);
     }
     sbuf_add(&b, "\n)");
     if (rc) {
@@ -691,11 +673,7 @@ static int compile_add_column(const cctx *c)
         sbuf_add(&b, " (");
         qid(&b, c, fk->ref_cols.v[0]);
         sbuf_addc(&b, ')');
-        static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
-        if (fk->on_delete != FK_NO_ACTION)
-            sbuf_addf(&b, " ON DELETE %s", actions[fk->on_delete]);
-        if (fk->on_update != FK_NO_ACTION)
-            sbuf_addf(&b, " ON UPDATE %s", actions[fk->on_update]);
+        render_fk_actions(&b, fk);
     }
     if (rc) {
         sbuf_free(&b);
@@ -733,18 +711,11 @@ static int column_needs_rebuild_to_drop(const table *bt, const column *col)
     if (col->type.kind == TY_ENUM || type_is_json(col->type.kind))
         return 1; /* its type CHECK names it */
     for (size_t i = 0; i < bt->nfks; i++)
-        if (strvec_find(&bt->fks[i].cols, col->name) >= 0 ||
-            (strcmp(bt->fks[i].ref_table, bt->name) == 0 &&
-             strvec_find(&bt->fks[i].ref_cols, col->name) >= 0))
+        if (fk_uses_column(&bt->fks[i], bt->name, col->name))
             return 1;
-    for (size_t i = 0; i < bt->nchecks; i++) {
-        strvec cols = STRVEC_INIT;
-        predicate_columns(bt->checks[i].check, &cols);
-        int used = strvec_find(&cols, col->name) >= 0 || json_is_string(bt->checks[i].check);
-        strvec_free(&cols);
-        if (used)
+    for (size_t i = 0; i < bt->nchecks; i++)
+        if (check_uses_column(&bt->checks[i], col->name) || json_is_string(bt->checks[i].check))
             return 1;
-    }
     return 0;
 }
 

@@ -520,6 +520,37 @@ json_t *predicate_rename_column(const json_t *pred, const char *from, const char
     return obj;
 }
 
+int index_uses_column(const index_def *ix, const char *col)
+{
+    for (size_t k = 0; k < ix->ncols; k++)
+        if (strcmp(ix->cols[k].name, col) == 0)
+            return 1;
+    if (ix->where) {
+        strvec cols = STRVEC_INIT;
+        predicate_columns(ix->where, &cols);
+        int used = strvec_find(&cols, col) >= 0;
+        strvec_free(&cols);
+        return used;
+    }
+    return 0;
+}
+
+int check_uses_column(const check_def *ck, const char *col)
+{
+    strvec cols = STRVEC_INIT;
+    predicate_columns(ck->check, &cols);
+    int used = strvec_find(&cols, col) >= 0;
+    strvec_free(&cols);
+    return used;
+}
+
+int fk_uses_column(const fk_def *fk, const char *table_name, const char *col)
+{
+    if (strvec_find(&fk->cols, col) >= 0)
+        return 1;
+    return strcmp(fk->ref_table, table_name) == 0 && strvec_find(&fk->ref_cols, col) >= 0;
+}
+
 /* ---- operations ---- */
 
 op *op_new(op_kind kind)

@@ -288,6 +288,12 @@ char *type_describe(const col_type *t);
 /* Two types are equal (kind and parameters). */
 int col_type_equal(const col_type *a, const col_type *b);
 
+/* Does an index (columns or predicate), a check, or a foreign key of table
+ * `table_name` (either side) use the column? */
+int index_uses_column(const index_def *ix, const char *col);
+int check_uses_column(const check_def *ck, const char *col);
+int fk_uses_column(const fk_def *fk, const char *table_name, const char *col);
+
 /* Collect the column names a predicate mentions. */
 void predicate_columns(const json_t *pred, strvec *out);
 /* Rewrite column references in a predicate (returns a new reference). */

@@ -612,37 +612,6 @@ static table *add_table(schema *s, const table *def)
     return t;
 }
 
-static int index_uses(const index_def *ix, const char *col)
-{
-    for (size_t k = 0; k < ix->ncols; k++)
-        if (strcmp(ix->cols[k].name, col) == 0)
-            return 1;
-    if (ix->where) {
-        strvec cols = STRVEC_INIT;
-        predicate_columns(ix->where, &cols);
-        int used = strvec_find(&cols, col) >= 0;
-        strvec_free(&cols);
-        return used;
-    }
-    return 0;
-}
-
-static int check_uses(const check_def *ck, const char *col)
-{
-    strvec cols = STRVEC_INIT;
-    predicate_columns(ck->check, &cols);
-    int used = strvec_find(&cols, col) >= 0;
-    strvec_free(&cols);
-    return used;
-}
-
-static int fk_uses(const fk_def *fk, const char *table_name, const char *col)
-{
-    if (strvec_find(&fk->cols, col) >= 0)
-        return 1;
-    return strcmp(fk->ref_table, table_name) == 0 && strvec_find(&fk->ref_cols, col) >= 0;
-}
-
 /* ---- per-op application ---- */
 
 static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
@@ -795,13 +764,13 @@ static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_lis
     if (rc) {
         /* undo the partial application */
         for (size_t i = t->nfks; i-- > 0;)
-            if (fk_uses(&t->fks[i], t->name, c->name))
+            if (fk_uses_column(&t->fks[i], t->name, c->name))
                 remove_fk(t, i);
         for (size_t i = t->nchecks; i-- > 0;)
-            if (check_uses(&t->checks[i], c->name))
+            if (check_uses_column(&t->checks[i], c->name))
                 remove_check(t, i);
         for (size_t i = t->nidx; i-- > 0;)
-            if (index_uses(&t->idx[i], c->name))
+            if (index_uses_column(&t->idx[i], c->name))
                 remove_index(t, i);
         column_free(&t->cols[t->ncols - 1]);
         t->ncols--;
@@ -851,23 +820,23 @@ static int apply_drop_column(schema *s, const op *o, const apply_ctx *ctx, op_li
     add->restore = 1;
     op_list_push(inv, add);
     for (size_t i = 0; i < t->nidx; i++)
-        if (index_uses(&t->idx[i], o->name))
+        if (index_uses_column(&t->idx[i], o->name))
             op_list_push(inv, inv_create_index(o, t, &t->idx[i]));
     for (size_t i = 0; i < t->nchecks; i++)
-        if (check_uses(&t->checks[i], o->name))
+        if (check_uses_column(&t->checks[i], o->name))
             op_list_push(inv, inv_add_check(o, t, &t->checks[i]));
     for (size_t i = 0; i < t->nfks; i++)
-        if (fk_uses(&t->fks[i], t->name, o->name))
+        if (fk_uses_column(&t->fks[i], t->name, o->name))
             op_list_push(inv, inv_add_fk(o, t, &t->fks[i]));
     /* apply */
     for (size_t i = t->nfks; i-- > 0;)
-        if (fk_uses(&t->fks[i], t->name, o->name))
+        if (fk_uses_column(&t->fks[i], t->name, o->name))
             remove_fk(t, i);
     for (size_t i = t->nchecks; i-- > 0;)
-        if (check_uses(&t->checks[i], o->name))
+        if (check_uses_column(&t->checks[i], o->name))
             remove_check(t, i);
     for (size_t i = t->nidx; i-- > 0;)
-        if (index_uses(&t->idx[i], o->name))
+        if (index_uses_column(&t->idx[i], o->name))
             remove_index(t, i);
     column_free(&t->cols[pos]);
     memmove(&t->cols[pos], &t->cols[pos + 1], (t->ncols - (size_t)pos - 1) * sizeof *t->cols);
