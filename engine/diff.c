@@ -210,6 +210,42 @@ static int json_values_equal(const json_t *a, const json_t *b)
     return json_equal((json_t *)a, (json_t *)b);
 }
 
+/* A literal default as comparable text for its column's type: timestamps
+ * in UTC without a zone suffix, bytes from their hex forms ('\x..' on
+ * PostgreSQL, X'..' elsewhere). NULL for other types (compare as JSON). */
+static char *canonical_literal(const column *col, const json_t *v)
+{
+    if (!json_is_string(v))
+        return NULL;
+    const char *s = json_string_value(v);
+    if (col->type.kind == TY_TIMESTAMP || col->type.kind == TY_TIMESTAMPTZ) {
+        char buf[64];
+        size_t n = strlen(s);
+        char *trim = xstrdup(s);
+        if (n > 3 && str_ends(trim, "+00"))
+            trim[n - 3] = '\0';
+        int ok = timestamp_to_utc(trim, buf, sizeof buf) == 0;
+        free(trim);
+        return ok ? xstrdup(buf) : NULL;
+    }
+    if (col->type.kind == TY_BINARY) {
+        const char *hex = NULL;
+        if (str_starts(s, "\\x"))
+            hex = s + 2;
+        else if ((s[0] == 'X' || s[0] == 'x') && s[1] == '\'')
+            hex = s + 2;
+        if (!hex)
+            return xstrdup(s);
+        sbuf b = SBUF_INIT;
+        for (const char *p = hex; p[0] && p[1] && p[0] != '\''; p += 2) {
+            char pair[3] = {p[0], p[1], 0};
+            sbuf_addc(&b, (char)strtol(pair, NULL, 16));
+        }
+        return sbuf_detach(&b);
+    }
+    return NULL;
+}
+
 static int defaults_equal(const dctx *c, const column *a, const column *b)
 {
     default_kind ka = a->def.kind, kb = b->def.kind;
@@ -221,8 +257,13 @@ static int defaults_equal(const dctx *c, const column *a, const column *b)
         return 1;
     if (ka != kb)
         return 0;
-    if (ka == DEF_LITERAL)
-        return json_values_equal(a->def.literal, b->def.literal);
+    if (ka == DEF_LITERAL) {
+        char *x = canonical_literal(a, a->def.literal), *y = canonical_literal(b, b->def.literal);
+        int eq = x && y ? strcmp(x, y) == 0 : json_values_equal(a->def.literal, b->def.literal);
+        free(x);
+        free(y);
+        return eq;
+    }
     if (ka == DEF_SQL) {
         strata_dialect d = c->opt->dialect;
         const char *x = a->def.sql[d], *y = b->def.sql[d];

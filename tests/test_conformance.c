@@ -1209,6 +1209,81 @@ static const conf_case case_notnull_rows = {
     0,
 };
 
+/* Every operation that takes a column, for every type: add it to a
+ * populated table, index it (where all three can), rename it, change its
+ * nullability and default, drop it - up, down, up with no drift. */
+typedef struct type_case {
+    const char *type;  /* the column object's type keys */
+    const char *value; /* a JSON value of the type, for a row and a default */
+    int indexable;     /* MySQL can index it without a prefix */
+} type_case;
+
+static const type_case type_cases[] = {
+    {"\"type\": \"smallint\"", "7", 1},
+    {"\"type\": \"integer\"", "42", 1},
+    {"\"type\": \"bigint\"", "9007199254740993", 1},
+    {"\"type\": \"decimal\", \"precision\": 12, \"scale\": 3", "\"1234.567\"", 1},
+    {"\"type\": \"real\"", "1.5", 1},
+    {"\"type\": \"double\"", "2.25", 1},
+    {"\"type\": \"boolean\"", "true", 1},
+    {"\"type\": \"string\", \"length\": 40", "\"forty\"", 1},
+    {"\"type\": \"text\"", "\"long text\"", 0},
+    {"\"type\": \"uuid\"", "\"0b7a9a30-5e25-4c4e-9b4f-2c1d2f3e4a5b\"", 1},
+    {"\"type\": \"date\"", "\"2024-02-29\"", 1},
+    {"\"type\": \"time\", \"precision\": 0", "\"12:34:56\"", 1},
+    {"\"type\": \"timestamp\"", "\"2024-01-02T03:04:05.123456\"", 1},
+    {"\"type\": \"timestamptz\", \"precision\": 3", "\"2024-01-02T03:04:05.123+02:00\"", 1},
+    {"\"type\": \"json\"", "{\"a\": [1, 2]}", 0},
+    {"\"type\": \"jsonb\"", "[true, null]", 0},
+    {"\"type\": \"binary\"", "\"bytes\"", 0},
+    {"\"type\": \"enum\", \"values\": [\"x\", \"y\"]", "\"y\"", 1},
+};
+
+static void test_ops_per_type(void)
+{
+    for (size_t i = 0; i < sizeof type_cases / sizeof type_cases[0]; i++) {
+        const type_case *tc = &type_cases[i];
+        char *m1, *m2;
+        CU_ASSERT_FATAL(
+            asprintf(&m1,
+                     "{\"up\": [{\"op\": \"create_table\", \"table\": \"host\", \"columns\": ["
+                     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]},"
+                     "{\"op\": \"insert\", \"table\": \"host\", \"rows\": [{\"id\": 1}]}]}") > 0);
+        CU_ASSERT_FATAL(
+            asprintf(&m2,
+                     "{\"up\": [{\"op\": \"add_column\", \"table\": \"host\", \"column\": "
+                     "{\"name\": \"v\", %s, \"default\": %s}},"
+                     "{\"op\": \"add_column\", \"table\": \"host\", \"column\": "
+                     "{\"name\": \"w\", %s}},"
+                     "{\"op\": \"update\", \"table\": \"host\", \"set\": {\"w\": %s}},"
+                     "%s"
+                     "{\"op\": \"rename_column\", \"table\": \"host\", \"column\": \"w\", \"to\": "
+                     "\"w2\"},"
+                     "{\"op\": \"alter_column\", \"table\": \"host\", \"column\": \"w2\", "
+                     "\"nullable\": false},"
+                     "{\"op\": \"alter_column\", \"table\": \"host\", \"column\": \"w2\", "
+                     "\"default\": %s},"
+                     "{\"op\": \"alter_column\", \"table\": \"host\", \"column\": \"v\", "
+                     "\"drop_default\": true},"
+                     "{\"op\": \"insert\", \"table\": \"host\", \"rows\": [{\"id\": 2, \"v\": %s, "
+                     "\"w2\": %s}]},"
+                     "{\"op\": \"drop_column\", \"table\": \"host\", \"column\": \"v\"}],"
+                     "\"down\": [{\"op\": \"delete\", \"table\": \"host\", \"where\": {\"column\": "
+                     "\"id\", \"eq\": 2}},"
+                     "{\"op\": \"drop_column\", \"table\": \"host\", \"column\": \"w2\"}]}",
+                     tc->type, tc->value, tc->type, tc->value,
+                     tc->indexable ? "{\"op\": \"create_index\", \"table\": \"host\", \"name\": "
+                                     "\"host_w_idx\", \"columns\": [\"w\"]},"
+                                   : "",
+                     tc->value, tc->value, tc->value) > 0);
+        conf_case cc = {"ops per type", {m1, m2, NULL}, NULL, 0, 0, 0};
+        fprintf(stderr, "%s", i ? "" : "\n");
+        run_case(&cc);
+        free(m1);
+        free(m2);
+    }
+}
+
 /* ---- registration ---- */
 
 #define CASE(fn, cs)                                                                               \
@@ -1284,6 +1359,7 @@ static const test_case tests[] = {
     {"index too wide for InnoDB", test_index_width},
     {"string lengths and booleans", test_limits},
     {"NOT NULL without default, empty table", test_notnull_empty},
+    {"every column operation for every type", test_ops_per_type},
     {"NOT NULL without default, rows the model cannot see", test_notnull_rows},
     {NULL, NULL},
 };
