@@ -365,6 +365,39 @@ static int compile_drop_column(const cctx *c)
     return 0;
 }
 
+/* Could a later operation of the same migration use a value being added?
+ * PostgreSQL refuses a value added by ALTER TYPE ... ADD VALUE until the
+ * transaction commits ("unsafe use of new value"), so then the type is
+ * re-created instead. Data and sql operations count as uses; so does a
+ * default naming a new value. */
+static int later_ops_may_use(const cctx *c, const strvec *old, const strvec *new_vals)
+{
+    const op_list *ops = c->actx ? c->actx->ops : NULL;
+    for (size_t i = c->actx ? c->actx->index + 1 : 0; ops && i < ops->n; i++) {
+        const op *o = ops->v[i];
+        if (o->kind == OP_INSERT || o->kind == OP_UPDATE || o->kind == OP_DELETE ||
+            o->kind == OP_SQL)
+            return 1;
+        const column *cols = NULL;
+        size_t ncols = 0;
+        if (o->kind == OP_CREATE_TABLE) {
+            cols = o->def->cols;
+            ncols = o->def->ncols;
+        } else if ((o->kind == OP_ADD_COLUMN || o->kind == OP_ALTER_COLUMN) && o->col) {
+            cols = o->col;
+            ncols = 1;
+        }
+        for (size_t k = 0; k < ncols; k++) {
+            const col_default *d = &cols[k].def;
+            if (d->kind == DEF_LITERAL && json_is_string(d->literal) &&
+                strvec_find(new_vals, json_string_value(d->literal)) >= 0 &&
+                strvec_find(old, json_string_value(d->literal)) < 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
 /* Change the values of an enum type used by `cols` (table, column pairs). */
 static int change_enum(const cctx *c, const char *type, const strvec *old, const strvec *new_vals,
                        const char *const *tables, const column *const *cols, size_t ncols)
@@ -380,7 +413,8 @@ static int change_enum(const cctx *c, const char *type, const strvec *old, const
         else
             pos++;
     }
-    if (additive && (c->tg->caps & STRATA_CAP_ENUM_ADD_VALUE_IN_TX)) {
+    if (additive && (c->tg->caps & STRATA_CAP_ENUM_ADD_VALUE_IN_TX) &&
+        !later_ops_may_use(c, old, new_vals)) {
         for (size_t i = 0; i < new_vals->n; i++) {
             if (strvec_find(old, new_vals->v[i]) >= 0)
                 continue;

@@ -1284,6 +1284,28 @@ static void test_ops_per_type(void)
     }
 }
 
+/* a value added to an enum and used in the same migration (PostgreSQL
+ * cannot use an ADD VALUE label before commit: the type is re-created) */
+static void probe_enum_same_migration(strata_conn *c)
+{
+    probe_value(c, "SELECT \"mood\" FROM \"feeling\" WHERE \"id\" = 1", "great");
+}
+
+static const conf_case case_enum_same_migration = {
+    "an enum value added and used in the same migration",
+    {"{\"up\": [{\"op\": \"create_enum\", \"name\": \"mood\", \"values\": [\"ok\", \"meh\"]},"
+     "{\"op\": \"create_table\", \"table\": \"feeling\", \"columns\": ["
+     "{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true},"
+     "{\"name\": \"mood\", \"type\": \"enum\", \"enum\": \"mood\"}]}]}",
+     "{\"up\": [{\"op\": \"alter_enum\", \"name\": \"mood\", \"values\": [\"ok\", \"meh\", "
+     "\"great\"]},"
+     "{\"op\": \"insert\", \"table\": \"feeling\", \"rows\": [{\"id\": 1, \"mood\": \"great\"}]}]}",
+     NULL},
+    probe_enum_same_migration,
+    0,
+    0,
+};
+
 /* ---- registration ---- */
 
 #define CASE(fn, cs)                                                                               \
@@ -1322,6 +1344,7 @@ CASE(test_emoji, case_emoji)
 CASE(test_drop_referenced, case_drop_referenced)
 CASE(test_drop_last, case_drop_last)
 CASE(test_limits, case_limits)
+CASE(test_enum_same_migration, case_enum_same_migration)
 CASE(test_notnull_empty, case_notnull_empty)
 CASE(test_notnull_rows, case_notnull_rows)
 
@@ -1358,6 +1381,7 @@ static const test_case tests[] = {
     {"drop of the last column refused", test_drop_last},
     {"index too wide for InnoDB", test_index_width},
     {"string lengths and booleans", test_limits},
+    {"enum value added and used in one migration", test_enum_same_migration},
     {"NOT NULL without default, empty table", test_notnull_empty},
     {"every column operation for every type", test_ops_per_type},
     {"NOT NULL without default, rows the model cannot see", test_notnull_rows},
