@@ -12,4 +12,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
 
 ./build/strata seed -f data/seed.json --mode insert_missing 2>/dev/null
-./build/strata migrations show >/dev/null && echo "all $(ls migrations/*.json | wc -l) migrations applied to ${DATABASE_URL:-sqlite:./strata.db}"
+if ./build/strata migrations show >/dev/null; then
+    tables=$(./build/strata db pull | grep -c '"op": "create_table"')
+    echo "$(ls migrations/*.json | wc -l) migrations applied, ${tables} tables in ${DATABASE_URL:-sqlite:./strata.db}"
+fi

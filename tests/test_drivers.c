@@ -463,6 +463,61 @@ static void test_wrong_password(void)
                                                                 : "Access denied");
 }
 
+/* `strata db ping`: one line, the server's words, exit 1 for connections
+ * and 2 for usage, never the password. */
+static void test_cli_ping(void)
+{
+    const char *base = test_base_url(test_dialect);
+    char cmd[2048], *out = NULL;
+    snprintf(cmd, sizeof cmd, "%s db ping --database-url '%s'", test_strata_bin(),
+             test_dialect == STRATA_SQLITE ? "sqlite::memory:" : base);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 0);
+    CU_ASSERT_STR_CONTAINS(out, strata_dialect_name(test_dialect));
+    CU_ASSERT_PTR_NULL(strstr(out ? out : "", ":strata@"));
+    free(out);
+    if (test_dialect == STRATA_SQLITE) {
+        snprintf(cmd, sizeof cmd, "%s db ping --database-url sqlite:/nonexistent/d/x.db",
+                 test_strata_bin());
+        CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 1);
+        CU_ASSERT_STR_CONTAINS(out, "/nonexistent/d/x.db");
+        free(out);
+        snprintf(cmd, sizeof cmd, "%s db ping --database-url 'oracle://u:hidden@h/d'",
+                 test_strata_bin());
+        CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 2);
+        CU_ASSERT_STR_CONTAINS(out, "malformed database URL");
+        CU_ASSERT_PTR_NULL(strstr(out ? out : "", "hidden"));
+        free(out);
+        return;
+    }
+    /* wrong password, missing database, nothing listening */
+    const char *at = strchr(base, '@');
+    const char *colon = strchr(strstr(base, "://") + 3, ':');
+    const char *slash = strchr(at, '/');
+    char url[1024];
+    snprintf(url, sizeof url, "%.*s:badpw%s", (int)(colon - base), base, at);
+    snprintf(cmd, sizeof cmd, "%s db ping --database-url '%s'", test_strata_bin(), url);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 1);
+    CU_ASSERT_PTR_NULL(strstr(out ? out : "", "badpw"));
+    CU_ASSERT_STR_CONTAINS(out, test_dialect == STRATA_POSTGRES ? "password authentication failed"
+                                                                : "Access denied");
+    /* one line */
+    int lines = 0;
+    for (const char *p = out ? out : ""; *p; p++)
+        lines += *p == '\n';
+    CU_ASSERT_EQUAL(lines, 1);
+    free(out);
+    snprintf(url, sizeof url, "%.*s/no_such_db", (int)(slash - base), base);
+    snprintf(cmd, sizeof cmd, "%s db ping --database-url '%s'", test_strata_bin(), url);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 1);
+    CU_ASSERT_STR_CONTAINS(out, "no_such_db");
+    free(out);
+    snprintf(cmd, sizeof cmd, "%s db ping --database-url '%s://u:pw@127.0.0.1:1/x'",
+             test_strata_bin(), test_dialect == STRATA_POSTGRES ? "postgres" : "mysql");
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 1);
+    CU_ASSERT_STR_CONTAINS(out, "127.0.0.1:1");
+    free(out);
+}
+
 static const test_case driver_tests[] = {
     {"server version and capabilities", test_server_info},
     {"every value kind round-trips", test_value_round_trip},
@@ -473,6 +528,7 @@ static const test_case driver_tests[] = {
     {"string literals with quotes and backslashes", test_literal_quoting},
     {"multi-statement exec", test_multi_statement_exec},
     {"wrong password", test_wrong_password},
+    {"strata db ping, good and bad", test_cli_ping},
     {NULL, NULL},
 };
 

@@ -378,6 +378,19 @@ static void test_generate(void)
     free(dir);
 }
 
+/* The shipped Medusa migrations: no drift right after running them. */
+static void test_medusa_no_drift(void)
+{
+    char *url = test_fresh_database(test_dialect, "medusadrift");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(url);
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%s/migrations", test_source_dir());
+    CU_ASSERT_EQUAL_FATAL(run_migrations(url, dir), 0);
+    CU_ASSERT_EQUAL(drift(url, dir), 0);
+    test_drop_database(test_dialect, url);
+    free(url);
+}
+
 static const test_case pg_tests[] = {
     {"a plain-SQL PostgreSQL database pulled and applied everywhere", test_pull_postgres},
     {NULL, NULL},
@@ -387,6 +400,7 @@ static const test_case dialect_tests[] = {
     {"migrations, pull, apply: no drift", test_pull_roundtrip},
     {"db diff reports hand-made changes", test_diff_reports_drift},
     {"migration generate", test_generate},
+    {"the shipped Medusa migrations show no drift", test_medusa_no_drift},
     {NULL, NULL},
 };
 
