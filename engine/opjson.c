@@ -5,6 +5,7 @@
  * schemas, with their down).
  */
 #include "opjson.h"
+#include "names.h"
 
 #include <string.h>
 
@@ -152,6 +153,10 @@ json_t *table_json(const table *t)
     json_object_set_new(o, "columns", cols);
     if (t->pk.n)
         json_object_set_new(o, "primary_key", strvec_json(&t->pk));
+    char *dflt = name_generate(t->name, NULL, 0, "pkey");
+    if (t->pk.n && t->pk_name && strcmp(t->pk_name, dflt) != 0)
+        json_object_set_new(o, "primary_key_name", json_string(t->pk_name));
+    free(dflt);
     json_t *uq = json_array(), *ix = json_array();
     for (size_t i = 0; i < t->nidx; i++)
         json_array_append_new(t->idx[i].constraint ? uq : ix, index_json(&t->idx[i]));

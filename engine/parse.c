@@ -993,8 +993,8 @@ static int elem_check(pctx *c, json_t *e, table *t, strvec *warnings)
 /* ---- operations ---- */
 
 static const char *const op_keys[OP__COUNT][16] = {
-    [OP_CREATE_TABLE] = {"op", "table", "columns", "primary_key", "unique", "indexes",
-                         "foreign_keys", "checks", "if_not_exists", NULL},
+    [OP_CREATE_TABLE] = {"op", "table", "columns", "primary_key", "primary_key_name", "unique",
+                         "indexes", "foreign_keys", "checks", "if_not_exists", NULL},
     [OP_DROP_TABLE] = {"op", "table", "if_exists", NULL},
     [OP_RENAME_TABLE] = {"op", "table", "to", NULL},
     [OP_ADD_COLUMN] = {"op", "table", "column", "if_not_exists", NULL},
@@ -1089,8 +1089,17 @@ static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
     strvec_free(&col_pk);
     if (rc)
         return rc;
+    /* extension: "primary_key_name" names the key (default <table>_pkey) */
+    char *pk_name = NULL;
+    if ((rc = need_string(c, obj, "primary_key_name", 0, &pk_name)))
+        return rc;
+    if (pk_name && !t->pk.n) {
+        free(pk_name);
+        return perr(c, "'primary_key_name' needs a primary key");
+    }
     if (t->pk.n) {
-        t->pk_name = name_generate(t->name, NULL, 0, "pkey");
+        t->pk_name =
+            pk_name ? maybe_shorten(c, pk_name, warnings) : name_generate(t->name, NULL, 0, "pkey");
         for (size_t k = 0; k < t->pk.n; k++) {
             column *pcol = table_column(t, t->pk.v[k]);
             if (pcol)
