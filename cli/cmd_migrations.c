@@ -105,6 +105,19 @@ static int open_conn(cli_opts *o, int create, strata_conn **conn)
     return strata_conn_open(conn, u);
 }
 
+/* The connection for run and revert. A dry run must not create a SQLite
+ * file that does not exist yet: it runs on an empty in-memory database,
+ * which is what that file would be. */
+static int open_for_change(cli_opts *o, strata_conn **conn)
+{
+    if (!o->dry_run)
+        return strata_conn_open(conn, o->database_url);
+    int rc = open_conn(o, 0, conn);
+    if (!rc && !*conn)
+        rc = strata_conn_open(conn, "sqlite::memory:");
+    return rc;
+}
+
 static void fill_options(const cli_opts *o, strata_options *opt)
 {
     memset(opt, 0, sizeof *opt);
@@ -134,7 +147,7 @@ int cmd_migrations_run(cli_opts *o)
     if (o->nargs)
         return cli_usage_error(o, "'migrations run' takes no arguments");
     strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
+    int rc = open_for_change(o, &conn);
     if (rc)
         return cli_fail(o, rc);
     strata_options opt;
@@ -167,7 +180,7 @@ int cmd_migrations_revert(cli_opts *o)
     if ((o->steps > 0) + (o->to != NULL) + o->all > 1)
         return cli_usage_error(o, "give one of --steps, --to and --all");
     strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
+    int rc = open_for_change(o, &conn);
     if (rc)
         return cli_fail(o, rc);
     strata_options opt;
@@ -354,12 +367,16 @@ int cmd_lock(cli_opts *o, int release)
 {
     if (o->nargs)
         return cli_usage_error(o, "'lock %s' takes no arguments", release ? "release" : "status");
+    /* a SQLite file that does not exist has no lock, and is not created */
     strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
+    int rc = open_conn(o, 0, &conn);
     if (rc)
         return cli_fail(o, rc);
     char *text = NULL;
-    rc = release ? strata_lock_release(conn, &text) : strata_lock_status(conn, &text);
+    if (!conn)
+        text = strdup(release ? "the migration lock is free; nothing to release" : "free");
+    else
+        rc = release ? strata_lock_release(conn, &text) : strata_lock_status(conn, &text);
     if (!rc) {
         if (o->json)
             print_json(json_pack("{s:s}", release ? "release" : "lock", text));

@@ -13,13 +13,16 @@
  *     apply the inverses of the operations already applied, so the schema is
  *     as before the migration; if that undo fails too the migration is left
  *     `partial` and only `migrations repair` lets a run continue;
- *   - a process killed mid-migration leaves a `running` row (MySQL) that the
- *     next run undoes and re-applies; on PostgreSQL and SQLite the
+ *   - a process killed mid-migration leaves a `running` row (MySQL, and
+ *     "transaction": false) that the next run undoes and re-applies (or, if
+ *     every op had run, records as done); on PostgreSQL and SQLite the
  *     transaction simply never committed;
- *   - two runners never apply a migration twice: PostgreSQL session advisory
- *     lock, MySQL GET_LOCK (both die with their session, so a killed process
- *     never leaves a lock behind), SQLite's own write lock (BEGIN IMMEDIATE)
- *     with the history re-read inside each migration's transaction.
+ *   - two runners never apply a migration twice: each holds a lock for the
+ *     whole command, taken before the history is read: PostgreSQL session
+ *     advisory lock, MySQL GET_LOCK, SQLite an flock() on
+ *     "<database>-strata-lock" (all die with their holder, so a killed
+ *     process never leaves a lock behind); on SQLite the history is also
+ *     re-read inside each migration's transaction (BEGIN IMMEDIATE).
  */
 #include "exec.h"
 #include "names.h"
@@ -209,6 +212,11 @@ typedef struct runner {
     int locked;
     int lock_fd; /* SQLite: the locked file beside the database, or -1 */
     strata_report *report;
+    /* The schema model after migrations [0, model_pos), kept between
+     * compiles (see model_advance). */
+    schema model;
+    size_t model_pos;
+    int model_live;
 } runner;
 
 static void say(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
@@ -314,6 +322,8 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
 
 static void runner_free(runner *r)
 {
+    if (r->model_live)
+        schema_free(&r->model);
     migration_set_free(&r->set);
     plan_free(&r->plan);
     history_free(&r->hist);
@@ -692,25 +702,75 @@ static void compiled_free(compiled *c)
     memset(c, 0, sizeof *c);
 }
 
+/*
+ * Bring the runner's schema model to the state after migrations [0, upto).
+ * Compiling a migration needs the model of everything before it; replaying
+ * every earlier migration again for each one made compiling n migrations
+ * O(n^2) replays (about a minute for 1,000). The model moves forward
+ * instead, so compiling in ascending order replays each migration once;
+ * asking for an earlier state starts over. The replay is plan_replay's:
+ * model_begin_migration, then model_apply of each `up` op.
+ */
+static int model_advance(runner *r, size_t upto)
+{
+    if (r->model_live && r->model_pos > upto) {
+        schema_free(&r->model);
+        r->model_live = 0;
+    }
+    if (!r->model_live) {
+        schema_init(&r->model);
+        r->model_pos = 0;
+        r->model_live = 1;
+    }
+    while (r->model_pos < upto) {
+        const migration *m = r->set.v[r->model_pos];
+        model_begin_migration(&r->model, (int)r->model_pos);
+        for (size_t j = 0; j < m->up.n; j++) {
+            apply_ctx ctx = {m->path, &m->up, j, NULL};
+            int rc = model_apply(&r->model, m->up.v[j], &ctx, NULL, NULL);
+            if (rc) {
+                schema_free(&r->model);
+                r->model_live = 0;
+                return rc;
+            }
+        }
+        r->model_pos++;
+    }
+    return 0;
+}
+
 /* Compile migration `idx` up (from the state after [0, idx)) or down (from
- * the state after [0, idx]). */
+ * the state after [0, idx]). Callers compile in ascending order of idx, so
+ * the model only moves forward (model_advance). */
 static int compile_migration(runner *r, size_t idx, int down, compiled *out)
 {
     memset(out, 0, sizeof *out);
     const migration *m = r->set.v[idx];
-    schema s;
-    schema_init(&s);
-    int rc = plan_replay(&r->set, down ? idx + 1 : idx, &s, NULL);
-    if (!rc) {
-        model_begin_migration(&s, (int)idx);
-        out->index = idx;
-        out->down = down;
-        out->ops = down ? &r->plan.downs[idx] : &m->up;
-        out->nops = out->ops->n;
-        out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
-        rc = compile_ops(&r->tg, &s, m, out->ops, out->per_op);
+    int rc = model_advance(r, down ? idx + 1 : idx);
+    if (rc)
+        return rc;
+    /* up advances the model itself; down works on a copy */
+    schema copy;
+    schema *s = &r->model;
+    if (down) {
+        schema_copy(&copy, &r->model);
+        s = &copy;
     }
-    schema_free(&s);
+    model_begin_migration(s, (int)idx);
+    out->index = idx;
+    out->down = down;
+    out->ops = down ? &r->plan.downs[idx] : &m->up;
+    out->nops = out->ops->n;
+    out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
+    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op);
+    if (down) {
+        schema_free(&copy);
+    } else if (rc) {
+        schema_free(&r->model); /* left somewhere inside migration idx */
+        r->model_live = 0;
+    } else {
+        r->model_pos = idx + 1;
+    }
     if (rc)
         compiled_free(out);
     return rc;
@@ -765,6 +825,39 @@ static char *qtable(runner *r)
     return strata_conn_quote_ident(r->conn, "strata_migrations");
 }
 
+/*
+ * Execute a history statement with `?` parameters. On MySQL/MariaDB a
+ * statement with parameters is a server-side prepared statement: prepare,
+ * execute and close, three round trips, paid after every operation there
+ * (progress is recorded per op). The values (ids, names, checksums, states,
+ * times: all made or validated by the engine) are inlined as quoted
+ * literals instead, one round trip. Elsewhere parameters cost nothing.
+ */
+static int history_exec(runner *r, const char *sql, const strata_value *v, size_t n)
+{
+    if (strata_conn_dialect(r->conn) != STRATA_MYSQL)
+        return strata_conn_execp(r->conn, sql, v, n, NULL);
+    sbuf b = SBUF_INIT;
+    size_t k = 0;
+    for (const char *p = sql; *p; p++) {
+        if (*p != '?' || k >= n) {
+            sbuf_addc(&b, *p);
+            continue;
+        }
+        if (v[k].type == STRATA_VINT) {
+            sbuf_addf(&b, "%lld", (long long)v[k].i);
+        } else {
+            char *lit = strata_conn_quote_literal(r->conn, v[k].s);
+            sbuf_add(&b, lit);
+            free(lit);
+        }
+        k++;
+    }
+    int rc = strata_conn_exec(r->conn, sbuf_str(&b));
+    sbuf_free(&b);
+    return rc;
+}
+
 static int history_insert(runner *r, const migration *m, const char *state, const char *dir,
                           int ops_applied, int ops_total, long long duration_ms)
 {
@@ -779,7 +872,7 @@ static int history_insert(runner *r, const migration *m, const char *state, cons
                         strata_vtext(m->checksum), strata_vtext(state),      strata_vtext(dir),
                         strata_vint(ops_applied),  strata_vint(ops_total),   strata_vtext(at),
                         strata_vint(duration_ms),  strata_vtext(r->run_id)};
-    int rc = strata_conn_execp(r->conn, q, v, 11, NULL);
+    int rc = history_exec(r, q, v, 11);
     free(q);
     free(t);
     if (rc)
@@ -800,7 +893,7 @@ static int history_update(runner *r, const migration *m, const char *state, cons
                         strata_vint(ops_applied), strata_vtext(at),
                         strata_vint(duration_ms), strata_vtext(m->checksum),
                         strata_vtext(r->run_id),  strata_vtext(m->id)};
-    int rc = strata_conn_execp(r->conn, q, v, 8, NULL);
+    int rc = history_exec(r, q, v, 8);
     free(q);
     free(t);
     if (rc)
@@ -813,7 +906,7 @@ static int history_delete(runner *r, const char *id)
     char *t = qtable(r);
     char *q = xasprintf("DELETE FROM %s WHERE id = ?", t);
     strata_value v = strata_vtext(id);
-    int rc = strata_conn_execp(r->conn, q, &v, 1, NULL);
+    int rc = history_exec(r, q, &v, 1);
     free(q);
     free(t);
     if (rc)
@@ -904,9 +997,15 @@ static int run_progressive(runner *r, compiled *c)
         int op_done = !rc;
         /* On SQLite the op and its progress commit together, so a kill
          * never leaves an applied op unrecorded; elsewhere DDL commits by
-         * itself and the undo of an interrupted op is best effort. */
-        if (!rc)
+         * itself and the undo of an interrupted op is best effort. After
+         * the last op the final state is written at once (one round trip
+         * less per migration). */
+        if (!rc && j + 1 < c->nops)
             rc = history_update(r, m, "running", dir, (int)j + 1, 0);
+        else if (!rc)
+            rc = c->down ? history_delete(r, m->id)
+                         : history_update(r, m, "applied", "up", (int)c->nops,
+                                          (long long)((now_seconds() - start) * 1000));
         if (sqlite) {
             if (rc) {
                 strata_conn_rollback(r->conn);
@@ -955,10 +1054,12 @@ static int run_progressive(runner *r, compiled *c)
             return strata_error_code();
         }
     }
-    long long ms = (long long)((now_seconds() - start) * 1000);
+    if (c->nops > 0)
+        return 0; /* the last op wrote the final state */
+    /* an empty explicit down: reverting only forgets the migration */
     if (c->down)
         return history_delete(r, m->id);
-    return history_update(r, m, "applied", "up", (int)c->nops, ms);
+    return history_update(r, m, "applied", "up", 0, 0);
 }
 
 /* Run a compiled migration in one transaction with its history row. */
@@ -981,10 +1082,14 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
             strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
         return strata_error_prefix("migration %s: ", m->id);
     }
-    /* re-read the history under the write lock (SQLite has no advisory lock) */
+    /* On SQLite, re-read the history under the write lock: a runner that
+     * does not take the lock file (an older strata) may have applied it.
+     * PostgreSQL and MySQL runners hold the migration lock since before
+     * the history was read, so there it saves a round trip. */
     char *state = NULL;
-    rc = history_state(r, m->id, &state);
-    if (!rc && ((!c->down && state) || (c->down && !state))) {
+    if (sqlite)
+        rc = history_state(r, m->id, &state);
+    if (sqlite && !rc && ((!c->down && state) || (c->down && !state))) {
         *skipped = 1;
         free(state);
         strata_conn_rollback(r->conn);
@@ -1310,8 +1415,9 @@ static int revert_impl(runner *r)
             free(todo);
             return e;
         }
+    /* todo is newest first; compile oldest first (the model moves forward) */
     compiled *cs = xcalloc(nt + 1, sizeof *cs);
-    for (size_t k = 0; k < nt && !rc; k++)
+    for (size_t k = nt; k-- > 0 && !rc;)
         rc = compile_migration(r, todo[k], 1, &cs[k]);
     if (!rc && opt->dry_run) {
         sbuf out = SBUF_INIT;
@@ -1487,7 +1593,9 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
                       : history_delete(&r, m->id);
             say(&r, "undid the %d applied operation(s) of %s", h->ops_applied, m->id);
         }
-        report_add(r.report, m, down ? STRATA_MIG_APPLIED : STRATA_MIG_PENDING, NULL);
+        /* applied afterwards: a revert undone, or an apply marked done */
+        int applied = opt->mark_applied ? !down : down;
+        report_add(r.report, m, applied ? STRATA_MIG_APPLIED : STRATA_MIG_PENDING, NULL);
         repaired++;
     }
     if (!rc && !repaired)
@@ -1517,26 +1625,35 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
                 strata_set_error(STRATA_EUSAGE, "no migration with version '%s' in %s", versions[k],
                                  opt->migrations_dir ? opt->migrations_dir : "./migrations");
     }
+    /* the selected migrations, compiled oldest first (the model moves
+     * forward), printed newest first for --down */
+    size_t *sel = xcalloc(r.set.n + 1, sizeof *sel);
+    size_t nsel = 0;
     for (size_t i = 0; i < r.set.n && !rc; i++) {
-        size_t idx = down ? r.set.n - 1 - i : i;
-        const migration *m = r.set.v[idx];
+        const migration *m = r.set.v[i];
         int selected = n == 0;
         for (size_t k = 0; k < n; k++)
             if (strcmp(m->version, versions[k]) == 0 || strcmp(m->id, versions[k]) == 0)
                 selected = 1;
-        if (!selected)
-            continue;
-        if (down && !r.plan.reversible[idx]) {
-            sbuf_addf(&b, "-- revert %s: irreversible (%s)\n", m->id, r.plan.why[idx]);
-            continue;
-        }
-        compiled c;
-        rc = compile_migration(&r, idx, down, &c);
-        if (!rc) {
-            render_compiled(&r, &c, &b);
-            compiled_free(&c);
-        }
+        if (selected)
+            sel[nsel++] = i;
     }
+    compiled *cs = xcalloc(nsel + 1, sizeof *cs);
+    for (size_t k = 0; k < nsel && !rc; k++)
+        if (!down || r.plan.reversible[sel[k]])
+            rc = compile_migration(&r, sel[k], down, &cs[k]);
+    for (size_t i = 0; i < nsel && !rc; i++) {
+        size_t k = down ? nsel - 1 - i : i;
+        const migration *m = r.set.v[sel[k]];
+        if (down && !r.plan.reversible[sel[k]])
+            sbuf_addf(&b, "-- revert %s: irreversible (%s)\n", m->id, r.plan.why[sel[k]]);
+        else
+            render_compiled(&r, &cs[k], &b);
+    }
+    for (size_t k = 0; k < nsel; k++)
+        compiled_free(&cs[k]);
+    free(cs);
+    free(sel);
     if (!rc)
         *out = sbuf_detach(&b);
     sbuf_free(&b);
