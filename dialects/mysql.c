@@ -764,6 +764,17 @@ int compile_mysql(cctx *c)
             }
         }
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        /* the helper columns of a partial unique over the renamed column
+         * carry its predicate in their comment: write them again */
+        for (size_t i = 0; i < t->nidx; i++) {
+            const index_def *ix = &t->idx[i];
+            if (!is_partial_unique(ix) || !index_uses_column(ix, o->to))
+                continue;
+            drop_index(c, t->name, table_index(c->before->table, ix->name), 0);
+            int rc = create_partial_unique(c, t, ix);
+            if (rc)
+                return rc;
+        }
         return 0;
     case OP_ALTER_COLUMN:
         return compile_alter_column(c);

@@ -168,8 +168,28 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     return 0;
 }
 
+/* PostgreSQL has no btree (so no unique, no key) over json; jsonb is fine. */
+static int refuse_json(const cctx *c, const table *t, const char *what, const char *const *cols,
+                       size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const column *col = table_column(t, cols[i]);
+        if (col && col->type.kind == TY_JSON)
+            return cerr(c,
+                        "%s: column '%s' is json, which PostgreSQL cannot btree-index (jsonb "
+                        "can)",
+                        what, col->name);
+    }
+    return 0;
+}
+
 static int add_constraint_unique(const cctx *c, const table *t, const index_def *ix)
 {
+    for (size_t i = 0; i < ix->ncols; i++) {
+        int rc = refuse_json(c, t, ix->name, (const char *const *)&ix->cols[i].name, 1);
+        if (rc)
+            return rc;
+    }
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);
@@ -245,6 +265,12 @@ static int compile_create_table(const cctx *c)
     if (c->before->table && c->o->if_not_exists)
         return 0;
     const table *t = find_table(c, c->o->table);
+    int rc = refuse_json(c, t, "primary key", (const char *const *)t->pk.v, t->pk.n);
+    for (size_t i = 0; i < t->nidx && !rc; i++)
+        for (size_t k = 0; k < t->idx[i].ncols && !rc; k++)
+            rc = refuse_json(c, t, t->idx[i].name, (const char *const *)&t->idx[i].cols[k].name, 1);
+    if (rc)
+        return rc;
     for (size_t i = 0; i < t->ncols; i++)
         if (t->cols[i].type.kind == TY_ENUM && !t->cols[i].type.enum_name)
             create_enum_type(c, t->cols[i].type.pg_type, &t->cols[i].type.values);
@@ -254,7 +280,6 @@ static int compile_create_table(const cctx *c)
         sbuf_add(&b, "IF NOT EXISTS ");
     qid(&b, c, t->name);
     sbuf_add(&b, " (\n  ");
-    int rc = 0;
     for (size_t i = 0; i < t->ncols && !rc; i++) {
         if (i)
             sbuf_add(&b, ",\n  ");
@@ -687,6 +712,9 @@ int compile_postgres(cctx *c)
                      "");
         return 0;
     case OP_ADD_PRIMARY_KEY: {
+        int rc = refuse_json(c, t, "primary key", (const char *const *)t->pk.v, t->pk.n);
+        if (rc)
+            return rc;
         sbuf b = SBUF_INIT;
         sbuf_add(&b, "ALTER TABLE ");
         qid(&b, c, o->table);

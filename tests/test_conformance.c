@@ -447,15 +447,16 @@ static const conf_case case_fk = {
 /* unique partial index: duplicates only among deleted rows (MySQL emulated) */
 static void probe_partial(strata_conn *c)
 {
-    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"handle\") VALUES ('p1', 'shirt')");
-    probe_fails(c, "INSERT INTO \"product\" (\"id\", \"handle\") VALUES ('p2', 'shirt')");
-    probe_ok(c, "UPDATE \"product\" SET \"deleted_at\" = '2024-01-01 00:00:00' WHERE \"id\" = "
+    /* (columns renamed by the second migration: the index follows) */
+    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"slug\") VALUES ('p1', 'shirt')");
+    probe_fails(c, "INSERT INTO \"product\" (\"id\", \"slug\") VALUES ('p2', 'shirt')");
+    probe_ok(c, "UPDATE \"product\" SET \"removed_at\" = '2024-01-01 00:00:00' WHERE \"id\" = "
                 "'p1'");
-    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"handle\") VALUES ('p2', 'shirt')");
-    probe_ok(c, "UPDATE \"product\" SET \"deleted_at\" = '2024-01-02 00:00:00' WHERE \"id\" = "
+    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"slug\") VALUES ('p2', 'shirt')");
+    probe_ok(c, "UPDATE \"product\" SET \"removed_at\" = '2024-01-02 00:00:00' WHERE \"id\" = "
                 "'p2'");
-    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"handle\") VALUES ('p3', 'shirt')");
-    probe_value(c, "SELECT count(*) FROM \"product\" WHERE \"handle\" = 'shirt'", "3");
+    probe_ok(c, "INSERT INTO \"product\" (\"id\", \"slug\") VALUES ('p3', 'shirt')");
+    probe_value(c, "SELECT count(*) FROM \"product\" WHERE \"slug\" = 'shirt'", "3");
     /* SELECT * and INSERT without a column list see the neutral columns only */
     probe_ok(c, "INSERT INTO \"product\" VALUES ('p4', 'hat', NULL, 'A@x.com')");
     /* case-sensitive uniqueness everywhere (utf8mb4_bin on MySQL) */
@@ -473,6 +474,10 @@ static const conf_case case_partial = {
      "true, \"where\": {\"column\": \"deleted_at\", \"is_null\": true}},"
      "{\"name\": \"IDX_product_deleted\", \"columns\": [\"deleted_at\"], \"where\": {\"column\": "
      "\"deleted_at\", \"is_null\": false}}]}]}",
+     "{\"up\": [{\"op\": \"rename_column\", \"table\": \"product\", \"column\": "
+     "\"deleted_at\", \"to\": \"removed_at\"},"
+     "{\"op\": \"rename_column\", \"table\": \"product\", \"column\": \"handle\", \"to\": "
+     "\"slug\"}]}",
      NULL},
     probe_partial,
     0,
