@@ -550,6 +550,13 @@ static int lock_acquire(runner *r)
     double start = now_seconds();
     int warned = 0;
     if (strata_conn_dialect(conn) == STRATA_POSTGRES) {
+        /* The lock lives as long as this session. A server only notices a
+         * dead client when it next talks to it, so a runner killed during a
+         * long statement would keep the lock until that statement ends;
+         * PostgreSQL 14+ can check for a dead client while it works. */
+        if (strata_conn_server_version_num(conn) >= 140000 &&
+            strata_conn_exec(conn, "SET client_connection_check_interval = 1000") != 0)
+            strata_error_clear(); /* only sooner release; not needed */
         long long key;
         unsigned hi, lo;
         pg_lock_key(db, &key, &hi, &lo);
