@@ -274,6 +274,30 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
     return 0;
 }
 
+/* Once a new index serves a foreign key, the index named like the key
+ * (InnoDB's own, or the one drop_index put in place of a dropped index)
+ * goes: InnoDB drops its own by itself, and dropping ours too keeps every
+ * database in the same state whatever the history of up and down. */
+static void drop_superseded_fk_indexes(const cctx *c, const table *t, const index_def *ix)
+{
+    for (size_t k = 0; k < t->nfks; k++) {
+        const fk_def *fk = &t->fks[k];
+        if (fk->cols.n > ix->ncols || table_index(t, fk->name))
+            continue;
+        int prefix = 1;
+        for (size_t i = 0; i < fk->cols.n; i++)
+            prefix &= strcmp(fk->cols.v[i], ix->cols[i].name) == 0;
+        if (!prefix)
+            continue;
+        sbuf b = SBUF_INIT;
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, t->name);
+        sbuf_add(&b, c->tg->is_mariadb ? " DROP INDEX IF EXISTS " : " DROP INDEX ");
+        qid(&b, c, fk->name);
+        stmt_add_owned(c->out, STMT_IGNORE_MISSING, sbuf_detach(&b));
+    }
+}
+
 static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
 {
     int rc = check_method(c, ix);
@@ -294,6 +318,7 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     render_index_cols(&b, c, ix);
     sbuf_addc(&b, ')');
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    drop_superseded_fk_indexes(c, t, ix);
     return 0;
 }
 
@@ -795,6 +820,7 @@ int compile_mysql(cctx *c)
         render_index_cols(&b, c, ix);
         sbuf_addc(&b, ')');
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        drop_superseded_fk_indexes(c, t, ix);
         return 0;
     }
     case OP_DROP_INDEX:
