@@ -136,7 +136,18 @@ static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
 {
     for (size_t i = 0; rep && !o->json && i < rep->nwarnings; i++)
         fprintf(stderr, "strata: warning: %s\n", rep->warnings[i]);
-    int status = rc ? cli_fail(o, rc) : 0;
+    int status;
+    if (rc && o->json && rep && rep->n) {
+        /* a run that failed part-way: what it did before, and the error */
+        status = strata_exit_status(rc);
+        fprintf(stderr, "strata: %s\n", strata_error_message());
+        json_t *j = report_json(rep, "done");
+        json_object_set_new(j, "error", json_string(strata_error_message()));
+        json_object_set_new(j, "exit", json_integer(status));
+        print_json(j);
+    } else {
+        status = rc ? cli_fail(o, rc) : 0;
+    }
     strata_report_free(rep);
     strata_conn_close(conn);
     return status;

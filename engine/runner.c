@@ -1605,6 +1605,29 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         report_add(r.report, m, applied ? STRATA_MIG_APPLIED : STRATA_MIG_PENDING, NULL);
         repaired++;
     }
+    /* As Flyway's repair does: applied migrations whose file was edited
+     * since (a fixed down, a comment) take the file's checksum, so show,
+     * validate, run and revert accept them again. Asked for explicitly. */
+    for (size_t i = 0; !rc && i < r.hist.n; i++) {
+        hist_row *h = &r.hist.v[i];
+        int idx = migration_index(&r, h->id);
+        if (idx < 0 || strcmp(h->state, "applied") != 0 ||
+            strcmp(h->checksum, r.set.v[idx]->checksum) == 0)
+            continue;
+        char *t = qtable(&r);
+        char *q = xasprintf("UPDATE %s SET checksum = ? WHERE id = ?", t);
+        strata_value v[] = {strata_vtext(r.set.v[idx]->checksum), strata_vtext(h->id)};
+        rc = strata_conn_execp(r.conn, q, v, 2, NULL);
+        free(q);
+        free(t);
+        if (rc) {
+            strata_error_prefix("realigning the checksum of %s: ", h->id);
+            break;
+        }
+        say(&r, "realigned the checksum of %s with its edited file", h->id);
+        report_add(r.report, r.set.v[idx], STRATA_MIG_APPLIED, h);
+        repaired++;
+    }
     if (!rc && !repaired)
         say(&r, "nothing to repair");
     lock_release(&r);

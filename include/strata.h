@@ -217,7 +217,8 @@ char *strata_quote_literal(strata_dialect d, const char *text);
 
 typedef struct strata_options {
     const char *migrations_dir; /* default "./migrations" */
-    double lock_timeout;        /* seconds to wait for the migration lock (default 60) */
+    double lock_timeout;        /* seconds to wait for the migration lock (0: do not
+                                   wait; the CLI's default is 60) */
     int allow_out_of_order;     /* run: apply pending migrations older than applied ones */
     int dry_run;                /* run/revert: print the SQL, change nothing */
     const char *to;             /* run: up to and including VERSION; revert: down to VERSION */
@@ -272,7 +273,9 @@ int strata_migrations_status(strata_conn *conn, const strata_options *opt, strat
 /* Offline parse and type check of every file for every dialect, plus (when
  * conn is not NULL) checksums of applied ones (`migrations validate`). */
 int strata_migrations_validate(strata_conn *conn, const strata_options *opt, strata_report **out);
-/* Undo (or mark applied) a partially applied migration (`migrations repair`). */
+/* Undo (or, with mark_applied, mark applied) a partially applied migration,
+ * and take the file's checksum for applied migrations whose file was edited
+ * since (as Flyway's repair) (`migrations repair`). */
 int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strata_report **out);
 /* The SQL of migrations for a dialect, offline (`migrations sql`). `versions`
  * selects migrations by version or id (all when n == 0). */
@@ -281,8 +284,8 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
 /* Write the migration that turns the schema the migrations build into the
  * one described by `schema_file` (create_table / create_enum operations),
  * with its down (`migration generate`). *nops gets the number of ops. */
-int strata_migration_generate(const strata_options *opt, const char *name,
-                              const char *schema_file, char **path_out, size_t *nops);
+int strata_migration_generate(const strata_options *opt, const char *name, const char *schema_file,
+                              char **path_out, size_t *nops);
 /* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
 int strata_migration_create(const char *dir, const char *name, char **path_out);
 
