@@ -993,7 +993,18 @@ static void test_checksums(void)
     CU_ASSERT_JSON_STR(m0, "status", "changed");
     json_decref(j);
 
+    /* repair realigns the checksum with the edited file (as Flyway's) */
+    CU_ASSERT_EQUAL(strata(&out, "migrations repair"), 0);
+    CU_ASSERT_STR_CONTAINS(out, "001_people");
+    free(out);
+    expect_status(0, "migrations show");
+    expect_status(0, "migrations validate");
+
     write_migration("001_people", checksum_original);
+    CU_ASSERT_EQUAL(strata(&out, "migrations show"), 1);
+    CU_ASSERT_STR_CONTAINS(out, "[!] 001_people");
+    free(out);
+    expect_status(0, "migrations repair");
     expect_status(0, "migrations show");
 out:
     end_test();
