@@ -3022,9 +3022,10 @@ static char *raw_error(const char *json)
 {
     const char *const migs[] = {json};
     char *err = NULL;
-    char *sql = compile_last(PG, 0, migs, 1, 1, &err);
-    free(sql);
-    return err;
+    free(compile_last(PG, 0, migs, 1, 1, &err));
+    char *copy = err ? strdup(err) : NULL;
+    free(err);
+    return copy;
 }
 
 /* A JSON syntax error names file, line and column. */
