@@ -17,8 +17,13 @@
  * R runs each (default 9; the order alternates), and prints the ratio of the
  * best times, of the median times, and the median of the ratios of the two
  * runs of each pair (run back to back, so the least disturbed by other load
- * on a busy machine). The target is at most 1.10x. Last, it times the offline compile of 1,000
+ * on a busy machine). The target is at most 1.10x, judged on that median of
+ * paired ratios: on a shared machine whose speed drifts by 2x within seconds,
+ * the ratio of two minimums compares a lucky moment of one side with an
+ * ordinary one of the other, while a pair shares its moment. Both other
+ * ratios are printed too. Last, it times the offline compile of 1,000
  * migrations (`strata migrations sql`, no database) for each dialect.
+ * STRATA_BENCH_KEEP=1 keeps the directory of generated migrations.
  *
  *   bench_migrations [MIGRATIONS] [REPEAT] [DIALECT...]
  *
@@ -504,7 +509,7 @@ int main(int argc, char **argv)
         qsort(times_c, (size_t)repeat, sizeof(double), cmp_double);
         qsort(pair, (size_t)repeat, sizeof(double), cmp_double);
         double ratio = times_s[0] / times_c[0];
-        fail |= ratio > 1.10;
+        fail |= pair[repeat / 2] > 1.10;
         const char *client = d == STRATA_POSTGRES ? "psql -1 -f"
                              : d == STRATA_MYSQL  ? "mariadb <"
                                                   : "sqlite3 <";
@@ -539,7 +544,12 @@ int main(int argc, char **argv)
         }
         printf("  %-9s %8.3f s\n", strata_dialect_name(d), best);
     }
-    remove_tree(dir);
-    printf("target: strata at most 1.10x the client: %s\n", fail ? "MISSED" : "met");
+    const char *keep = getenv("STRATA_BENCH_KEEP");
+    if (keep && *keep && strcmp(keep, "0"))
+        printf("kept %s (STRATA_BENCH_KEEP)\n", dir);
+    else
+        remove_tree(dir);
+    printf("target: strata at most 1.10x the client (median of paired ratios): %s\n",
+           fail ? "MISSED" : "met");
     return fail ? 1 : 0;
 }
