@@ -217,6 +217,59 @@ void render_fk_actions(sbuf *b, const fk_def *fk)
         sbuf_addf(b, " ON UPDATE %s", actions[fk->on_update]);
 }
 
+/* ---- statements shared by the ALTER TABLE dialects (PostgreSQL, MySQL) ---- */
+
+void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, table_name);
+    sbuf_add(&b, " ADD ");
+    render_fk_clause(&b, c, fk);
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
+void add_pending_fks(const cctx *c, const table *t)
+{
+    for (size_t i = 0; i < c->s->ntables; i++) {
+        const table *other = &c->s->tables[i];
+        if (other == t)
+            continue;
+        for (size_t k = 0; k < other->nfks; k++)
+            if (strcmp(other->fks[k].ref_table, t->name) == 0)
+                add_fk(c, other->name, &other->fks[k]);
+    }
+}
+
+int add_check(const cctx *c, const table *t, const check_def *ck)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD CONSTRAINT ");
+    qid(&b, c, ck->name);
+    sbuf_add(&b, " CHECK (");
+    int rc = render_check(&b, c, t, ck->check);
+    sbuf_addc(&b, ')');
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
+int compile_sql(const cctx *c)
+{
+    int k = c->o->has_sql[c->d] ? (int)c->d : STRATA_DIALECT_COUNT;
+    if (!c->o->has_sql[k])
+        return cerr(c, "no SQL for %s (give \"%s\" or \"all\")", strata_dialect_name(c->d),
+                    strata_dialect_name(c->d));
+    for (size_t i = 0; i < c->o->sql[k].n; i++)
+        stmt_add(c->out, 0, c->o->sql[k].v[i]);
+    return 0;
+}
+
 /* ---- timestamps ---- */
 
 static int two(const char *p)

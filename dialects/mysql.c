@@ -382,16 +382,6 @@ static void drop_index(const cctx *c, const char *table_name, const index_def *i
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
-static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
-{
-    sbuf b = SBUF_INIT;
-    sbuf_add(&b, "ALTER TABLE ");
-    qid(&b, c, table_name);
-    sbuf_add(&b, " ADD ");
-    render_fk_clause(&b, c, fk);
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
-}
-
 /* Drop a foreign key and the index InnoDB created for it (named like it),
  * unless the model has an index of that name. */
 static void drop_fk(const cctx *c, const table *t, const char *name, int if_exists)
@@ -415,24 +405,6 @@ static void drop_fk(const cctx *c, const table *t, const char *name, int if_exis
     stmt_add_owned(c->out, STMT_IGNORE_MISSING, sbuf_detach(&b));
 }
 
-static int add_check(const cctx *c, const table *t, const check_def *ck)
-{
-    sbuf b = SBUF_INIT;
-    sbuf_add(&b, "ALTER TABLE ");
-    qid(&b, c, t->name);
-    sbuf_add(&b, " ADD CONSTRAINT ");
-    qid(&b, c, ck->name);
-    sbuf_add(&b, " CHECK (");
-    int rc = render_check(&b, c, t, ck->check);
-    sbuf_addc(&b, ')');
-    if (rc) {
-        sbuf_free(&b);
-        return rc;
-    }
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
-    return 0;
-}
-
 static void drop_check(const cctx *c, const char *table_name, const char *name)
 {
     sbuf b = SBUF_INIT;
@@ -454,18 +426,6 @@ static char *serial_key_name(const table *t, const column *col)
 static int needs_serial_key(const table *t, const column *col)
 {
     return type_is_serial(col->type.kind) && !(t->pk.n && strcmp(t->pk.v[0], col->name) == 0);
-}
-
-static void add_pending_fks(const cctx *c, const table *t)
-{
-    for (size_t i = 0; i < c->s->ntables; i++) {
-        const table *other = &c->s->tables[i];
-        if (other == t)
-            continue;
-        for (size_t k = 0; k < other->nfks; k++)
-            if (strcmp(other->fks[k].ref_table, t->name) == 0)
-                add_fk(c, other->name, &other->fks[k]);
-    }
 }
 
 static int compile_create_table(const cctx *c)
@@ -734,16 +694,6 @@ static int compile_alter_enum(const cctx *c)
         }
     }
     return rc;
-}
-
-static int compile_sql(const cctx *c)
-{
-    int k = c->o->has_sql[STRATA_MYSQL] ? STRATA_MYSQL : STRATA_DIALECT_COUNT;
-    if (!c->o->has_sql[k])
-        return cerr(c, "no SQL for mysql (give \"mysql\" or \"all\")");
-    for (size_t i = 0; i < c->o->sql[k].n; i++)
-        stmt_add(c->out, 0, c->o->sql[k].v[i]);
-    return 0;
 }
 
 int compile_mysql(cctx *c)

@@ -121,16 +121,6 @@ static void drop_enum_type(const cctx *c, const char *name)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
-static void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
-{
-    sbuf b = SBUF_INIT;
-    sbuf_add(&b, "ALTER TABLE ");
-    qid(&b, c, table_name);
-    sbuf_add(&b, " ADD ");
-    render_fk_clause(&b, c, fk);
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
-}
-
 static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
 {
     const char *method = ix->method[STRATA_POSTGRES];
@@ -202,24 +192,6 @@ static int add_constraint_unique(const cctx *c, const table *t, const index_def 
     return 0;
 }
 
-static int add_check(const cctx *c, const table *t, const check_def *ck)
-{
-    sbuf b = SBUF_INIT;
-    sbuf_add(&b, "ALTER TABLE ");
-    qid(&b, c, t->name);
-    sbuf_add(&b, " ADD CONSTRAINT ");
-    qid(&b, c, ck->name);
-    sbuf_add(&b, " CHECK (");
-    int rc = render_check(&b, c, t, ck->check);
-    sbuf_addc(&b, ')');
-    if (rc) {
-        sbuf_free(&b);
-        return rc;
-    }
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
-    return 0;
-}
-
 static void comment_on(const cctx *c, const table *t, const column *col)
 {
     if (!col->comment)
@@ -244,20 +216,6 @@ static void alter_simple(const cctx *c, const char *table, const char *fmt_tail_
     qid(&b, c, name);
     sbuf_add(&b, fmt_tail_b);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
-}
-
-/* Pending foreign keys of other tables that reference `t` (declared before
- * t existed, in the same migration). */
-static void add_pending_fks(const cctx *c, const table *t)
-{
-    for (size_t i = 0; i < c->s->ntables; i++) {
-        const table *other = &c->s->tables[i];
-        if (other == t)
-            continue;
-        for (size_t k = 0; k < other->nfks; k++)
-            if (strcmp(other->fks[k].ref_table, t->name) == 0)
-                add_fk(c, other->name, &other->fks[k]);
-    }
 }
 
 static int compile_create_table(const cctx *c)
@@ -645,16 +603,6 @@ static int compile_enum_op(const cctx *c)
     free(tables);
     free(cols);
     return rc;
-}
-
-static int compile_sql(const cctx *c)
-{
-    int k = c->o->has_sql[STRATA_POSTGRES] ? STRATA_POSTGRES : STRATA_DIALECT_COUNT;
-    if (!c->o->has_sql[k])
-        return cerr(c, "no SQL for postgres (give \"postgres\" or \"all\")");
-    for (size_t i = 0; i < c->o->sql[k].n; i++)
-        stmt_add(c->out, 0, c->o->sql[k].v[i]);
-    return 0;
 }
 
 int compile_postgres(cctx *c)

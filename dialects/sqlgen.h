@@ -45,6 +45,16 @@ int render_uuid(sbuf *b, const cctx *c);
  * three when the table has rows; MySQL would fill in zeros). */
 void add_empty_table_check(cctx *c, const table *t, const column *col);
 
+/* ALTER TABLE ... ADD CONSTRAINT "fk" FOREIGN KEY ... */
+void add_fk(const cctx *c, const char *table_name, const fk_def *fk);
+/* Pending foreign keys of other tables that reference `t` (declared before
+ * t existed, in the same migration). */
+void add_pending_fks(const cctx *c, const table *t);
+/* ALTER TABLE ... ADD CONSTRAINT "ck" CHECK (...) */
+int add_check(const cctx *c, const table *t, const check_def *ck);
+/* A `sql` op: the statements given for this dialect, else for "all". */
+int compile_sql(const cctx *c);
+
 /* DML, shared by all dialects (dml.c). */
 int compile_dml(cctx *c);
 

@@ -787,16 +787,6 @@ static int compile_alter_enum(const cctx *c)
     return rc;
 }
 
-static int compile_sql(const cctx *c)
-{
-    int k = c->o->has_sql[STRATA_SQLITE] ? STRATA_SQLITE : STRATA_DIALECT_COUNT;
-    if (!c->o->has_sql[k])
-        return cerr(c, "no SQL for sqlite (give \"sqlite\" or \"all\")");
-    for (size_t i = 0; i < c->o->sql[k].n; i++)
-        stmt_add(c->out, 0, c->o->sql[k].v[i]);
-    return 0;
-}
-
 /* A non-key serial's trigger and counter are named after its table and
  * column: follow a rename of either. */
 static void rename_serials(const cctx *c, const table *bt, const table *t)
