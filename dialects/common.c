@@ -208,6 +208,34 @@ void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk)
     render_fk_actions(b, fk);
 }
 
+void render_pk_clause(sbuf *b, const cctx *c, const table *t)
+{
+    sbuf_add(b, "CONSTRAINT ");
+    qid(b, c, t->pk_name);
+    sbuf_add(b, " PRIMARY KEY (");
+    qid_list(b, c, (const char *const *)t->pk.v, t->pk.n);
+    sbuf_addc(b, ')');
+}
+
+void render_unique_clause(sbuf *b, const cctx *c, const index_def *ix)
+{
+    sbuf_add(b, "CONSTRAINT ");
+    qid(b, c, ix->name);
+    sbuf_add(b, " UNIQUE (");
+    render_index_cols(b, c, ix);
+    sbuf_addc(b, ')');
+}
+
+int render_check_clause(sbuf *b, const cctx *c, const table *t, const check_def *ck)
+{
+    sbuf_add(b, "CONSTRAINT ");
+    qid(b, c, ck->name);
+    sbuf_add(b, " CHECK (");
+    int rc = render_check(b, c, t, ck->check);
+    sbuf_addc(b, ')');
+    return rc;
+}
+
 void render_fk_actions(sbuf *b, const fk_def *fk)
 {
     static const char *const actions[] = {NULL, "RESTRICT", "CASCADE", "SET NULL"};
@@ -241,16 +269,23 @@ void add_pending_fks(const cctx *c, const table *t)
     }
 }
 
+void add_unique(const cctx *c, const table *t, const index_def *ix)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD ");
+    render_unique_clause(&b, c, ix);
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+}
+
 int add_check(const cctx *c, const table *t, const check_def *ck)
 {
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);
-    sbuf_add(&b, " ADD CONSTRAINT ");
-    qid(&b, c, ck->name);
-    sbuf_add(&b, " CHECK (");
-    int rc = render_check(&b, c, t, ck->check);
-    sbuf_addc(&b, ')');
+    sbuf_add(&b, " ADD ");
+    int rc = render_check_clause(&b, c, t, ck);
     if (rc) {
         sbuf_free(&b);
         return rc;

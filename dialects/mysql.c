@@ -474,23 +474,19 @@ static int compile_create_table(const cctx *c)
         if (is_partial_unique(ix))
             continue;
         if (ix->constraint) {
-            sbuf_add(&b, ",\n  CONSTRAINT ");
-            qid(&b, c, ix->name);
-            sbuf_add(&b, " UNIQUE (");
-        } else {
-            sbuf_add(&b, ix->unique ? ",\n  UNIQUE INDEX " : ",\n  INDEX ");
-            qid(&b, c, ix->name);
-            sbuf_add(&b, " (");
+            sbuf_add(&b, ",\n  ");
+            render_unique_clause(&b, c, ix);
+            continue;
         }
+        sbuf_add(&b, ix->unique ? ",\n  UNIQUE INDEX " : ",\n  INDEX ");
+        qid(&b, c, ix->name);
+        sbuf_add(&b, " (");
         render_index_cols(&b, c, ix);
         sbuf_addc(&b, ')');
     }
     for (size_t i = 0; i < t->nchecks && !rc; i++) {
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, t->checks[i].name);
-        sbuf_add(&b, " CHECK (");
-        rc = render_check(&b, c, t, t->checks[i].check);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        rc = render_check_clause(&b, c, t, &t->checks[i]);
     }
     for (size_t i = 0; i < t->nfks; i++) {
         if (!find_table(c, t->fks[i].ref_table))
@@ -542,16 +538,8 @@ static int compile_add_column(const cctx *c)
     for (size_t i = 0; def && i < def->nidx && !rc; i++) {
         const index_def *ix = table_index(t, def->idx[i].name);
         rc = check_index_width(c, t, ix);
-        if (!rc) {
-            sbuf_add(&b, "ALTER TABLE ");
-            qid(&b, c, t->name);
-            sbuf_add(&b, " ADD CONSTRAINT ");
-            qid(&b, c, ix->name);
-            sbuf_add(&b, " UNIQUE (");
-            render_index_cols(&b, c, ix);
-            sbuf_addc(&b, ')');
-            stmt_add_owned(c->out, 0, sbuf_detach(&b));
-        }
+        if (!rc)
+            add_unique(c, t, ix);
     }
     for (size_t i = 0; def && i < def->nchecks && !rc; i++)
         rc = add_check(c, t, table_check(t, def->checks[i].name));
@@ -762,14 +750,7 @@ int compile_mysql(cctx *c)
         int rc = check_index_width(c, t, ix);
         if (rc)
             return rc;
-        sbuf_add(&b, "ALTER TABLE ");
-        qid(&b, c, t->name);
-        sbuf_add(&b, " ADD CONSTRAINT ");
-        qid(&b, c, ix->name);
-        sbuf_add(&b, " UNIQUE (");
-        render_index_cols(&b, c, ix);
-        sbuf_addc(&b, ')');
-        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        add_unique(c, t, ix);
         drop_superseded_fk_indexes(c, t, ix);
         return 0;
     }

@@ -180,15 +180,7 @@ static int add_constraint_unique(const cctx *c, const table *t, const index_def 
         if (rc)
             return rc;
     }
-    sbuf b = SBUF_INIT;
-    sbuf_add(&b, "ALTER TABLE ");
-    qid(&b, c, t->name);
-    sbuf_add(&b, " ADD CONSTRAINT ");
-    qid(&b, c, ix->name);
-    sbuf_add(&b, " UNIQUE (");
-    render_index_cols(&b, c, ix);
-    sbuf_addc(&b, ')');
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    add_unique(c, t, ix);
     return 0;
 }
 
@@ -244,28 +236,19 @@ static int compile_create_table(const cctx *c)
         rc = column_def(&b, c, &t->cols[i]);
     }
     if (t->pk.n) {
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, t->pk_name);
-        sbuf_add(&b, " PRIMARY KEY (");
-        qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        render_pk_clause(&b, c, t);
     }
     for (size_t i = 0; i < t->nidx; i++) {
         const index_def *ix = &t->idx[i];
         if (!ix->constraint)
             continue;
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, ix->name);
-        sbuf_add(&b, " UNIQUE (");
-        render_index_cols(&b, c, ix);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        render_unique_clause(&b, c, ix);
     }
     for (size_t i = 0; i < t->nchecks && !rc; i++) {
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, t->checks[i].name);
-        sbuf_add(&b, " CHECK (");
-        rc = render_check(&b, c, t, t->checks[i].check);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        rc = render_check_clause(&b, c, t, &t->checks[i]);
     }
     for (size_t i = 0; i < t->nfks; i++) {
         if (!find_table(c, t->fks[i].ref_table))
@@ -666,11 +649,8 @@ int compile_postgres(cctx *c)
         sbuf b = SBUF_INIT;
         sbuf_add(&b, "ALTER TABLE ");
         qid(&b, c, o->table);
-        sbuf_add(&b, " ADD CONSTRAINT ");
-        qid(&b, c, t->pk_name);
-        sbuf_add(&b, " PRIMARY KEY (");
-        qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, " ADD ");
+        render_pk_clause(&b, c, t);
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
         return 0;
     }

@@ -25,6 +25,12 @@ void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table);
 
 /* CONSTRAINT "fk" FOREIGN KEY (...) REFERENCES "t" (...) [ON DELETE ...] */
 void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk);
+/* CONSTRAINT "pk" PRIMARY KEY (...) */
+void render_pk_clause(sbuf *b, const cctx *c, const table *t);
+/* CONSTRAINT "ix" UNIQUE (...) */
+void render_unique_clause(sbuf *b, const cctx *c, const index_def *ix);
+/* CONSTRAINT "ck" CHECK (...) */
+int render_check_clause(sbuf *b, const cctx *c, const table *t, const check_def *ck);
 /* "a", "b" DESC - an index's columns */
 void render_index_cols(sbuf *b, const cctx *c, const index_def *ix);
 /* [ON DELETE ...] [ON UPDATE ...] */
@@ -50,6 +56,8 @@ void add_fk(const cctx *c, const char *table_name, const fk_def *fk);
 /* Pending foreign keys of other tables that reference `t` (declared before
  * t existed, in the same migration). */
 void add_pending_fks(const cctx *c, const table *t);
+/* ALTER TABLE ... ADD CONSTRAINT "ix" UNIQUE (...) */
+void add_unique(const cctx *c, const table *t, const index_def *ix);
 /* ALTER TABLE ... ADD CONSTRAINT "ck" CHECK (...) */
 int add_check(const cctx *c, const table *t, const check_def *ck);
 /* A `sql` op: the statements given for this dialect, else for "all". */

@@ -184,11 +184,8 @@ static int create_table_sql(const cctx *c, const table *t, const char *as, int i
         rc = column_def(&b, c, t, &t->cols[i]);
     }
     if (t->pk.n && !table_serial_pk(t)) {
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, t->pk_name);
-        sbuf_add(&b, " PRIMARY KEY (");
-        qid_list(&b, c, (const char *const *)t->pk.v, t->pk.n);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        render_pk_clause(&b, c, t);
     }
     for (size_t i = 0; i < t->ncols; i++) {
         sbuf tc = SBUF_INIT;
@@ -199,11 +196,8 @@ static int create_table_sql(const cctx *c, const table *t, const char *as, int i
         sbuf_free(&tc);
     }
     for (size_t i = 0; i < t->nchecks && !rc; i++) {
-        sbuf_add(&b, ",\n  CONSTRAINT ");
-        qid(&b, c, t->checks[i].name);
-        sbuf_add(&b, " CHECK (");
-        rc = render_check(&b, c, t, t->checks[i].check);
-        sbuf_addc(&b, ')');
+        sbuf_add(&b, ",\n  ");
+        rc = render_check_clause(&b, c, t, &t->checks[i]);
     }
     for (size_t i = 0; i < t->nfks; i++) {
         sbuf_add(&b, ",\n  ");
@@ -657,12 +651,8 @@ static int compile_add_column(const cctx *c)
     }
     sbuf_free(&tc);
     for (size_t i = 0; extras && i < extras->nchecks && !rc; i++) {
-        const check_def *ck = table_check(t, extras->checks[i].name);
-        sbuf_add(&b, " CONSTRAINT ");
-        qid(&b, c, ck->name);
-        sbuf_add(&b, " CHECK (");
-        rc = render_check(&b, c, t, ck->check);
-        sbuf_addc(&b, ')');
+        sbuf_addc(&b, ' ');
+        rc = render_check_clause(&b, c, t, table_check(t, extras->checks[i].name));
     }
     for (size_t i = 0; extras && i < extras->nfks; i++) {
         const fk_def *fk = table_fk(t, extras->fks[i].name);
