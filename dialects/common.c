@@ -176,11 +176,7 @@ void qstr(sbuf *b, const cctx *c, const char *text)
 
 void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (i)
-            sbuf_add(b, ", ");
-        qid(b, c, names[i]);
-    }
+    quote_ident_list_into(b, c->d, names, n);
 }
 
 void render_index_cols(sbuf *b, const cctx *c, const index_def *ix)

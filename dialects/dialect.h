@@ -13,5 +13,12 @@
 void quote_literal_into(sbuf *b, strata_dialect d, const char *text, size_t len);
 /* Append a quoted identifier. */
 void quote_ident_into(sbuf *b, strata_dialect d, const char *name);
+/* Append "a", "b", "c": quoted identifiers, comma-separated. */
+void quote_ident_list_into(sbuf *b, strata_dialect d, const char *const *names, size_t n);
+/* Append n parameter placeholders: ?, ?, ? */
+void params_into(sbuf *b, size_t n);
+/* Append INSERT INTO "t" ("a", "b") VALUES (?, ?) */
+void insert_sql_into(sbuf *b, strata_dialect d, const char *table, const char *const *cols,
+                     size_t ncols);
 
 #endif /* STRATA_DIALECT_H */

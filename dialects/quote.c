@@ -23,6 +23,33 @@ void quote_ident_into(sbuf *b, strata_dialect d, const char *name)
     sbuf_addc(b, q);
 }
 
+void quote_ident_list_into(sbuf *b, strata_dialect d, const char *const *names, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            sbuf_add(b, ", ");
+        quote_ident_into(b, d, names[i]);
+    }
+}
+
+void params_into(sbuf *b, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        sbuf_add(b, i ? ", ?" : "?");
+}
+
+void insert_sql_into(sbuf *b, strata_dialect d, const char *table, const char *const *cols,
+                     size_t ncols)
+{
+    sbuf_add(b, "INSERT INTO ");
+    quote_ident_into(b, d, table);
+    sbuf_add(b, " (");
+    quote_ident_list_into(b, d, cols, ncols);
+    sbuf_add(b, ") VALUES (");
+    params_into(b, ncols);
+    sbuf_addc(b, ')');
+}
+
 char *strata_quote_ident(strata_dialect d, const char *name)
 {
     sbuf b = SBUF_INIT;

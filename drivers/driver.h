@@ -10,6 +10,7 @@
 
 #include "strata.h"
 #include "util.h"
+#include "dialect.h"
 
 typedef struct strata_driver strata_driver;
 

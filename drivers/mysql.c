@@ -632,11 +632,7 @@ static char *column_list(const char *const *cols, size_t ncols)
 {
     sbuf b = SBUF_INIT;
     sbuf_addc(&b, '(');
-    for (size_t i = 0; i < ncols; i++) {
-        char *q = strata_quote_ident(STRATA_MYSQL, cols[i]);
-        sbuf_addf(&b, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
+    quote_ident_list_into(&b, STRATA_MYSQL, cols, ncols);
     sbuf_addc(&b, ')');
     return sbuf_detach(&b);
 }

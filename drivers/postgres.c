@@ -478,14 +478,10 @@ static int pg_bulk_load(strata_conn *conn, const char *table, const char *const 
     if (loaded)
         *loaded = 0;
     sbuf sql = SBUF_INIT;
-    char *q = strata_quote_ident(STRATA_POSTGRES, table);
-    sbuf_addf(&sql, "COPY %s (", q);
-    free(q);
-    for (size_t i = 0; i < ncols; i++) {
-        q = strata_quote_ident(STRATA_POSTGRES, cols[i]);
-        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
+    sbuf_add(&sql, "COPY ");
+    quote_ident_into(&sql, STRATA_POSTGRES, table);
+    sbuf_add(&sql, " (");
+    quote_ident_list_into(&sql, STRATA_POSTGRES, cols, ncols);
     sbuf_add(&sql, ") FROM STDIN");
     PGresult *res = PQexec(c->pg, sbuf_str(&sql));
     sbuf_free(&sql);

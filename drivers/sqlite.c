@@ -286,18 +286,7 @@ static int sl_bulk_load(strata_conn *conn, const char *table, const char *const 
     if (loaded)
         *loaded = 0;
     sbuf sql = SBUF_INIT;
-    char *q = strata_quote_ident(STRATA_SQLITE, table);
-    sbuf_addf(&sql, "INSERT INTO %s (", q);
-    free(q);
-    for (size_t i = 0; i < ncols; i++) {
-        q = strata_quote_ident(STRATA_SQLITE, cols[i]);
-        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
-    sbuf_add(&sql, ") VALUES (");
-    for (size_t i = 0; i < ncols; i++)
-        sbuf_add(&sql, i ? ", ?" : "?");
-    sbuf_addc(&sql, ')');
+    insert_sql_into(&sql, STRATA_SQLITE, table, cols, ncols);
     sqlite3_stmt *st = NULL;
     if (sqlite3_prepare_v3(c->db, sbuf_str(&sql), -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
         SQLITE_OK) {

@@ -1353,16 +1353,23 @@ static int run_impl(runner *r)
     return rc;
 }
 
-int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out)
+/* A command that may take the migration lock: set up, run, release, report. */
+static int with_runner(strata_conn *conn, const strata_options *opt, strata_report **out,
+                       int (*impl)(runner *))
 {
     runner r;
     int rc = runner_init(&r, conn, opt);
     if (!rc)
-        rc = run_impl(&r);
+        rc = impl(&r);
     lock_release(&r);
     *out = r.report;
     runner_free(&r);
     return rc;
+}
+
+int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out)
+{
+    return with_runner(conn, opt, out, run_impl);
 }
 
 static int revert_impl(runner *r)
@@ -1455,14 +1462,7 @@ static int revert_impl(runner *r)
 
 int strata_migrations_revert(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
-    runner r;
-    int rc = runner_init(&r, conn, opt);
-    if (!rc)
-        rc = revert_impl(&r);
-    lock_release(&r);
-    *out = r.report;
-    runner_free(&r);
-    return rc;
+    return with_runner(conn, opt, out, revert_impl);
 }
 
 static void status_list(runner *r)

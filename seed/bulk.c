@@ -13,18 +13,7 @@ static int insert_rows(strata_conn *conn, const char *table, const char *const *
 {
     strata_dialect d = strata_conn_dialect(conn);
     sbuf sql = SBUF_INIT;
-    char *q = strata_quote_ident(d, table);
-    sbuf_addf(&sql, "INSERT INTO %s (", q);
-    free(q);
-    for (size_t i = 0; i < ncols; i++) {
-        q = strata_quote_ident(d, cols[i]);
-        sbuf_addf(&sql, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
-    sbuf_add(&sql, ") VALUES (");
-    for (size_t i = 0; i < ncols; i++)
-        sbuf_add(&sql, i ? ", ?" : "?");
-    sbuf_addc(&sql, ')');
+    insert_sql_into(&sql, d, table, cols, ncols);
     strata_value *row = xcalloc(ncols + 1, sizeof *row);
     int rc = 0, src;
     while ((src = next(ctx, row)) > 0) {

@@ -1417,11 +1417,7 @@ static int doc_next(void *ctx, strata_value *row)
 static char *column_list(const seed_ctx *c, const strvec *cols)
 {
     sbuf b = SBUF_INIT;
-    for (size_t i = 0; i < cols->n; i++) {
-        char *q = qi(c, cols->v[i]);
-        sbuf_addf(&b, "%s%s", i ? ", " : "", q);
-        free(q);
-    }
+    quote_ident_list_into(&b, c->d, (const char *const *)cols->v, cols->n);
     return sbuf_detach(&b);
 }
 
@@ -1439,8 +1435,7 @@ static int insert_one(seed_ctx *c, seed_item *it)
     sbuf sql = SBUF_INIT;
     if (cols.n) {
         sbuf_addf(&sql, "INSERT INTO %s (%s) VALUES (", q, cl);
-        for (size_t i = 0; i < cols.n; i++)
-            sbuf_add(&sql, i ? ", ?" : "?");
+        params_into(&sql, cols.n);
         sbuf_addc(&sql, ')');
     } else if (c->d == STRATA_MYSQL) {
         sbuf_addf(&sql, "INSERT INTO %s () VALUES ()", q);
@@ -1882,8 +1877,7 @@ static int file_row_by_key(file_stream *fs, const strvec *cols, strata_value *ro
         char *cl = column_list(c, cols);
         sbuf_addf(&sql, "INSERT INTO %s (%s) VALUES (", q, cl);
         free(cl);
-        for (size_t i = 0; i < cols->n; i++)
-            sbuf_add(&sql, i ? ", ?" : "?");
+        params_into(&sql, cols->n);
         sbuf_addc(&sql, ')');
         rc = strata_conn_execp(c->conn, sbuf_str(&sql), row, cols->n, NULL);
         if (!rc)
