@@ -15,17 +15,8 @@ void strata_diff_result_free(strata_diff_result *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->n; i++) {
-        strata_diff_item *it = &r->items[i];
-        free(it->kind);
-        free(it->table);
-        free(it->name);
-        free(it->what);
-        free(it->left);
-        free(it->right);
-        free(it->line);
-    }
-    free(r->items);
+    schema_diff items = {r->items, r->n, r->n};
+    schema_diff_free(&items);
     for (size_t i = 0; i < r->nwarnings; i++)
         free(r->warnings[i]);
     free(r->warnings);
@@ -116,20 +107,8 @@ int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_res
     schema_diff d;
     schema_compare(&model, &live, &dopt, &d);
     strata_diff_result *r = *out;
-    r->items = xcalloc(d.n + 1, sizeof *r->items);
-    for (size_t i = 0; i < d.n; i++) {
-        /* hand the strings over */
-        strata_diff_item *it = &r->items[i];
-        it->kind = d.v[i].kind;
-        it->table = d.v[i].table;
-        it->name = d.v[i].name;
-        it->what = d.v[i].what;
-        it->left = d.v[i].left;
-        it->right = d.v[i].right;
-        it->line = d.v[i].line;
-    }
+    r->items = d.v; /* handed over */
     r->n = d.n;
-    free(d.v);
     r->warnings = warnings.v;
     r->nwarnings = warnings.n;
     schema_free(&model);

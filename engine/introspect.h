@@ -22,16 +22,11 @@
  * statement each (may be NULL), with a line in `warnings` (may be NULL). */
 int introspect_schema(strata_conn *conn, schema *out, strvec *warnings, strvec *raw);
 
-/* A difference between two schemas, as one readable line and as parts. */
-typedef struct schema_diff_item {
-    char *kind;  /* "table", "column", "index", "foreign key", "check", "enum", "primary key" */
-    char *table; /* NULL for enums */
-    char *name;  /* column / index / constraint / enum name (NULL for a table) */
-    char *what;  /* "missing", "extra", or the property that differs */
-    char *left;  /* the value on the left side (NULL when missing) */
-    char *right; /* the value on the right side */
-    char *line;  /* the whole difference, readable */
-} schema_diff_item;
+/* A difference between two schemas, as one readable line and as parts: the
+ * public strata_diff_item, so that `db diff` hands its items over as they are.
+ * Here left and right are the sides given to schema_compare (NULL when
+ * missing), not necessarily the migrations and the database. */
+typedef strata_diff_item schema_diff_item;
 
 typedef struct schema_diff {
     schema_diff_item *v;
