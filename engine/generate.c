@@ -14,11 +14,8 @@
 #include "migration.h"
 #include "opjson.h"
 
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <time.h>
 
 static op *gen_op(op_kind k, const char *table)
 {
@@ -310,15 +307,11 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     *path_out = NULL;
     *nops = 0;
     const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-'))
-            return strata_set_error(STRATA_EUSAGE,
-                                    "migration name '%s' may only hold letters, digits, '_' and "
-                                    "'-'",
-                                    name);
+    int rc = migration_name_check(name);
+    if (rc)
+        return rc;
     schema want;
-    int rc = load_desired(schema_file, &want);
+    rc = load_desired(schema_file, &want);
     if (rc)
         return rc;
     migration_set set;
@@ -355,26 +348,11 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
         json_t *root = json_pack("{s:s, s:o, s:o}", "description", name, "up", up, "down", down);
         char *text = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
         json_decref(root);
-        time_t now = time(NULL);
-        struct tm tm;
-        gmtime_r(&now, &tm);
-        char stamp[32];
-        strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
-        if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-            rc = strata_set_error(STRATA_EIO, "cannot create %s: %s", dir, strerror(errno));
-        } else {
-            char *path = xasprintf("%s/%s_%s.json", dir, stamp, name);
-            FILE *f = fopen(path, "wx");
-            if (!f) {
-                rc = strata_set_error(STRATA_EIO, "cannot create %s: %s", path, strerror(errno));
-                free(path);
-            } else {
-                fprintf(f, "%s\n", text);
-                fclose(f);
-                *path_out = path;
-                *nops = ops.n;
-            }
-        }
+        char *file = xasprintf("%s\n", text);
+        rc = migration_file_write(dir, name, file, path_out);
+        if (!rc)
+            *nops = ops.n;
+        free(file);
         free(text);
     }
     for (size_t j = 0; j < ops.n; j++)

@@ -43,6 +43,12 @@ void migration_free(migration *m);
 /* Load every migration of a directory, ordered by numeric version then stem.
  * A missing directory is an empty set. */
 int migrations_load_dir(const char *dir, migration_set *out);
+
+/* A new migration's name: letters, digits, '_' and '-', not empty. */
+int migration_name_check(const char *name);
+/* Write `text` as a new file DIR/<UTC yyyymmddHHMMSS>_NAME.json, creating
+ * DIR when missing and never replacing a file. *path_out: the path. */
+int migration_file_write(const char *dir, const char *name, const char *text, char **path_out);
 void migration_set_free(migration_set *s);
 /* Compare two decimal version strings numerically. */
 int version_cmp(const char *a, const char *b);

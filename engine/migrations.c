@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 
 int version_cmp(const char *a, const char *b)
 {
@@ -134,5 +136,42 @@ int migrations_load_dir(const char *dir, migration_set *out)
     }
     if (out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_migrations);
+    return 0;
+}
+
+int migration_name_check(const char *name)
+{
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-'))
+            return strata_set_error(STRATA_EUSAGE,
+                                    "migration name '%s' may only hold letters, digits, '_' and "
+                                    "'-'",
+                                    name);
+    if (!*name)
+        return strata_set_error(STRATA_EUSAGE, "the migration needs a name");
+    return 0;
+}
+
+int migration_file_write(const char *dir, const char *name, const char *text, char **path_out)
+{
+    *path_out = NULL;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        return strata_set_error(STRATA_EIO, "cannot create %s: %s", dir, strerror(errno));
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
+    char *path = xasprintf("%s/%s_%s.json", dir, stamp, name);
+    FILE *f = fopen(path, "wx");
+    if (!f) {
+        int e = strata_set_error(STRATA_EIO, "cannot create %s: %s", path, strerror(errno));
+        free(path);
+        return e;
+    }
+    fputs(text, f);
+    fclose(f);
+    *path_out = path;
     return 0;
 }

@@ -1695,33 +1695,15 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
 int strata_migration_create(const char *dir, const char *name, char **path_out)
 {
     *path_out = NULL;
-    for (const char *p = name; *p; p++)
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-'))
-            return strata_set_error(STRATA_EUSAGE,
-                                    "migration name '%s' may only hold letters, digits, '_' and "
-                                    "'-'",
-                                    name);
-    if (!*name)
-        return strata_set_error(STRATA_EUSAGE, "the migration needs a name");
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return strata_set_error(STRATA_EIO, "cannot create %s: %s", dir, strerror(errno));
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
-    char *path = xasprintf("%s/%s_%s.json", dir, stamp, name);
-    FILE *f = fopen(path, "wx");
-    if (!f) {
-        int e = strata_set_error(STRATA_EIO, "cannot create %s: %s", path, strerror(errno));
-        free(path);
-        return e;
-    }
-    fprintf(f, "{\n  \"description\": \"%s\",\n  \"up\": [],\n  \"down\": []\n}\n", name);
-    fclose(f);
-    *path_out = path;
-    return 0;
+    int rc = migration_name_check(name);
+    if (rc)
+        return rc;
+    /* the name holds no character JSON would escape */
+    char *text =
+        xasprintf("{\n  \"description\": \"%s\",\n  \"up\": [],\n  \"down\": []\n}\n", name);
+    rc = migration_file_write(dir, name, text, path_out);
+    free(text);
+    return rc;
 }
 
 int strata_lock_status(strata_conn *conn, char **out)
