@@ -172,12 +172,8 @@ static int types_equal(const dctx *c, const column *a, const table *ta, const co
         return a->type.precision == b->type.precision;
     case TY_ENUM: {
         const strvec *va = column_enum_values(c->l, a), *vb = column_enum_values(c->r, b);
-        if (!va || !vb || va->n != vb->n)
-            return 0;
-        for (size_t i = 0; i < va->n; i++)
-            if (strcmp(va->v[i], vb->v[i]) != 0)
-                return 0;
-        return 1; /* named or inline: enum types are compared on their own */
+        /* named or inline: enum types are compared on their own */
+        return va && vb && strvec_equal(va, vb);
     }
     default:
         return 1;

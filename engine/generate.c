@@ -25,16 +25,6 @@ static op *gen_op(op_kind k, const char *table)
     return o;
 }
 
-static int strvec_equal(const strvec *a, const strvec *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]) != 0)
-            return 0;
-    return 1;
-}
-
 static int json_eq(const json_t *a, const json_t *b)
 {
     if (!a || !b)

@@ -188,6 +188,16 @@ int strvec_find(const strvec *sv, const char *s)
     return -1;
 }
 
+int strvec_equal(const strvec *a, const strvec *b)
+{
+    if (a->n != b->n)
+        return 0;
+    for (size_t i = 0; i < a->n; i++)
+        if (strcmp(a->v[i], b->v[i]) != 0)
+            return 0;
+    return 1;
+}
+
 void strvec_free(strvec *sv)
 {
     for (size_t i = 0; i < sv->n; i++)

@@ -71,7 +71,8 @@ typedef struct strvec {
 void strvec_push(strvec *sv, const char *s); /* copies s */
 void strvec_push_owned(strvec *sv, char *s); /* takes s */
 void strvec_pushf(strvec *sv, const char *fmt, ...) STRATA_PRINTF(2, 3);
-int strvec_find(const strvec *sv, const char *s); /* index or -1 */
+int strvec_find(const strvec *sv, const char *s);   /* index or -1 */
+int strvec_equal(const strvec *a, const strvec *b); /* same strings, same order */
 void strvec_free(strvec *sv);
 
 /* Set this thread's error; returns `code` so callers can `return set_error()`. */

@@ -1349,16 +1349,6 @@ static void item_columns(const seed_item *it, strvec *out)
             strvec_push(out, t->cols[i].name);
 }
 
-static int same_columns(const strvec *a, const strvec *b)
-{
-    if (a->n != b->n)
-        return 0;
-    for (size_t i = 0; i < a->n; i++)
-        if (strcmp(a->v[i], b->v[i]) != 0)
-            return 0;
-    return 1;
-}
-
 /* Does a new row need its database-made key read back after insert? */
 static int needs_readback(const seed_item *it)
 {
@@ -1601,7 +1591,7 @@ static int load_doc_rows(seed_ctx *c, seed_table *st)
                     break;
                 strvec nc = STRVEC_INIT;
                 item_columns(nx, &nc);
-                int same = same_columns(&cols, &nc);
+                int same = strvec_equal(&cols, &nc);
                 strvec_free(&nc);
                 if (!same)
                     break;
@@ -1792,7 +1782,7 @@ static int ndjson_next(void *ctx, strata_value *row)
     }
     strvec cols = STRVEC_INIT;
     int rc = ndjson_columns_of(fs, obj, &cols);
-    if (!rc && !same_columns(&cols, fs->cols)) {
+    if (!rc && !strvec_equal(&cols, fs->cols)) {
         /* Other columns: end this run; the row starts the next one. */
         fs->pending = obj;
         strvec_free(&cols);
