@@ -125,25 +125,6 @@ static int valid_uuid(const char *s)
     return 1;
 }
 
-static int valid_number_text(const char *s)
-{
-    if (*s == '-' || *s == '+')
-        s++;
-    int digits = 0;
-    while (isdigit((unsigned char)*s)) {
-        s++;
-        digits++;
-    }
-    if (*s == '.') {
-        s++;
-        while (isdigit((unsigned char)*s)) {
-            s++;
-            digits++;
-        }
-    }
-    return digits > 0 && !*s;
-}
-
 /* Does a JSON value fit a column type? NULL if so, else why not. */
 const char *value_fits(const schema *s, const column *c, const json_t *v)
 {
@@ -183,7 +164,7 @@ const char *value_fits(const schema *s, const column *c, const json_t *v)
     case TY_DOUBLE:
         if (json_is_number(v))
             return NULL;
-        if (json_is_string(v) && valid_number_text(json_string_value(v)))
+        if (json_is_string(v) && number_text(json_string_value(v), 0))
             return NULL;
         return "not a number";
     case TY_BOOLEAN:

@@ -198,6 +198,37 @@ int strvec_equal(const strvec *a, const strvec *b)
     return 1;
 }
 
+int number_text(const char *s, int exponent)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    int digits = 0;
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        digits++;
+    }
+    if (*p == '.') {
+        p++;
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return 0;
+    if (exponent && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        while (isdigit((unsigned char)*p))
+            p++;
+    }
+    return *p == '\0';
+}
+
 void strvec_free(strvec *sv)
 {
     for (size_t i = 0; i < sv->n; i++)

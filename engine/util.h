@@ -73,6 +73,10 @@ void strvec_push_owned(strvec *sv, char *s); /* takes s */
 void strvec_pushf(strvec *sv, const char *fmt, ...) STRATA_PRINTF(2, 3);
 int strvec_find(const strvec *sv, const char *s);   /* index or -1 */
 int strvec_equal(const strvec *a, const strvec *b); /* same strings, same order */
+
+/* Is s a whole decimal number: [+-]digits[.digits], with an [eE][+-]digits
+ * exponent when `exponent`? */
+int number_text(const char *s, int exponent);
 void strvec_free(strvec *sv);
 
 /* Set this thread's error; returns `code` so callers can `return set_error()`. */

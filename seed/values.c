@@ -132,37 +132,6 @@ int seed_convert_json(strata_dialect d, const schema *s, const column *c, const 
 
 /* ---- CSV fields ---- */
 
-static int number_text(const char *s)
-{
-    const char *p = s;
-    if (*p == '+' || *p == '-')
-        p++;
-    int digits = 0;
-    while (isdigit((unsigned char)*p)) {
-        p++;
-        digits++;
-    }
-    if (*p == '.') {
-        p++;
-        while (isdigit((unsigned char)*p)) {
-            p++;
-            digits++;
-        }
-    }
-    if (!digits)
-        return 0;
-    if (*p == 'e' || *p == 'E') {
-        p++;
-        if (*p == '+' || *p == '-')
-            p++;
-        if (!isdigit((unsigned char)*p))
-            return 0;
-        while (isdigit((unsigned char)*p))
-            p++;
-    }
-    return *p == '\0';
-}
-
 static int bool_text(const char *s, int *truth)
 {
     static const char *const yes[] = {"true", "t", "1", "yes", "y", "on"};
@@ -233,7 +202,7 @@ int seed_convert_text(strata_dialect d, const schema *s, const column *c, const 
     case TY_DECIMAL:
     case TY_REAL:
     case TY_DOUBLE:
-        if (!number_text(text)) {
+        if (!number_text(text, 1)) {
             *why = "not a number";
             return -1;
         }
