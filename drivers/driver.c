@@ -238,6 +238,39 @@ void rows_free_common(strata_rows *r)
     free(r->values);
 }
 
+void tsv_escape_into(sbuf *b, const char *s, size_t len, int nul)
+{
+    const char *p = s ? s : "", *end = p + len, *run = p;
+    for (; p < end; p++) {
+        const char *esc = NULL;
+        switch (*p) {
+        case '\\':
+            esc = "\\\\";
+            break;
+        case '\n':
+            esc = "\\n";
+            break;
+        case '\r':
+            esc = "\\r";
+            break;
+        case '\t':
+            esc = "\\t";
+            break;
+        case '\0':
+            if (!nul)
+                continue;
+            esc = "\\0";
+            break;
+        default:
+            continue;
+        }
+        sbuf_addn(b, run, (size_t)(p - run));
+        sbuf_addn(b, esc, 2);
+        run = p + 1;
+    }
+    sbuf_addn(b, run, (size_t)(end - run));
+}
+
 char *trim_message(char *msg)
 {
     size_t n = strlen(msg);

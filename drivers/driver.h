@@ -77,6 +77,10 @@ void conn_free_common(strata_conn *c);
 /* Allocate the column-name and value arrays of a cursor. */
 void rows_init_common(strata_rows *r, size_t ncols);
 void rows_free_common(strata_rows *r);
+/* Append a field of tab-separated text for COPY / LOAD DATA: backslash,
+ * newline, carriage return and tab (and NUL when `nul`) as \\ \n \r \t
+ * (\0). */
+void tsv_escape_into(sbuf *b, const char *s, size_t len, int nul);
 /* Trim trailing whitespace/newlines from a server message (in place). */
 char *trim_message(char *msg);
 /* Parse "15.18" / "10.11.6-MariaDB" into major*10000+minor*100+patch. */

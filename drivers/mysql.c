@@ -524,36 +524,9 @@ static void infile_encode(sbuf *b, const strata_value *v)
         sbuf_addf(b, "%.17g", v->d);
         return;
     case STRATA_VTEXT:
-    case STRATA_VBLOB: {
-        const char *p = v->s ? v->s : "", *end = p + v->len, *run = p;
-        for (; p < end; p++) {
-            const char *esc = NULL;
-            switch (*p) {
-            case '\\':
-                esc = "\\\\";
-                break;
-            case '\n':
-                esc = "\\n";
-                break;
-            case '\r':
-                esc = "\\r";
-                break;
-            case '\t':
-                esc = "\\t";
-                break;
-            case '\0':
-                esc = "\\0";
-                break;
-            default:
-                continue;
-            }
-            sbuf_addn(b, run, (size_t)(p - run));
-            sbuf_addn(b, esc, 2);
-            run = p + 1;
-        }
-        sbuf_addn(b, run, (size_t)(end - run));
+    case STRATA_VBLOB:
+        tsv_escape_into(b, v->s, v->len, 1);
         return;
-    }
     }
 }
 

@@ -399,33 +399,9 @@ static void copy_encode(sbuf *b, const strata_value *v)
             sbuf_addc(b, hex[c & 15]);
         }
         return;
-    case STRATA_VTEXT: {
-        const char *p = v->s ? v->s : "", *end = p + v->len, *run = p;
-        for (; p < end; p++) {
-            const char *esc = NULL;
-            switch (*p) {
-            case '\\':
-                esc = "\\\\";
-                break;
-            case '\n':
-                esc = "\\n";
-                break;
-            case '\r':
-                esc = "\\r";
-                break;
-            case '\t':
-                esc = "\\t";
-                break;
-            default:
-                continue;
-            }
-            sbuf_addn(b, run, (size_t)(p - run));
-            sbuf_addn(b, esc, 2);
-            run = p + 1;
-        }
-        sbuf_addn(b, run, (size_t)(end - run));
+    case STRATA_VTEXT:
+        tsv_escape_into(b, v->s, v->len, 0);
         return;
-    }
     }
 }
 
