@@ -482,6 +482,19 @@ static void test_big_csv(void)
     name = test_scalar(conn, "SELECT name FROM item WHERE id = 1");
     CU_ASSERT(name && !strcmp(name, "item 1, \"quoted\""));
     free(name);
+    /* the bulk path (COPY, LOAD DATA) keeps what its text format escapes */
+    const char *odd = "tab\there, back\\slash \\N, new\nline, cr\rhere";
+    f = fopen(csv, "w");
+    fprintf(f, "id,category_id,name\n%d,3,\"%s\"\n", BIG_ROWS + 2, odd);
+    fclose(f);
+    rc = seed_text("big4.json", "{\"tables\": [{\"table\": \"item\", \"file\": \"items.csv\"}]}",
+                   STRATA_SEED_MODE_FILE, NULL);
+    CU_ASSERT_EQUAL(rc, 0);
+    char q[80];
+    snprintf(q, sizeof q, "SELECT name FROM item WHERE id = %d", BIG_ROWS + 2);
+    name = test_scalar(conn, q);
+    CU_ASSERT(name && !strcmp(name, odd));
+    free(name);
     free(csv);
     free(cats);
 }
