@@ -1277,11 +1277,13 @@ static int check_checksums(runner *r)
     return 0;
 }
 
-static int run_impl(runner *r)
+/* Before run or revert changes anything: take the lock, make and read the
+ * history and refuse a half-done one (a dry run only reads it), and refuse
+ * edited applied migrations. */
+static int prepare_change(runner *r)
 {
-    const strata_options *opt = r->opt;
-    int rc = 0;
-    if (!opt->dry_run) {
+    int rc;
+    if (!r->opt->dry_run) {
         if ((rc = lock_acquire(r)))
             return rc;
         if ((rc = prepare_history(r)))
@@ -1291,8 +1293,13 @@ static int run_impl(runner *r)
     } else if ((rc = history_load(r->conn, &r->hist))) {
         return rc;
     }
-    if ((rc = check_checksums(r)))
-        return rc;
+    return check_checksums(r);
+}
+
+static int run_impl(runner *r)
+{
+    const strata_options *opt = r->opt;
+    int rc = 0;
     /* pending, in order; out-of-order ones are refused unless allowed */
     const char *max_applied = NULL;
     for (size_t i = 0; i < r->set.n; i++)
@@ -1353,12 +1360,14 @@ static int run_impl(runner *r)
     return rc;
 }
 
-/* A command that may take the migration lock: set up, run, release, report. */
+/* run or revert: set up, prepare (lock, history, checksums), do, release, report. */
 static int with_runner(strata_conn *conn, const strata_options *opt, strata_report **out,
                        int (*impl)(runner *))
 {
     runner r;
     int rc = runner_init(&r, conn, opt);
+    if (!rc)
+        rc = prepare_change(&r);
     if (!rc)
         rc = impl(&r);
     lock_release(&r);
@@ -1376,18 +1385,6 @@ static int revert_impl(runner *r)
 {
     const strata_options *opt = r->opt;
     int rc = 0;
-    if (!opt->dry_run) {
-        if ((rc = lock_acquire(r)))
-            return rc;
-        if ((rc = prepare_history(r)))
-            return rc;
-        if ((rc = check_history_state(r)))
-            return rc;
-    } else if ((rc = history_load(r->conn, &r->hist))) {
-        return rc;
-    }
-    if ((rc = check_checksums(r)))
-        return rc;
     /* what to revert: applied migrations, newest first */
     size_t *todo = xcalloc(r->set.n + 1, sizeof(size_t));
     size_t nt = 0;
