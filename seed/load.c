@@ -1799,6 +1799,25 @@ static int ndjson_next(void *ctx, strata_value *row)
     return 1;
 }
 
+/* " WHERE "k1" = ? AND "k2" IS NULL": the key columns of a file row,
+ * NULL (or absent) as IS NULL; their values go to params[*np...]. */
+static void where_key(const seed_ctx *c, sbuf *sql, const strvec *k, const strvec *cols,
+                      const strata_value *row, strata_value *params, size_t *np)
+{
+    for (size_t i = 0; i < k->n; i++) {
+        int pos = strvec_find(cols, k->v[i]);
+        char *qc = qi(c, k->v[i]);
+        sbuf_addf(sql, " %s %s", i ? "AND" : "WHERE", qc);
+        free(qc);
+        if (pos < 0 || row[pos].type == STRATA_VNULL) {
+            sbuf_add(sql, " IS NULL");
+        } else {
+            sbuf_add(sql, " = ?");
+            params[(*np)++] = row[pos];
+        }
+    }
+}
+
 /* insert_missing / upsert from a file: row by row, matched by key. */
 static int file_row_by_key(file_stream *fs, const strvec *cols, strata_value *row,
                            const strvec *key)
@@ -1811,18 +1830,7 @@ static int file_row_by_key(file_stream *fs, const strvec *cols, strata_value *ro
     size_t np = 0;
     sbuf_addf(&sql, "SELECT 1 FROM %s", q);
     const strvec *k = key ? key : cols;
-    for (size_t i = 0; i < k->n; i++) {
-        int pos = strvec_find(cols, k->v[i]);
-        char *qc = qi(c, k->v[i]);
-        sbuf_addf(&sql, " %s %s", i ? "AND" : "WHERE", qc);
-        free(qc);
-        if (pos < 0 || row[pos].type == STRATA_VNULL) {
-            sbuf_add(&sql, " IS NULL");
-        } else {
-            sbuf_add(&sql, " = ?");
-            params[np++] = row[pos];
-        }
-    }
+    where_key(c, &sql, k, cols, row, params, &np);
     sbuf_add(&sql, " LIMIT 1");
     char *found = NULL;
     int rc = strata_conn_query_string(c->conn, sbuf_str(&sql), params, np, &found);
@@ -1843,18 +1851,7 @@ static int file_row_by_key(file_stream *fs, const strvec *cols, strata_value *ro
         strata_value *all = xcalloc(np + k->n + 1, sizeof *all);
         memcpy(all, params, np * sizeof *all);
         size_t na = np;
-        for (size_t i = 0; i < k->n; i++) {
-            int pos = strvec_find(cols, k->v[i]);
-            char *qc = qi(c, k->v[i]);
-            sbuf_addf(&sql, " %s %s", i ? "AND" : "WHERE", qc);
-            free(qc);
-            if (pos < 0 || row[pos].type == STRATA_VNULL) {
-                sbuf_add(&sql, " IS NULL");
-            } else {
-                sbuf_add(&sql, " = ?");
-                all[na++] = row[pos];
-            }
-        }
+        where_key(c, &sql, k, cols, row, all, &na);
         if (any) {
             rc = strata_conn_execp(c->conn, sbuf_str(&sql), all, na, NULL);
             if (!rc)

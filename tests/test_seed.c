@@ -482,6 +482,14 @@ static void test_big_csv(void)
     name = test_scalar(conn, "SELECT name FROM item WHERE id = 1");
     CU_ASSERT(name && !strcmp(name, "item 1, \"quoted\""));
     free(name);
+    /* upsert from a file updates what is there, by key, and adds nothing */
+    rc = seed_text("big3.json", "{\"tables\": [{\"table\": \"item\", \"file\": \"items.csv\"}]}",
+                   STRATA_SEED_UPSERT, NULL);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(count_rows("item"), BIG_ROWS + 1);
+    name = test_scalar(conn, "SELECT name FROM item WHERE id = 1");
+    CU_ASSERT(name && !strcmp(name, "changed"));
+    free(name);
     /* the bulk path (COPY, LOAD DATA) keeps what its text format escapes */
     const char *odd = "tab\there, back\\slash \\N, new\nline, cr\rhere";
     f = fopen(csv, "w");
