@@ -210,6 +210,24 @@ static void alter_simple(const cctx *c, const char *table, const char *fmt_tail_
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
+/* ALTER TABLE t ALTER COLUMN c SET DEFAULT ... (the column's default) */
+static int set_default(const cctx *c, const char *table_name, const column *col)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, table_name);
+    sbuf_add(&b, " ALTER COLUMN ");
+    qid(&b, c, col->name);
+    sbuf_add(&b, " SET");
+    int rc = render_default(&b, c, col);
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    return 0;
+}
+
 static int compile_create_table(const cctx *c)
 {
     if (c->before->table && c->o->if_not_exists)
@@ -440,18 +458,11 @@ static int change_enum(const cctx *c, const char *type, const strvec *old, const
         qid(&b, c, type);
         stmt_add_owned(c->out, 0, sbuf_detach(&b));
         if (col->def.kind != DEF_NONE) {
-            sbuf_add(&b, "ALTER TABLE ");
-            qid(&b, c, tables[k]);
-            sbuf_add(&b, " ALTER COLUMN ");
-            qid(&b, c, col->name);
-            sbuf_add(&b, " SET");
-            int rc = render_default(&b, c, col);
+            int rc = set_default(c, tables[k], col);
             if (rc) {
-                sbuf_free(&b);
                 free(tmp);
                 return rc;
             }
-            stmt_add_owned(c->out, 0, sbuf_detach(&b));
         }
     }
     drop_enum_type(c, tmp);
@@ -511,19 +522,8 @@ static int compile_alter_column(const cctx *c)
                 using_cast(&b, c, old, col);
             }
             stmt_add_owned(c->out, 0, sbuf_detach(&b));
-            if (col->def.kind != DEF_NONE) {
-                sbuf_add(&b, "ALTER TABLE ");
-                qid(&b, c, t->name);
-                sbuf_add(&b, " ALTER COLUMN ");
-                qid(&b, c, col->name);
-                sbuf_add(&b, " SET");
-                rc = render_default(&b, c, col);
-                if (rc) {
-                    sbuf_free(&b);
-                    return rc;
-                }
-                stmt_add_owned(c->out, 0, sbuf_detach(&b));
-            }
+            if (col->def.kind != DEF_NONE && (rc = set_default(c, t->name, col)) != 0)
+                return rc;
             default_done = 1;
             if (old->type.kind == TY_ENUM && !old->type.enum_name && old->type.pg_type &&
                 !(col->type.pg_type && strcmp(col->type.pg_type, old->type.pg_type) == 0))
@@ -533,20 +533,8 @@ static int compile_alter_column(const cctx *c)
     if ((alter & ALTER_NULLABLE) && old->nullable != col->nullable)
         alter_simple(c, t->name, " ALTER COLUMN ", col->name,
                      col->nullable ? " DROP NOT NULL" : " SET NOT NULL");
-    if (!default_done && (alter & ALTER_DEFAULT)) {
-        sbuf b = SBUF_INIT;
-        sbuf_add(&b, "ALTER TABLE ");
-        qid(&b, c, t->name);
-        sbuf_add(&b, " ALTER COLUMN ");
-        qid(&b, c, col->name);
-        sbuf_add(&b, " SET");
-        rc = render_default(&b, c, col);
-        if (rc) {
-            sbuf_free(&b);
-            return rc;
-        }
-        stmt_add_owned(c->out, 0, sbuf_detach(&b));
-    }
+    if (!default_done && (alter & ALTER_DEFAULT) && (rc = set_default(c, t->name, col)) != 0)
+        return rc;
     if (!default_done && (alter & ALTER_DROP_DEFAULT))
         alter_simple(c, t->name, " ALTER COLUMN ", col->name, " DROP DEFAULT");
     return 0;
