@@ -31,6 +31,7 @@
  * STRATA_TEST_PG_URL and STRATA_TEST_MYSQL_URL (scripts/services.sh), and
  * psql, mariadb and sqlite3.
  */
+#include "benchutil.h"
 #include "strata.h"
 
 #include <errno.h>
@@ -46,21 +47,9 @@
 #define STRATA_BUILD_DIR "."
 #endif
 
+const char *bench_name = "bench_migrations";
 static char dir[256];
 static char strata_bin[512];
-
-static double now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_migrations: %s: %s\n", what, strata_error_message());
-    exit(1);
-}
 
 /* ---- the migrations ---- */
 
@@ -226,94 +215,6 @@ static int generate(const char *mdir, int n)
 
 /* ---- processes and databases ---- */
 
-/* Run a command with stdin from `in` and stdout to `out` (NULL: /dev/null);
- * returns seconds. A failure ends the benchmark. */
-static double run(char *const argv[], const char *in, const char *out)
-{
-    fflush(stdout);
-    fflush(stderr);
-    double t0 = now();
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        exit(1);
-    }
-    if (pid == 0) {
-        if (in && !freopen(in, "r", stdin))
-            _exit(127);
-        if (!freopen(out ? out : "/dev/null", "w", stdout))
-            _exit(127);
-        if (!freopen("/dev/null", "w", stderr))
-            _exit(127);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR) {
-            perror("waitpid");
-            exit(1);
-        }
-    double secs = now() - t0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr,
-                "bench_migrations: %s %s %s failed (status %d); run it by hand to see why\n",
-                argv[0], argv[1] ? argv[1] : "", argv[2] ? argv[2] : "", status);
-        exit(1);
-    }
-    return secs;
-}
-
-/* A new empty database; returns its URL. */
-static char *fresh(strata_dialect d, const char *base, const char *name)
-{
-    char *url;
-    if (d == STRATA_SQLITE) {
-        if (asprintf(&url, "sqlite:%s/%s.db", dir, name) < 0)
-            exit(1);
-        unlink(url + 7);
-        return url;
-    }
-    strata_conn *c;
-    if (strata_conn_open(&c, base) != 0)
-        die("connect");
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
-    strata_conn_exec(c, sql);
-    snprintf(sql, sizeof sql,
-             d == STRATA_MYSQL ? "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                               : "CREATE DATABASE %s",
-             name);
-    if (strata_conn_exec(c, sql) != 0)
-        die("create database");
-    strata_conn_close(c);
-    const char *slash = strchr(strstr(base, "://") + 3, '/');
-    const char *q = strchr(slash, '?');
-    if (asprintf(&url, "%.*s/%s%s", (int)(slash - base), base, name, q ? q : "") < 0)
-        exit(1);
-    return url;
-}
-
-static void drop(strata_dialect d, const char *base, const char *url)
-{
-    if (d == STRATA_SQLITE) {
-        unlink(url + 7);
-        char p[600];
-        snprintf(p, sizeof p, "%s-strata-lock", url + 7);
-        unlink(p);
-        return;
-    }
-    const char *slash = strchr(strstr(url, "://") + 3, '/');
-    char sql[256];
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %.*s", (int)strcspn(slash + 1, "?"),
-             slash + 1);
-    strata_conn *c;
-    if (strata_conn_open(&c, base) != 0)
-        return;
-    strata_conn_exec(c, sql);
-    strata_conn_close(c);
-}
-
 /* How many user tables (not strata_*) a database has. */
 static long long user_tables(strata_dialect d, const char *url)
 {
@@ -326,10 +227,10 @@ static long long user_tables(strata_dialect d, const char *url)
         "name NOT LIKE 'sqlite%'"};
     strata_conn *c;
     if (strata_conn_open(&c, url) != 0)
-        die("connect");
+        bench_die("connect");
     char *n = NULL;
     if (strata_conn_query_string(c, sql[d], NULL, 0, &n) != 0)
-        die("count tables");
+        bench_die("count tables");
     long long v = n ? atoll(n) : -1;
     free(n);
     strata_conn_close(c);
@@ -349,7 +250,7 @@ static void compile_for_client(strata_dialect d, const char *mdir, const char *f
                     "--dialect",
                     (char *)strata_dialect_name(d),
                     NULL};
-    run(argv, NULL, raw);
+    bench_run(argv, NULL, raw, 1, NULL);
     FILE *in = fopen(raw, "r"), *out = fopen(file, "w");
     if (!in || !out) {
         perror(file);
@@ -377,31 +278,24 @@ static double client_run(strata_dialect d, const char *url, const char *file)
     if (d == STRATA_POSTGRES) {
         char *argv[] = {"psql",       "-X", "-q",        "-v", "ON_ERROR_STOP=1", "-1", "-f",
                         (char *)file, "-d", (char *)url, NULL};
-        return run(argv, NULL, NULL);
+        return bench_run(argv, NULL, NULL, 1, NULL);
     }
     if (d == STRATA_MYSQL) {
-        strata_url u;
-        if (strata_url_parse(url, &u) != 0)
-            die("url");
-        char host[300], port[32], user[300], pass[300], db[300];
-        snprintf(host, sizeof host, "--host=%s", u.host ? u.host : "127.0.0.1");
-        snprintf(port, sizeof port, "--port=%d", u.port ? u.port : 3306);
-        snprintf(user, sizeof user, "--user=%s", u.user ? u.user : "root");
-        snprintf(pass, sizeof pass, "--password=%s", u.password ? u.password : "");
-        snprintf(db, sizeof db, "%s", u.database);
-        strata_url_free(&u);
-        char *argv[] = {"mariadb", "--no-defaults", host, port, user, pass, db, NULL};
-        return run(argv, file, NULL);
+        bench_mariadb_args a;
+        bench_mariadb_args_from(url, &a);
+        char *argv[] = {"mariadb", "--no-defaults", a.host,     a.port,
+                        a.user,    a.password,      a.database, NULL};
+        return bench_run(argv, file, NULL, 1, NULL);
     }
     char *argv[] = {"sqlite3", "-bail", (char *)url + strlen("sqlite:"), NULL};
-    return run(argv, file, NULL);
+    return bench_run(argv, file, NULL, 1, NULL);
 }
 
 static double strata_run(const char *url, const char *mdir)
 {
     char *argv[] = {strata_bin,   "--database-url", (char *)url, "--migrations-dir",
                     (char *)mdir, "migrations",     "run",       NULL};
-    return run(argv, NULL, NULL);
+    return bench_run(argv, NULL, NULL, 1, NULL);
 }
 
 static int cmp_double(const void *a, const void *b)
@@ -413,7 +307,7 @@ static int cmp_double(const void *a, const void *b)
 static void remove_tree(const char *path)
 {
     char *argv[] = {"rm", "-rf", (char *)path, NULL};
-    run(argv, NULL, NULL);
+    bench_run(argv, NULL, NULL, 1, NULL);
 }
 
 int main(int argc, char **argv)
@@ -472,8 +366,8 @@ int main(int argc, char **argv)
         double *times_c = calloc((size_t)repeat, sizeof(double));
         double *pair = calloc((size_t)repeat, sizeof(double));
         for (int r = 0; r < repeat; r++) {
-            char *uc = fresh((strata_dialect)d, base, "bench_mig_client");
-            char *us = fresh((strata_dialect)d, base, "bench_mig_strata");
+            char *uc = bench_create_db((strata_dialect)d, base, dir, "bench_mig_client");
+            char *us = bench_create_db((strata_dialect)d, base, dir, "bench_mig_strata");
             double tc, ts;
             /* alternate which goes first; before each, let the server finish
              * the background work (purge, checkpoints) of the runs before */
@@ -500,8 +394,8 @@ int main(int argc, char **argv)
             times_c[r] = tc;
             times_s[r] = ts;
             pair[r] = ts / tc;
-            drop((strata_dialect)d, base, uc);
-            drop((strata_dialect)d, base, us);
+            bench_drop_db((strata_dialect)d, base, uc);
+            bench_drop_db((strata_dialect)d, base, us);
             free(uc);
             free(us);
         }
@@ -539,7 +433,7 @@ int main(int argc, char **argv)
                           "--dialect",
                           (char *)strata_dialect_name(d),
                           NULL};
-            double t = run(av, NULL, NULL);
+            double t = bench_run(av, NULL, NULL, 1, NULL);
             best = t < best ? t : best;
         }
         printf("  %-9s %8.3f s\n", strata_dialect_name(d), best);

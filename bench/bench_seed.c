@@ -21,6 +21,7 @@
  *   bench_seed [ROWS] [REPEAT]    needs STRATA_TEST_PG_URL, STRATA_TEST_MYSQL_URL
  *                                 (scripts/services.sh) and psql, mariadb, sqlite3
  */
+#include "benchutil.h"
 #include "strata.h"
 
 #include <errno.h>
@@ -75,21 +76,9 @@ static const char *const columns[4] = {
     "id,order_id,product_id,quantity,unit_price",
 };
 
+const char *bench_name = "bench_seed";
 static char dir[256];
 static long long counts[4];
-
-static double now(void)
-{
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static void die(const char *what)
-{
-    fprintf(stderr, "bench_seed: %s: %s\n", what, strata_error_message());
-    exit(1);
-}
 
 static void write_file(const char *name, const char *text)
 {
@@ -158,70 +147,13 @@ static void generate(long long n)
     write_file("migrations/20240101000000_bench.json", migration);
 }
 
-/* Run a command (argv, optional stdin file), return seconds; *rss_kb gets
- * the child's peak resident memory. */
-static double run(char *const argv[], const char *stdin_path, long *rss_kb)
-{
-    fflush(stdout);
-    fflush(stderr);
-    double t0 = now();
-    pid_t pid = fork();
-    if (pid < 0) {
-        perror("fork");
-        exit(1);
-    }
-    if (pid == 0) {
-        if (stdin_path && !freopen(stdin_path, "r", stdin))
-            _exit(127);
-        if (!freopen("/dev/null", "w", stdout))
-            _exit(127);
-        execvp(argv[0], argv);
-        fprintf(stderr, "bench_seed: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    int status;
-    struct rusage ru;
-    if (wait4(pid, &status, 0, &ru) < 0) {
-        perror("wait4");
-        exit(1);
-    }
-    double secs = now() - t0;
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        fprintf(stderr, "bench_seed: %s failed (status %d)\n", argv[0], status);
-        exit(1);
-    }
-    *rss_kb = ru.ru_maxrss;
-    return secs;
-}
-
 /* A new empty database with the bench tables; returns its URL. */
 static char *fresh(strata_dialect d, const char *base, const char *name)
 {
-    char *url;
-    if (d == STRATA_SQLITE) {
-        if (asprintf(&url, "sqlite:%s/%s.db", dir, name) < 0)
-            exit(1);
-    } else {
-        strata_conn *c;
-        if (strata_conn_open(&c, base) != 0)
-            die("connect");
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
-        strata_conn_exec(c, sql);
-        snprintf(sql, sizeof sql,
-                 d == STRATA_MYSQL ? "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
-                                   : "CREATE DATABASE %s",
-                 name);
-        if (strata_conn_exec(c, sql) != 0)
-            die("create database");
-        strata_conn_close(c);
-        const char *slash = strrchr(base, '/');
-        if (asprintf(&url, "%.*s/%s", (int)(slash - base), base, name) < 0)
-            exit(1);
-    }
+    char *url = bench_create_db(d, base, dir, name);
     strata_conn *c;
     if (strata_conn_open(&c, url) != 0)
-        die("connect");
+        bench_die("connect");
     strata_options opt;
     memset(&opt, 0, sizeof opt);
     char mdir[512];
@@ -230,29 +162,10 @@ static char *fresh(strata_dialect d, const char *base, const char *name)
     opt.quiet = 1;
     strata_report *r = NULL;
     if (strata_migrations_run(c, &opt, &r) != 0)
-        die("migrations");
+        bench_die("migrations");
     strata_report_free(r);
     strata_conn_close(c);
     return url;
-}
-
-/* Drop a database made by fresh() (SQLite: remove the file). */
-static void drop(const char *url)
-{
-    if (!strncmp(url, "sqlite:", 7)) {
-        unlink(url + 7);
-        return;
-    }
-    const char *slash = strrchr(url, '/');
-    char base[1024], sql[256];
-    snprintf(base, sizeof base, "%.*s/%s", (int)(slash - url), url,
-             !strncmp(url, "mysql", 5) ? "mysql" : "postgres");
-    strata_conn *c;
-    if (strata_conn_open(&c, base) != 0)
-        return;
-    snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", slash + 1);
-    strata_conn_exec(c, sql);
-    strata_conn_close(c);
 }
 
 /* Remove the generated files. */
@@ -275,12 +188,12 @@ static void check_counts(const char *url)
 {
     strata_conn *c;
     if (strata_conn_open(&c, url) != 0)
-        die("connect");
+        bench_die("connect");
     for (int t = 0; t < 4; t++) {
         char sql[128], *n = NULL;
         snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", tables[t]);
         if (strata_conn_query_string(c, sql, NULL, 0, &n) != 0)
-            die("count");
+            bench_die("count");
         if (!n || atoll(n) != counts[t]) {
             fprintf(stderr, "bench_seed: %s: %s rows in %s, expected %lld\n", url, n, tables[t],
                     counts[t]);
@@ -298,7 +211,7 @@ static double strata_load(const char *url, long *rss)
     snprintf(bin, sizeof bin, "%s", env && *env ? env : STRATA_BUILD_DIR "/strata");
     snprintf(seed, sizeof seed, "%s/seed.json", dir);
     char *argv[] = {bin, "--database-url", (char *)url, "seed", "-f", seed, "--no-migrate", NULL};
-    return run(argv, NULL, rss);
+    return bench_run(argv, NULL, NULL, 0, rss);
 }
 
 static double native_load(strata_dialect d, const char *url, long *rss)
@@ -318,12 +231,11 @@ static double native_load(strata_dialect d, const char *url, long *rss)
         fclose(f);
         char *argv[] = {"psql", "-X",        "-q", "-v",   "ON_ERROR_STOP=1",
                         "-d",   (char *)url, "-f", script, NULL};
-        return run(argv, NULL, rss);
+        return bench_run(argv, NULL, NULL, 0, rss);
     }
     if (d == STRATA_MYSQL) {
-        strata_url u;
-        if (strata_url_parse(url, &u) != 0)
-            die("url");
+        bench_mariadb_args a;
+        bench_mariadb_args_from(url, &a);
         fprintf(f, "SET autocommit = 0;\n");
         for (int k = 0; k < 4; k++)
             fprintf(f,
@@ -333,16 +245,9 @@ static double native_load(strata_dialect d, const char *url, long *rss)
                     dir, tables[order[k]], tables[order[k]], columns[order[k]]);
         fprintf(f, "COMMIT;\n");
         fclose(f);
-        char host[300], port[32], user[300], pass[300], db[300];
-        snprintf(host, sizeof host, "--host=%s", u.host ? u.host : "127.0.0.1");
-        snprintf(port, sizeof port, "--port=%d", u.port ? u.port : 3306);
-        snprintf(user, sizeof user, "--user=%s", u.user ? u.user : "root");
-        snprintf(pass, sizeof pass, "--password=%s", u.password ? u.password : "");
-        snprintf(db, sizeof db, "%s", u.database);
-        strata_url_free(&u);
-        char *argv[] = {"mariadb", "--no-defaults", "--local-infile=1", host, port, user, pass, db,
-                        NULL};
-        return run(argv, script, rss);
+        char *argv[] = {"mariadb", "--no-defaults", "--local-infile=1", a.host, a.port,
+                        a.user,    a.password,      a.database,         NULL};
+        return bench_run(argv, script, NULL, 0, rss);
     }
     fprintf(f, "PRAGMA foreign_keys = ON;\nBEGIN;\n");
     for (int k = 0; k < 4; k++)
@@ -351,7 +256,7 @@ static double native_load(strata_dialect d, const char *url, long *rss)
     fprintf(f, "COMMIT;\n");
     fclose(f);
     char *argv[] = {"sqlite3", "-bail", (char *)url + strlen("sqlite:"), NULL};
-    return run(argv, script, rss);
+    return bench_run(argv, script, NULL, 0, rss);
 }
 
 int main(int argc, char **argv)
@@ -368,11 +273,11 @@ int main(int argc, char **argv)
         perror("mkdtemp");
         return 1;
     }
-    double t0 = now();
+    double t0 = bench_now();
     generate(n);
     printf("bench_seed: %lld rows (customer %lld, product %lld, orders %lld, order_line %lld) "
            "as CSV in %.1f s, in %s\n",
-           n, counts[0], counts[1], counts[2], counts[3], now() - t0, dir);
+           n, counts[0], counts[1], counts[2], counts[3], bench_now() - t0, dir);
     printf("%-9s %12s %12s %8s %14s %14s\n", "database", "strata s", "loader s", "ratio",
            "strata peak", "loader peak");
     int fail = 0;
@@ -415,8 +320,8 @@ int main(int argc, char **argv)
                 best_n = tn;
             if (ts < best_s)
                 best_s = ts;
-            drop(un);
-            drop(us);
+            bench_drop_db((strata_dialect)d, base, un);
+            bench_drop_db((strata_dialect)d, base, us);
             free(un);
             free(us);
         }
