@@ -134,17 +134,6 @@ compile_target compile_target_default(strata_dialect d)
     return t;
 }
 
-compile_target compile_target_for(const strata_conn *conn)
-{
-    compile_target t;
-    memset(&t, 0, sizeof t);
-    t.dialect = strata_conn_dialect(conn);
-    t.version = strata_conn_server_version_num(conn);
-    t.is_mariadb = strata_conn_is_mariadb(conn);
-    t.caps = strata_conn_caps(conn);
-    return t;
-}
-
 /* ---- errors ---- */
 
 int cerr(const cctx *c, const char *fmt, ...)

@@ -65,7 +65,6 @@ typedef struct compile_target {
 } compile_target;
 
 compile_target compile_target_default(strata_dialect d);
-compile_target compile_target_for(const strata_conn *conn);
 
 /* The state before the operation, captured by the caller. */
 typedef struct before_state {

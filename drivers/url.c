@@ -276,29 +276,3 @@ char *strata_url_mask(const char *text)
     sbuf_add(&b, at);
     return sbuf_detach(&b);
 }
-
-const char *strata_dialect_name(strata_dialect d)
-{
-    switch (d) {
-    case STRATA_POSTGRES:
-        return "postgres";
-    case STRATA_MYSQL:
-        return "mysql";
-    case STRATA_SQLITE:
-        return "sqlite";
-    }
-    return "?";
-}
-
-int strata_dialect_parse(const char *name)
-{
-    if (!name)
-        return -1;
-    if (str_ieq(name, "postgres") || str_ieq(name, "postgresql") || str_ieq(name, "pg"))
-        return STRATA_POSTGRES;
-    if (str_ieq(name, "mysql") || str_ieq(name, "mariadb"))
-        return STRATA_MYSQL;
-    if (str_ieq(name, "sqlite") || str_ieq(name, "sqlite3"))
-        return STRATA_SQLITE;
-    return -1;
-}

@@ -135,3 +135,14 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
     }
     return first_rc;
 }
+
+compile_target compile_target_for(const strata_conn *conn)
+{
+    compile_target t;
+    memset(&t, 0, sizeof t);
+    t.dialect = strata_conn_dialect(conn);
+    t.version = strata_conn_server_version_num(conn);
+    t.is_mariadb = strata_conn_is_mariadb(conn);
+    t.caps = strata_conn_caps(conn);
+    return t;
+}

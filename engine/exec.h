@@ -14,6 +14,10 @@ typedef struct exec_state {
 
 void exec_state_free(exec_state *st);
 
+/* What a connection compiles for: its dialect, server version and
+ * capabilities. */
+compile_target compile_target_for(const strata_conn *conn);
+
 /*
  * Execute a statement list. On failure the error message is
  * "SQL: <statement>: <the database's words>" (or an assertion's message),

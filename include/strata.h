@@ -24,6 +24,15 @@
 extern "C" {
 #endif
 
+/* Marks the functions libstrata exports; everything else in the library is
+ * hidden (compiled with -fvisibility=hidden), so the names of its internals
+ * cannot clash with those of a program that embeds it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define STRATA_EXTERN __attribute__((visibility("default")))
+#else
+#define STRATA_EXTERN
+#endif
+
 #define STRATA_VERSION "0.1.0"
 
 /* ---- errors ------------------------------------------------------------ */
@@ -42,13 +51,13 @@ typedef enum {
 } strata_error_code_t;
 
 /* The message of the last error on this thread ("" if none). */
-const char *strata_error_message(void);
+STRATA_EXTERN const char *strata_error_message(void);
 /* The code of the last error on this thread (STRATA_OK if none). */
-int strata_error_code(void);
+STRATA_EXTERN int strata_error_code(void);
 /* Forget the last error. */
-void strata_error_clear(void);
+STRATA_EXTERN void strata_error_clear(void);
 /* The process exit status the spec assigns to an error code (0, 1 or 2). */
-int strata_exit_status(int code);
+STRATA_EXTERN int strata_exit_status(int code);
 
 /* ---- dialects ---------------------------------------------------------- */
 
@@ -61,9 +70,9 @@ typedef enum {
 #define STRATA_DIALECT_COUNT 3
 
 /* "postgres", "mysql" or "sqlite". */
-const char *strata_dialect_name(strata_dialect d);
+STRATA_EXTERN const char *strata_dialect_name(strata_dialect d);
 /* Parse a dialect name (also "postgresql", "pg", "mariadb"); -1 if unknown. */
-int strata_dialect_parse(const char *name);
+STRATA_EXTERN int strata_dialect_parse(const char *name);
 
 /* ---- connection URLs --------------------------------------------------- */
 
@@ -78,11 +87,11 @@ typedef struct strata_url {
 } strata_url;
 
 /* Parse a connection URL (see spec/cli.md). */
-int strata_url_parse(const char *text, strata_url *out);
-void strata_url_free(strata_url *url);
+STRATA_EXTERN int strata_url_parse(const char *text, strata_url *out);
+STRATA_EXTERN void strata_url_free(strata_url *url);
 /* The URL with its password replaced by "****" (caller frees). Works on
  * malformed URLs too, so error messages never leak a password. */
-char *strata_url_mask(const char *text);
+STRATA_EXTERN char *strata_url_mask(const char *text);
 
 /* ---- connections ------------------------------------------------------- */
 
@@ -144,7 +153,7 @@ static inline strata_value strata_vbool(int b)
     strata_value v = {STRATA_VBOOL, b ? 1 : 0, 0, NULL, 0};
     return v;
 }
-strata_value strata_vtext(const char *s);
+STRATA_EXTERN strata_value strata_vtext(const char *s);
 static inline strata_value strata_vblob(const void *p, size_t len)
 {
     strata_value v = {STRATA_VBLOB, 0, 0, (const char *)p, len};
@@ -153,65 +162,65 @@ static inline strata_value strata_vblob(const void *p, size_t len)
 
 /* Open a connection from a URL. Errors name the host and port (or file) and
  * carry the server's own words; the password never appears. */
-int strata_conn_open(strata_conn **out, const char *url);
-void strata_conn_close(strata_conn *conn);
+STRATA_EXTERN int strata_conn_open(strata_conn **out, const char *url);
+STRATA_EXTERN void strata_conn_close(strata_conn *conn);
 
-strata_dialect strata_conn_dialect(const strata_conn *conn);
+STRATA_EXTERN strata_dialect strata_conn_dialect(const strata_conn *conn);
 /* The server's version string, e.g. "15.18" or "10.11.6-MariaDB". */
-const char *strata_conn_server_version(const strata_conn *conn);
+STRATA_EXTERN const char *strata_conn_server_version(const strata_conn *conn);
 /* The server's version as major*10000 + minor*100 + patch. */
-int strata_conn_server_version_num(const strata_conn *conn);
+STRATA_EXTERN int strata_conn_server_version_num(const strata_conn *conn);
 /* True for MariaDB servers behind a mysql:// URL. */
-int strata_conn_is_mariadb(const strata_conn *conn);
-unsigned strata_conn_caps(const strata_conn *conn);
+STRATA_EXTERN int strata_conn_is_mariadb(const strata_conn *conn);
+STRATA_EXTERN unsigned strata_conn_caps(const strata_conn *conn);
 /* The URL this connection was opened with, password masked. */
-const char *strata_conn_url_masked(const strata_conn *conn);
+STRATA_EXTERN const char *strata_conn_url_masked(const strata_conn *conn);
 /* The database (schema) name, or the SQLite file path. */
-const char *strata_conn_database(const strata_conn *conn);
+STRATA_EXTERN const char *strata_conn_database(const strata_conn *conn);
 
 /* Execute one or more statements that return no rows. */
-int strata_conn_exec(strata_conn *conn, const char *sql);
+STRATA_EXTERN int strata_conn_exec(strata_conn *conn, const char *sql);
 /* Execute one statement with bound parameters; *affected gets the number of
  * rows changed when not NULL. Placeholders are written `?` in every dialect;
  * the driver rewrites them as needed ($1 on PostgreSQL). */
-int strata_conn_execp(strata_conn *conn, const char *sql, const strata_value *params,
-                      size_t nparams, int64_t *affected);
+STRATA_EXTERN int strata_conn_execp(strata_conn *conn, const char *sql, const strata_value *params,
+                                    size_t nparams, int64_t *affected);
 
 typedef struct strata_rows strata_rows;
 
 /* Run a query with bound parameters (`?` placeholders) and iterate its rows. */
-int strata_conn_query(strata_conn *conn, const char *sql, const strata_value *params,
-                      size_t nparams, strata_rows **out);
+STRATA_EXTERN int strata_conn_query(strata_conn *conn, const char *sql, const strata_value *params,
+                                    size_t nparams, strata_rows **out);
 /* Advance to the next row: 1 if there is one, 0 at the end, <0 on error. */
-int strata_rows_next(strata_rows *rows);
-size_t strata_rows_ncols(const strata_rows *rows);
-const char *strata_rows_colname(const strata_rows *rows, size_t i);
+STRATA_EXTERN int strata_rows_next(strata_rows *rows);
+STRATA_EXTERN size_t strata_rows_ncols(const strata_rows *rows);
+STRATA_EXTERN const char *strata_rows_colname(const strata_rows *rows, size_t i);
 /* The value of column i in the current row; valid until the next call to
  * strata_rows_next or strata_rows_free. */
-const strata_value *strata_rows_value(const strata_rows *rows, size_t i);
+STRATA_EXTERN const strata_value *strata_rows_value(const strata_rows *rows, size_t i);
 /* Column i of the current row as text (NULL for SQL NULL). */
-const char *strata_rows_text(const strata_rows *rows, size_t i);
-void strata_rows_free(strata_rows *rows);
+STRATA_EXTERN const char *strata_rows_text(const strata_rows *rows, size_t i);
+STRATA_EXTERN void strata_rows_free(strata_rows *rows);
 
 /* Convenience: run a query and return the first column of the first row as
  * a newly allocated string (*out = NULL when there is no row or it is NULL). */
-int strata_conn_query_string(strata_conn *conn, const char *sql, const strata_value *params,
-                             size_t nparams, char **out);
+STRATA_EXTERN int strata_conn_query_string(strata_conn *conn, const char *sql,
+                                           const strata_value *params, size_t nparams, char **out);
 
-int strata_conn_begin(strata_conn *conn);
-int strata_conn_commit(strata_conn *conn);
-int strata_conn_rollback(strata_conn *conn);
+STRATA_EXTERN int strata_conn_begin(strata_conn *conn);
+STRATA_EXTERN int strata_conn_commit(strata_conn *conn);
+STRATA_EXTERN int strata_conn_rollback(strata_conn *conn);
 /* True while a transaction opened with strata_conn_begin is open. */
-int strata_conn_in_transaction(const strata_conn *conn);
+STRATA_EXTERN int strata_conn_in_transaction(const strata_conn *conn);
 
 /* Quote an identifier / a string literal for the connection's dialect
  * (caller frees). */
-char *strata_conn_quote_ident(const strata_conn *conn, const char *name);
-char *strata_conn_quote_literal(const strata_conn *conn, const char *text);
+STRATA_EXTERN char *strata_conn_quote_ident(const strata_conn *conn, const char *name);
+STRATA_EXTERN char *strata_conn_quote_literal(const strata_conn *conn, const char *text);
 
 /* Quote for a dialect without a connection (caller frees). */
-char *strata_quote_ident(strata_dialect d, const char *name);
-char *strata_quote_literal(strata_dialect d, const char *text);
+STRATA_EXTERN char *strata_quote_ident(strata_dialect d, const char *name);
+STRATA_EXTERN char *strata_quote_literal(strata_dialect d, const char *text);
 
 /* ---- migrations ---- */
 
@@ -262,32 +271,37 @@ typedef struct strata_report {
     int problems; /* validate/show: changed, partial, missing files */
 } strata_report;
 
-void strata_report_free(strata_report *r);
+STRATA_EXTERN void strata_report_free(strata_report *r);
 
 /* Apply pending migrations (spec/cli.md `migrations run`). */
-int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out);
+STRATA_EXTERN int strata_migrations_run(strata_conn *conn, const strata_options *opt,
+                                        strata_report **out);
 /* Undo applied migrations (`migrations revert`). */
-int strata_migrations_revert(strata_conn *conn, const strata_options *opt, strata_report **out);
+STRATA_EXTERN int strata_migrations_revert(strata_conn *conn, const strata_options *opt,
+                                           strata_report **out);
 /* Every migration with its status (`migrations show`). */
-int strata_migrations_status(strata_conn *conn, const strata_options *opt, strata_report **out);
+STRATA_EXTERN int strata_migrations_status(strata_conn *conn, const strata_options *opt,
+                                           strata_report **out);
 /* Offline parse and type check of every file for every dialect, plus (when
  * conn is not NULL) checksums of applied ones (`migrations validate`). */
-int strata_migrations_validate(strata_conn *conn, const strata_options *opt, strata_report **out);
+STRATA_EXTERN int strata_migrations_validate(strata_conn *conn, const strata_options *opt,
+                                             strata_report **out);
 /* Undo (or, with mark_applied, mark applied) a partially applied migration,
  * and take the file's checksum for applied migrations whose file was edited
  * since (as Flyway's repair) (`migrations repair`). */
-int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strata_report **out);
+STRATA_EXTERN int strata_migrations_repair(strata_conn *conn, const strata_options *opt,
+                                           strata_report **out);
 /* The SQL of migrations for a dialect, offline (`migrations sql`). `versions`
  * selects migrations by version or id (all when n == 0). */
-int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
-                          const char *const *versions, size_t n, char **out);
+STRATA_EXTERN int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
+                                        const char *const *versions, size_t n, char **out);
 /* Write the migration that turns the schema the migrations build into the
  * one described by `schema_file` (create_table / create_enum operations),
  * with its down (`migration generate`). *nops gets the number of ops. */
-int strata_migration_generate(const strata_options *opt, const char *name, const char *schema_file,
-                              char **path_out, size_t *nops);
+STRATA_EXTERN int strata_migration_generate(const strata_options *opt, const char *name,
+                                            const char *schema_file, char **path_out, size_t *nops);
 /* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
-int strata_migration_create(const char *dir, const char *name, char **path_out);
+STRATA_EXTERN int strata_migration_create(const char *dir, const char *name, char **path_out);
 
 /* ---- introspection ---- */
 
@@ -309,16 +323,18 @@ typedef struct strata_diff_result {
     size_t nwarnings;
 } strata_diff_result;
 
-void strata_diff_result_free(strata_diff_result *r);
+STRATA_EXTERN void strata_diff_result_free(strata_diff_result *r);
 
 /* Compare the connected database with the schema its migrations build
  * (`db diff`). Returns 0 (even with differences: see r->n). */
-int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out);
+STRATA_EXTERN int strata_db_diff(strata_conn *conn, const strata_options *opt,
+                                 strata_diff_result **out);
 
 /* The connected database's schema as one migration (`db pull`): JSON text
  * (caller frees) and warnings about what has no neutral form (a
  * NULL-terminated array the caller frees with each string). */
-int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings, size_t *nwarnings);
+STRATA_EXTERN int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings,
+                                 size_t *nwarnings);
 
 /* ---- portability check ---- */
 
@@ -351,13 +367,13 @@ typedef struct strata_check_result {
 
 /* Run the portability check on every URL concurrently (`strata check`).
  * Returns 0 when the check ran (see r->ok), an error when it could not. */
-int strata_check(const char *const *urls, size_t n, const strata_check_options *opt,
-                 strata_check_result **out);
-void strata_check_result_free(strata_check_result *r);
+STRATA_EXTERN int strata_check(const char *const *urls, size_t n, const strata_check_options *opt,
+                               strata_check_result **out);
+STRATA_EXTERN void strata_check_result_free(strata_check_result *r);
 
 /* The migration lock (`lock status|release`): a one-line description. */
-int strata_lock_status(strata_conn *conn, char **out);
-int strata_lock_release(strata_conn *conn, char **out);
+STRATA_EXTERN int strata_lock_status(strata_conn *conn, char **out);
+STRATA_EXTERN int strata_lock_release(strata_conn *conn, char **out);
 
 /* ---- seeding ----
  *
@@ -407,14 +423,14 @@ typedef struct strata_seed_report {
 } strata_seed_report;
 
 /* Load a seed file into the connected database. */
-int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_options *opt,
-                     strata_seed_report **out);
+STRATA_EXTERN int strata_seed_file(strata_conn *conn, const char *path,
+                                   const strata_seed_options *opt, strata_seed_report **out);
 /* The Strata seed JSON a Medusa seed file becomes (caller frees). */
-int strata_seed_convert(const char *path, char **json_out);
-void strata_seed_report_free(strata_seed_report *r);
+STRATA_EXTERN int strata_seed_convert(const char *path, char **json_out);
+STRATA_EXTERN void strata_seed_report_free(strata_seed_report *r);
 /* "insert", "insert_missing", "upsert" <-> strata_seed_mode (0 if unknown). */
-const char *strata_seed_mode_name(int mode);
-int strata_seed_mode_parse(const char *name);
+STRATA_EXTERN const char *strata_seed_mode_name(int mode);
+STRATA_EXTERN int strata_seed_mode_parse(const char *name);
 
 #ifdef __cplusplus
 }

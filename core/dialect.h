@@ -1,7 +1,8 @@
 /*
- * dialect.h - what the dialect layer offers the rest of libstrata: quoting
- * and literal rendering per dialect. Dialects are pure: no connection, no
- * globals, no I/O.
+ * dialect.h - per-dialect text every layer needs: identifier and literal
+ * quoting, placeholder lists and INSERT statements (the public
+ * strata_dialect_name / strata_dialect_parse are defined in dialect.c too).
+ * Pure: no connection, no globals, no I/O.
  */
 #ifndef STRATA_DIALECT_H
 #define STRATA_DIALECT_H

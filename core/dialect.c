@@ -1,5 +1,6 @@
 /*
- * quote.c - identifier and literal quoting per dialect. Pure functions.
+ * dialect.c - the three dialects' names, and identifier and literal quoting
+ * per dialect. Pure functions.
  *
  *   PostgreSQL, SQLite: "ident" with " doubled; 'text' with ' doubled
  *                       (standard_conforming_strings: backslash is literal).
@@ -80,4 +81,30 @@ char *strata_quote_literal(strata_dialect d, const char *text)
     sbuf b = SBUF_INIT;
     quote_literal_into(&b, d, text, strlen(text));
     return sbuf_detach(&b);
+}
+
+const char *strata_dialect_name(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "postgres";
+    case STRATA_MYSQL:
+        return "mysql";
+    case STRATA_SQLITE:
+        return "sqlite";
+    }
+    return "?";
+}
+
+int strata_dialect_parse(const char *name)
+{
+    if (!name)
+        return -1;
+    if (str_ieq(name, "postgres") || str_ieq(name, "postgresql") || str_ieq(name, "pg"))
+        return STRATA_POSTGRES;
+    if (str_ieq(name, "mysql") || str_ieq(name, "mariadb"))
+        return STRATA_MYSQL;
+    if (str_ieq(name, "sqlite") || str_ieq(name, "sqlite3"))
+        return STRATA_SQLITE;
+    return -1;
 }

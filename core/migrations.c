@@ -108,13 +108,15 @@ int migrations_load_dir(const char *dir, migration_set *out)
         if (migration_filename_valid(e->d_name)) {
             strvec_push(&names, e->d_name);
         } else if (str_ends(e->d_name, ".json") && isdigit((unsigned char)e->d_name[0])) {
+            /* the message is made before closedir(), which frees e */
+            int rc = strata_set_error(STRATA_EINPUT,
+                                      "%s/%s: looks like a migration but is misnamed (expected "
+                                      "<version>_<name>.json: 1-20 digits, '_', then letters, "
+                                      "digits, '_' or '-')",
+                                      dir, e->d_name);
             closedir(d);
             strvec_free(&names);
-            return strata_set_error(STRATA_EINPUT,
-                                    "%s/%s: looks like a migration but is misnamed (expected "
-                                    "<version>_<name>.json: 1-20 digits, '_', then letters, "
-                                    "digits, '_' or '-')",
-                                    dir, e->d_name);
+            return rc;
         }
     }
     closedir(d);
