@@ -198,6 +198,16 @@ int strvec_equal(const strvec *a, const strvec *b)
     return 1;
 }
 
+const char *double_text(double d, char buf[32])
+{
+    for (int prec = 1; prec <= 17; prec++) {
+        snprintf(buf, 32, "%.*g", prec, d);
+        if (strtod(buf, NULL) == d)
+            break;
+    }
+    return buf;
+}
+
 int number_text(const char *s, int exponent)
 {
     const char *p = s;

@@ -79,6 +79,11 @@ int strvec_equal(const strvec *a, const strvec *b); /* same strings, same order 
 int number_text(const char *s, int exponent);
 void strvec_free(strvec *sv);
 
+/* The shortest decimal text that reads back as the same double (0.3, not
+ * 0.29999999999999999, which an exact decimal column would keep or a
+ * server would report as truncated). `buf` holds at least 32 bytes. */
+const char *double_text(double d, char buf[32]);
+
 /* Set this thread's error; returns `code` so callers can `return set_error()`. */
 int strata_set_error(int code, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Prefix the current error message with context ("migration x: ..."). */

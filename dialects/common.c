@@ -402,19 +402,6 @@ static void hex_literal(sbuf *b, strata_dialect d, const unsigned char *p, size_
     sbuf_add(b, d == STRATA_POSTGRES ? "'::bytea" : "'");
 }
 
-/* The shortest decimal text that reads back as the same double: 0.3, not
- * 0.29999999999999999 (which an exact decimal column would keep). */
-static void add_shortest_real(sbuf *b, double d)
-{
-    char buf[64];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(buf, sizeof buf, "%.*g", prec, d);
-        if (strtod(buf, NULL) == d)
-            break;
-    }
-    sbuf_add(b, buf);
-}
-
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v)
 {
     (void)s;
@@ -451,11 +438,12 @@ int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, co
     case TY_DECIMAL:
     case TY_REAL:
     case TY_DOUBLE:
-        if (json_is_integer(v))
+        if (json_is_integer(v)) {
             sbuf_addf(b, "%lld", (long long)json_integer_value(v));
-        else if (json_is_real(v))
-            add_shortest_real(b, json_real_value(v));
-        else if (json_is_string(v)) {
+        } else if (json_is_real(v)) {
+            char num[32];
+            sbuf_add(b, double_text(json_real_value(v), num));
+        } else if (json_is_string(v)) {
             const char *t = json_string_value(v);
             /* validated as numeric text by the model; keep exact digits */
             for (const char *p = t; *p; p++)

@@ -1104,9 +1104,10 @@ static int resolve_value(seed_ctx *c, seed_item *it, const char *col, json_t *v,
                 sbuf_add(&b, json_string_value(r));
             else if (json_is_integer(r))
                 sbuf_addf(&b, "%lld", (long long)json_integer_value(r));
-            else if (json_is_real(r))
-                sbuf_addf(&b, "%.17g", json_real_value(r));
-            else if (json_is_boolean(r))
+            else if (json_is_real(r)) {
+                char num[32];
+                sbuf_add(&b, double_text(json_real_value(r), num));
+            } else if (json_is_boolean(r))
                 sbuf_add(&b, json_is_true(r) ? "true" : "false");
             json_decref(r);
         }

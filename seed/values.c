@@ -91,7 +91,8 @@ int seed_convert_json(strata_dialect d, const schema *s, const column *c, const 
             const char *t = keep(scratch, xasprintf("%lld", (long long)json_integer_value(v)));
             *out = text_value(t, strlen(t));
         } else if (json_is_real(v)) {
-            const char *t = keep(scratch, xasprintf("%.17g", json_real_value(v)));
+            char num[32];
+            const char *t = keep(scratch, xstrdup(double_text(json_real_value(v), num)));
             *out = text_value(t, strlen(t));
         } else {
             *out = text_value(json_string_value(v), json_string_length(v));

@@ -415,6 +415,36 @@ static void test_malformed_json(void)
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "did you mean 'symbol'");
 }
 
+/* A JSON number in a decimal column is written as its shortest text (0.3),
+ * not as 0.29999999999999999, which MariaDB reports as a truncation (and
+ * the whole seed then failed) and other databases round silently. */
+static void test_json_number_in_decimal(void)
+{
+    int rc = seed_text(
+        "decimal.json",
+        "{\"tables\": [{\"table\": \"category\", \"rows\": [{\"id\": 9070, "
+        "\"name\": \"dec\"}]},\n"
+        " {\"table\": \"item\", \"rows\": [\n"
+        "   {\"id\": 9000701, \"category_id\": 9070, \"name\": \"a\", \"price\": 0.3},\n"
+        "   {\"id\": 9000702, \"category_id\": 9070, \"name\": \"b\", \"price\": 19.99},\n"
+        "   {\"id\": 9000703, \"category_id\": 9070, \"name\": \"c\", \"price\": 1e2}]}]}",
+        STRATA_SEED_MODE_FILE, NULL);
+    if (rc)
+        fprintf(stderr, "\n%s\n", strata_error_message());
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM item WHERE id = 9000701 AND "
+                                          "price = 0.3"),
+                    1);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM item WHERE id = 9000702 AND "
+                                          "price = 19.99"),
+                    1);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM item WHERE id = 9000703 AND "
+                                          "price = 100"),
+                    1);
+    test_exec(conn, "DELETE FROM item WHERE category_id = 9070");
+    test_exec(conn, "DELETE FROM category WHERE id = 9070");
+}
+
 #define BIG_ROWS 100000
 
 /* 100,000 rows from CSV; the same totals on every database. */
@@ -514,6 +544,7 @@ static const test_case generic_tests[] = {
     {"a bad value names table, row, column and changes nothing", test_bad_value_changes_nothing},
     {"an unknown alias is reported before anything is written", test_unknown_alias_before_writing},
     {"malformed JSON and unknown names", test_malformed_json},
+    {"a JSON number in a decimal column keeps its shortest text", test_json_number_in_decimal},
     {"100,000-row CSV (and NDJSON) loads the same everywhere", test_big_csv},
     {NULL, NULL},
 };
