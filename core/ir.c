@@ -4,6 +4,7 @@
  * model and operations.
  */
 #include "ir.h"
+#include "nameset.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -299,6 +300,8 @@ void schema_init(schema *s)
 
 void schema_free(schema *s)
 {
+    nameset_free(s->names);
+    nameset_free(s->table_pos);
     for (size_t i = 0; i < s->ntables; i++)
         table_free_contents(&s->tables[i]);
     free(s->tables);
@@ -328,12 +331,53 @@ void schema_copy(schema *dst, const schema *src)
     dst->migration_index = src->migration_index;
 }
 
+void schema_tables_moved(schema *s)
+{
+    nameset_free(s->table_pos);
+    s->table_pos = NULL;
+    s->table_pos_n = 0;
+}
+
+void schema_table_removing(schema *s, size_t i)
+{
+    if (s->table_pos && s->table_pos_n == s->ntables && i + 1 == s->ntables) {
+        /* the last table: no other position changes */
+        nameset_set_value(s->table_pos, s->tables[i].name, 0);
+        s->table_pos_n--;
+    } else {
+        schema_tables_moved(s);
+    }
+}
+
+/* schema_table's cache, brought up to date: tables appended since it was
+ * made are added; a cache that cannot be right any more is rebuilt. */
+static const nameset *table_positions(const schema *cs)
+{
+    schema *s = (schema *)cs; /* the cache changes, the schema does not */
+    if (s->table_pos && s->table_pos_n > s->ntables)
+        schema_tables_moved(s);
+    if (!s->table_pos)
+        s->table_pos = nameset_new();
+    for (; s->table_pos_n < s->ntables; s->table_pos_n++)
+        nameset_set_value(s->table_pos, s->tables[s->table_pos_n].name, s->table_pos_n + 1);
+    return s->table_pos;
+}
+
 table *schema_table(const schema *s, const char *name)
 {
-    for (size_t i = 0; i < s->ntables; i++)
-        if (strcmp(s->tables[i].name, name) == 0)
-            return &s->tables[i];
-    return NULL;
+    if (s->ntables < 16) {
+        for (size_t i = 0; i < s->ntables; i++)
+            if (strcmp(s->tables[i].name, name) == 0)
+                return &s->tables[i];
+        return NULL;
+    }
+    size_t pos = nameset_value(table_positions(s), name);
+    if (pos && !(pos <= s->ntables && strcmp(s->tables[pos - 1].name, name) == 0)) {
+        /* moved without schema_tables_moved: rebuild rather than trust it */
+        schema_tables_moved((schema *)s);
+        pos = nameset_value(table_positions(s), name);
+    }
+    return pos ? &s->tables[pos - 1] : NULL;
 }
 
 table *schema_table_ci(const schema *s, const char *name)

@@ -142,12 +142,23 @@ typedef struct enum_def {
     strvec values;
 } enum_def;
 
+struct nameset;
+
 typedef struct schema {
     table *tables;
     size_t ntables, cap_tables;
     enum_def *enums;
     size_t nenums, cap_enums;
     int migration_index; /* the migration being replayed */
+    /* The database-wide names in use (tables, keys, indexes, checks, enum
+     * types), kept by model_apply; NULL until the model first needs it, and
+     * never copied (schema_copy leaves it for the copy to build). */
+    struct nameset *names;
+    /* A cache for schema_table: each table's position (plus one) by name,
+     * valid while table_pos_n == ntables; code that renames or removes a
+     * table calls schema_tables_moved. */
+    struct nameset *table_pos;
+    size_t table_pos_n;
 } schema;
 
 /* ---- operations ---- */
@@ -268,7 +279,16 @@ void schema_init(schema *s);
 void schema_free(schema *s);
 void schema_copy(schema *dst, const schema *src);
 table *schema_table(const schema *s, const char *name);
+/* Say that a table was renamed or removed (positions or names changed):
+ * schema_table's cache is dropped. Appending a table needs no call. */
+void schema_tables_moved(schema *s);
+/* Say that table i is about to be removed (cheap when it is the last). */
+void schema_table_removing(schema *s, size_t i);
 enum_def *schema_enum(const schema *s, const char *name);
+/* False when no foreign key references `table` (true when unsure: the
+ * schema's name index is kept by model_apply, not by copies). Lets the
+ * compilers and the model skip a walk over every table. */
+int schema_maybe_referenced(const schema *s, const char *table);
 /* Find a table by name ignoring case (for the "differ only by case" check). */
 table *schema_table_ci(const schema *s, const char *name);
 

@@ -15,6 +15,7 @@
  */
 #include "migration.h"
 #include "names.h"
+#include "nameset.h"
 
 #include <ctype.h>
 #include <stdint.h>
@@ -314,34 +315,181 @@ static int need_predicate_columns(const apply_ctx *ctx, const op *o, const table
     return rc;
 }
 
+/* In table_names' kinds: a table that t's foreign keys reference (linked
+ * to t in the name index), not a name t uses. */
+#define NAME_LINK (-1)
+
+/* A table name in ASCII lower case, as str_ieq compares (caller frees). */
+static char *fold_name(const char *name)
+{
+    char *f = xstrdup(name);
+    for (char *p = f; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    return f;
+}
+
+/* The names table t counts in the schema's name index, each with its kind
+ * (NAME_*): its own (also in lower case), its primary key's, its indexes',
+ * foreign keys' and checks', the PostgreSQL enum types of its inline enum
+ * columns, and the tables its foreign keys reference. Every name the model
+ * keeps unique belongs to one table, so an operation changes only the
+ * names of the table it works on - except rename_table, which also changes
+ * what other tables' foreign keys reference (model_apply rebuilds then). */
+static void table_names(const table *t, strvec *names, int **kinds)
+{
+    size_t n = 0;
+    int *k = NULL;
+    size_t cap = 0;
+#define ADD_NAME(nm, kind)                                                                         \
+    do {                                                                                           \
+        if (nm) {                                                                                  \
+            strvec_push(names, nm);                                                                \
+            k = xgrow(k, &cap, n + 1, sizeof *k);                                                  \
+            k[n++] = kind;                                                                         \
+        }                                                                                          \
+    } while (0)
+    ADD_NAME(t->name, NAME_TABLE);
+    char *folded = fold_name(t->name);
+    ADD_NAME(folded, NAME_TABLE_FOLDED);
+    free(folded);
+    ADD_NAME(t->pk_name, NAME_PRIMARY_KEY);
+    for (size_t i = 0; i < t->nidx; i++)
+        ADD_NAME(t->idx[i].name, NAME_INDEX);
+    for (size_t i = 0; i < t->nfks; i++) {
+        ADD_NAME(t->fks[i].name, NAME_FOREIGN_KEY);
+        ADD_NAME(t->fks[i].ref_table, NAME_LINK);
+    }
+    for (size_t i = 0; i < t->nchecks; i++)
+        ADD_NAME(t->checks[i].name, NAME_CHECK);
+    for (size_t i = 0; i < t->ncols; i++)
+        if (t->cols[i].type.kind == TY_ENUM)
+            ADD_NAME(t->cols[i].type.pg_type, NAME_ENUM_TYPE);
+#undef ADD_NAME
+    *kinds = k;
+}
+
+/* Count (delta 1) or uncount (delta -1) the names table t had (`names`
+ * and `kinds` from table_names), `tname` being its name then. */
+static void count_names(nameset *ns, const char *tname, const strvec *names, const int *kinds,
+                        int delta)
+{
+    for (size_t i = 0; i < names->n; i++) {
+        if (kinds[i] == NAME_LINK)
+            nameset_link(ns, names->v[i], tname, delta);
+        else
+            nameset_count(ns, names->v[i], kinds[i], delta);
+    }
+}
+
+static void count_table_names(nameset *ns, const table *t, int delta)
+{
+    strvec names = STRVEC_INIT;
+    int *kinds;
+    table_names(t, &names, &kinds);
+    count_names(ns, t->name, &names, kinds, delta);
+    strvec_free(&names);
+    free(kinds);
+}
+
+/* The schema's name index, built on first use and then kept up to date by
+ * model_apply. */
+static nameset *schema_names(schema *s)
+{
+    if (!s->names) {
+        s->names = nameset_new();
+        for (size_t i = 0; i < s->ntables; i++)
+            count_table_names(s->names, &s->tables[i], 1);
+    }
+    return s->names;
+}
+
 /* Is `name` used by any index, foreign key, check, primary key or table in
  * the schema? Index and constraint names must be unique database-wide
  * (PostgreSQL indexes share the schema's namespace with tables; MySQL
  * foreign-key and check names are unique per database). */
-static const char *name_owner(const schema *s, const char *name)
+static const char *name_owner(schema *s, const char *name)
 {
-    for (size_t i = 0; i < s->ntables; i++) {
-        const table *t = &s->tables[i];
-        if (strcmp(t->name, name) == 0)
-            return "a table";
-        if (t->pk_name && strcmp(t->pk_name, name) == 0)
-            return "a primary key";
-        if (table_index(t, name))
-            return "an index";
-        if (table_fk(t, name))
-            return "a foreign key";
-        if (table_check(t, name))
-            return "a check";
-        /* PostgreSQL's own objects: serial sequences */
-        for (size_t k = 0; k < t->ncols; k++)
-            if (t->cols[k].type.kind == TY_ENUM && t->cols[k].type.pg_type &&
-                strcmp(t->cols[k].type.pg_type, name) == 0)
-                return "an enum type";
-    }
-    return NULL;
+    static const char *const owners[NAME__KINDS] = {
+        [NAME_TABLE] = "a table",  [NAME_PRIMARY_KEY] = "a primary key",
+        [NAME_INDEX] = "an index", [NAME_FOREIGN_KEY] = "a foreign key",
+        [NAME_CHECK] = "a check",  [NAME_ENUM_TYPE] = "an enum type",
+    };
+    int k = nameset_kind(schema_names(s), name);
+    return k < 0 ? NULL : owners[k];
 }
 
-static int need_free_name(const apply_ctx *ctx, const op *o, const schema *s, const char *name,
+int schema_maybe_referenced(const schema *s, const char *table)
+{
+    return !s->names || nameset_links(s->names, table) != NULL;
+}
+
+static int cmp_table_ptr(const void *a, const void *b)
+{
+    const table *x = *(table *const *)a, *y = *(table *const *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The tables (the one named `name` too) that may have a foreign key
+ * referencing `name`, in schema order (caller frees the array, not the
+ * tables): from the name index when the schema has one, so the cost is the
+ * number of referencing tables, not of all tables. */
+static size_t referrers(const schema *s, const char *name, const table ***out)
+{
+    const strvec *links = s->names ? nameset_links(s->names, name) : NULL;
+    size_t n = 0;
+    const table **v;
+    if (!s->names) {
+        v = xcalloc(s->ntables + 1, sizeof *v);
+        for (size_t i = 0; i < s->ntables; i++)
+            v[n++] = &s->tables[i];
+    } else {
+        v = xcalloc((links ? links->n : 0) + 1, sizeof *v);
+        for (size_t i = 0; links && i < links->n; i++) {
+            const table *t = schema_table(s, links->v[i]);
+            if (t)
+                v[n++] = t;
+        }
+        qsort(v, n, sizeof *v, cmp_table_ptr);
+    }
+    *out = v;
+    return n;
+}
+
+/* The first foreign key, in schema order, of a table other than `skip`
+ * that references table `name` and that `match` accepts (any, when match
+ * is NULL); *owner gets its table. */
+static const fk_def *referencing_fk(const schema *s, const char *name, const table *skip,
+                                    int (*match)(const fk_def *fk, const void *arg),
+                                    const void *arg, const table **owner)
+{
+    const table **refs;
+    size_t n = referrers(s, name, &refs);
+    const fk_def *found = NULL;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (refs[i] == skip)
+            continue;
+        for (size_t k = 0; k < refs[i]->nfks && !found; k++) {
+            const fk_def *fk = &refs[i]->fks[k];
+            if (strcmp(fk->ref_table, name) == 0 && (!match || match(fk, arg))) {
+                found = fk;
+                *owner = refs[i];
+            }
+        }
+    }
+    free(refs);
+    return found;
+}
+
+/* A table whose name differs from `name` only by case (NULL if none). */
+static table *table_differing_by_case(schema *s, const char *name)
+{
+    char *folded = fold_name(name);
+    unsigned uses = nameset_uses(schema_names(s), folded, NAME_TABLE_FOLDED);
+    free(folded);
+    return uses ? schema_table_ci(s, name) : NULL;
+}
+
+static int need_free_name(const apply_ctx *ctx, const op *o, schema *s, const char *name,
                           const char *what)
 {
     const char *owner = name_owner(s, name);
@@ -455,7 +603,7 @@ static int check_column_def(const apply_ctx *ctx, const op *o, const schema *s, 
 }
 
 /* Validate a whole table definition (create_table, or a restored table). */
-static int check_table_def(const apply_ctx *ctx, const op *o, const schema *s, table *t)
+static int check_table_def(const apply_ctx *ctx, const op *o, schema *s, table *t)
 {
     int rc;
     size_t serials = 0;
@@ -578,6 +726,7 @@ static void remove_check(table *t, size_t i)
 static void remove_table(schema *s, table *t)
 {
     size_t i = (size_t)(t - s->tables);
+    schema_table_removing(s, i);
     table_free_contents(t);
     memmove(&s->tables[i], &s->tables[i + 1], (s->ntables - i - 1) * sizeof *s->tables);
     s->ntables--;
@@ -602,7 +751,7 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
             return 0;
         return merr(ctx, o, "table '%s' already exists", o->table);
     }
-    table *ci = schema_table_ci(s, o->table);
+    table *ci = table_differing_by_case(s, o->table);
     if (ci)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->table,
                     ci->name);
@@ -620,12 +769,15 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
     }
     /* Foreign keys of earlier tables of this migration waiting for this one
      * are dropped first when the table is dropped again. */
-    for (size_t i = 0; i < s->ntables; i++) {
-        const table *other = &s->tables[i];
+    const table **refs;
+    size_t nrefs = referrers(s, o->table, &refs);
+    for (size_t i = 0; i < nrefs; i++) {
+        const table *other = refs[i];
         for (size_t k = 0; k < other->nfks; k++)
             if (strcmp(other->fks[k].ref_table, o->table) == 0)
                 op_list_push(inv, inv_drop_fk(o, other->name, other->fks[k].name));
     }
+    free(refs);
     op *drop = inv_new(OP_DROP_TABLE, o, o->table);
     op_list_push(inv, drop);
     add_table(s, &def);
@@ -642,17 +794,13 @@ static int apply_drop_table(schema *s, const op *o, const apply_ctx *ctx, op_lis
         need_table(ctx, o, s, o->table);
         return STRATA_EINPUT;
     }
-    for (size_t i = 0; i < s->ntables; i++) {
-        const table *other = &s->tables[i];
-        if (other == t)
-            continue;
-        for (size_t k = 0; k < other->nfks; k++)
-            if (strcmp(other->fks[k].ref_table, t->name) == 0)
-                return merr(ctx, o,
-                            "table '%s' is referenced by foreign key '%s' of table '%s'; drop "
-                            "that first",
-                            t->name, other->fks[k].name, other->name);
-    }
+    const table *other;
+    const fk_def *fk = referencing_fk(s, t->name, t, NULL, NULL, &other);
+    if (fk)
+        return merr(ctx, o,
+                    "table '%s' is referenced by foreign key '%s' of table '%s'; drop that "
+                    "first",
+                    t->name, fk->name, other->name);
     op_list_push(inv, inv_create_table(o, t));
     remove_table(s, t);
     return 0;
@@ -665,7 +813,7 @@ static int apply_rename_table(schema *s, const op *o, const apply_ctx *ctx, op_l
         return STRATA_EINPUT;
     if (schema_table(s, o->to))
         return merr(ctx, o, "table '%s' already exists", o->to);
-    table *ci = schema_table_ci(s, o->to);
+    table *ci = table_differing_by_case(s, o->to);
     if (ci && ci != t)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->to,
                     ci->name);
@@ -763,6 +911,12 @@ static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_lis
     return 0;
 }
 
+/* referencing_fk's match: does the key reference column `arg`? */
+static int fk_uses_ref_column(const fk_def *fk, const void *arg)
+{
+    return strvec_find(&fk->ref_cols, (const char *)arg) >= 0;
+}
+
 static int apply_drop_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -782,18 +936,13 @@ static int apply_drop_column(schema *s, const op *o, const apply_ctx *ctx, op_li
                     "column '%s' is part of the primary key of '%s'; drop_primary_key "
                     "first",
                     o->name, t->name);
-    for (size_t i = 0; i < s->ntables; i++) {
-        const table *other = &s->tables[i];
-        if (other == t)
-            continue;
-        for (size_t k = 0; k < other->nfks; k++)
-            if (strcmp(other->fks[k].ref_table, t->name) == 0 &&
-                strvec_find(&other->fks[k].ref_cols, o->name) >= 0)
-                return merr(ctx, o,
-                            "column '%s.%s' is referenced by foreign key '%s' of table '%s'; "
-                            "drop that first",
-                            t->name, o->name, other->fks[k].name, other->name);
-    }
+    const table *other;
+    const fk_def *fk = referencing_fk(s, t->name, t, fk_uses_ref_column, o->name, &other);
+    if (fk)
+        return merr(ctx, o,
+                    "column '%s.%s' is referenced by foreign key '%s' of table '%s'; drop that "
+                    "first",
+                    t->name, o->name, fk->name, other->name);
     /* inverse: restore the column, then what used it */
     op *add = inv_new(OP_ADD_COLUMN, o, t->name);
     add->col = xcalloc(1, sizeof *add->col);
@@ -871,10 +1020,15 @@ static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_
     }
     for (size_t i = 0; i < t->nfks; i++)
         rename_in_strvec(&t->fks[i].cols, o->name, o->to);
-    for (size_t i = 0; i < s->ntables; i++)
-        for (size_t k = 0; k < s->tables[i].nfks; k++)
-            if (strcmp(s->tables[i].fks[k].ref_table, t->name) == 0)
-                rename_in_strvec(&s->tables[i].fks[k].ref_cols, o->name, o->to);
+    const table **refs;
+    size_t nrefs = referrers(s, t->name, &refs);
+    for (size_t i = 0; i < nrefs; i++) {
+        table *other = &s->tables[refs[i] - s->tables];
+        for (size_t k = 0; k < other->nfks; k++)
+            if (strcmp(other->fks[k].ref_table, t->name) == 0)
+                rename_in_strvec(&other->fks[k].ref_cols, o->name, o->to);
+    }
+    free(refs);
     op *back = inv_new(OP_RENAME_COLUMN, o, t->name);
     back->name = xstrdup(o->to);
     back->to = xstrdup(o->name);
@@ -990,33 +1144,39 @@ static int apply_create_index(schema *s, const op *o, const apply_ctx *ctx, op_l
     return 0;
 }
 
+struct index_of_table {
+    const table *t;
+    const index_def *ix;
+};
+
+/* referencing_fk's match: does the key reference exactly the columns of
+ * index arg->ix, which the table's primary key cannot serve instead? */
+static int fk_needs_index(const fk_def *fk, const void *arg)
+{
+    const struct index_of_table *it = arg;
+    const index_def *ix = it->ix;
+    if (fk->ref_cols.n != ix->ncols)
+        return 0;
+    for (size_t j = 0; j < ix->ncols; j++)
+        if (strvec_find(&fk->ref_cols, ix->cols[j].name) < 0)
+            return 0;
+    if (it->t->pk.n != ix->ncols)
+        return 1;
+    /* the primary key serves too; only a problem if it is not the key */
+    for (size_t j = 0; j < ix->ncols; j++)
+        if (strvec_find(&it->t->pk, ix->cols[j].name) < 0)
+            return 1;
+    return 0;
+}
+
 /* Is a unique index the target of some foreign key? */
 static const fk_def *index_referenced(const schema *s, const table *t, const index_def *ix)
 {
     if (!ix->unique)
         return NULL;
-    for (size_t i = 0; i < s->ntables; i++)
-        for (size_t k = 0; k < s->tables[i].nfks; k++) {
-            const fk_def *fk = &s->tables[i].fks[k];
-            if (strcmp(fk->ref_table, t->name) != 0 || fk->ref_cols.n != ix->ncols)
-                continue;
-            int same = 1;
-            for (size_t j = 0; j < ix->ncols; j++)
-                if (strvec_find(&fk->ref_cols, ix->cols[j].name) < 0)
-                    same = 0;
-            if (same && !(t->pk.n == ix->ncols))
-                return fk;
-            if (same) {
-                /* the primary key serves too; only a problem if it is not the key */
-                int pk_same = 1;
-                for (size_t j = 0; j < ix->ncols; j++)
-                    if (strvec_find(&t->pk, ix->cols[j].name) < 0)
-                        pk_same = 0;
-                if (!pk_same)
-                    return fk;
-            }
-        }
-    return NULL;
+    struct index_of_table it = {t, ix};
+    const table *owner;
+    return referencing_fk(s, t->name, NULL, fk_needs_index, &it, &owner);
 }
 
 static int apply_drop_index(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
@@ -1108,6 +1268,19 @@ static int apply_add_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *i
     return 0;
 }
 
+/* referencing_fk's match: does the key reference exactly the primary key
+ * of table arg, with no unique constraint on those columns to serve it? */
+static int fk_needs_pk(const fk_def *fk, const void *arg)
+{
+    const table *t = arg;
+    if (fk->ref_cols.n != t->pk.n)
+        return 0;
+    for (size_t j = 0; j < t->pk.n; j++)
+        if (strvec_find(&fk->ref_cols, t->pk.v[j]) < 0)
+            return 0;
+    return !has_unique_on(t, &fk->ref_cols);
+}
+
 static int apply_drop_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -1115,19 +1288,11 @@ static int apply_drop_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *
         return STRATA_EINPUT;
     if (!t->pk.n)
         return merr(ctx, o, "table '%s' has no primary key", t->name);
-    for (size_t i = 0; i < s->ntables; i++)
-        for (size_t k = 0; k < s->tables[i].nfks; k++) {
-            const fk_def *fk = &s->tables[i].fks[k];
-            if (strcmp(fk->ref_table, t->name) != 0 || fk->ref_cols.n != t->pk.n)
-                continue;
-            int same = 1;
-            for (size_t j = 0; j < t->pk.n; j++)
-                if (strvec_find(&fk->ref_cols, t->pk.v[j]) < 0)
-                    same = 0;
-            if (same && !has_unique_on(t, &fk->ref_cols))
-                return merr(ctx, o, "the primary key of '%s' is needed by foreign key '%s'",
-                            t->name, fk->name);
-        }
+    const table *owner;
+    const fk_def *fk = referencing_fk(s, t->name, NULL, fk_needs_pk, t, &owner);
+    if (fk)
+        return merr(ctx, o, "the primary key of '%s' is needed by foreign key '%s'", t->name,
+                    fk->name);
     op *add = inv_new(OP_ADD_PRIMARY_KEY, o, t->name);
     for (size_t j = 0; j < t->pk.n; j++)
         strvec_push(&add->cols, t->pk.v[j]);
@@ -1323,7 +1488,8 @@ static int apply_dml(schema *s, const op *o, const apply_ctx *ctx, op_list *inv,
     return 0;
 }
 
-int model_apply(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse, char **irreversible)
+static int model_apply_op(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse,
+                          char **irreversible)
 {
     op_list scratch = {0};
     op_list *inv = inverse ? inverse : &scratch;
@@ -1394,6 +1560,42 @@ int model_apply(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse, 
         break;
     }
     op_list_free(&scratch);
+    return rc;
+}
+
+/* Apply one operation and keep the name index right: the names of the
+ * table it works on (before, and after under its possibly new name) are
+ * uncounted and counted again, which costs the size of that table, not of
+ * the schema. */
+int model_apply(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse, char **irreversible)
+{
+    nameset *ns = schema_names(s);
+    /* the names before, to uncount once the op has run (the op itself must
+     * still see them, to refuse a name its own table already uses) */
+    strvec before = STRVEC_INIT;
+    int *kinds = NULL;
+    char *tname = NULL;
+    const table *t = o->table ? schema_table(s, o->table) : NULL;
+    if (t) {
+        table_names(t, &before, &kinds);
+        tname = xstrdup(t->name);
+    }
+    int rc = model_apply_op(s, o, ctx, inverse, irreversible);
+    if (tname)
+        count_names(ns, tname, &before, kinds, -1);
+    strvec_free(&before);
+    free(kinds);
+    free(tname);
+    if (o->kind == OP_RENAME_TABLE && !rc) {
+        /* foreign keys elsewhere now reference the new name */
+        nameset_free(s->names);
+        s->names = NULL;
+        schema_tables_moved(s);
+        return rc;
+    }
+    t = o->table ? schema_table(s, o->table) : NULL;
+    if (t)
+        count_table_names(ns, t, 1);
     return rc;
 }
 

@@ -244,7 +244,7 @@ void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 
 void add_pending_fks(const cctx *c, const table *t)
 {
-    for (size_t i = 0; i < c->s->ntables; i++) {
+    for (size_t i = 0; schema_maybe_referenced(c->s, t->name) && i < c->s->ntables; i++) {
         const table *other = &c->s->tables[i];
         if (other == t)
             continue;

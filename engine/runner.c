@@ -1505,6 +1505,19 @@ int strata_migrations_status(strata_conn *conn, const strata_options *opt, strat
     return rc;
 }
 
+/* Compile ops (migration i's up or down) from state s for validation,
+ * leaving s in the state after them; the SQL is thrown away. */
+static int validate_compile(runner *r, schema *s, size_t i, const op_list *ops)
+{
+    model_begin_migration(s, (int)i);
+    stmt_list *per = xcalloc(ops->n + 1, sizeof *per);
+    int rc = compile_ops(&r->tg, s, r->set.v[i], ops, per);
+    for (size_t j = 0; j < ops->n; j++)
+        stmt_list_free(&per[j]);
+    free(per);
+    return rc;
+}
+
 int strata_migrations_validate(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     runner r;
@@ -1515,20 +1528,28 @@ int strata_migrations_validate(strata_conn *conn, const strata_options *opt, str
         r.tg = compile_target_default((strata_dialect)d);
         schema s;
         schema_init(&s);
-        for (size_t i = 0; i < r.set.n && !rc; i++) {
-            const migration *m = r.set.v[i];
-            model_begin_migration(&s, (int)i);
-            stmt_list *per = xcalloc(m->up.n + 1, sizeof *per);
-            rc = compile_ops(&r.tg, &s, m, &m->up, per);
-            for (size_t j = 0; j < m->up.n; j++)
-                stmt_list_free(&per[j]);
-            free(per);
-            if (!rc && r.plan.reversible[i]) {
-                compiled c;
-                rc = compile_migration(&r, i, 1, &c);
-                if (!rc)
-                    compiled_free(&c);
+        for (size_t i = 0; i < r.set.n && !rc; i++)
+            rc = validate_compile(&r, &s, i, &r.set.v[i]->up);
+        /* The downs in the order `revert --all` runs them, each from the
+         * state the ones after it left: one model walked back, not a copy
+         * of the schema per migration (which made validating n migrations
+         * O(n^2)). Below an irreversible migration the walk starts again
+         * from the state its `up`s build. */
+        int walked = 1;
+        for (size_t i = r.set.n; i-- > 0 && !rc;) {
+            if (!r.plan.reversible[i]) {
+                walked = 0;
+                continue;
             }
+            if (!walked) {
+                schema_free(&s);
+                schema_init(&s);
+                for (size_t j = 0; j <= i && !rc; j++)
+                    rc = validate_compile(&r, &s, j, &r.set.v[j]->up);
+                walked = 1;
+            }
+            if (!rc)
+                rc = validate_compile(&r, &s, i, &r.plan.downs[i]);
         }
         schema_free(&s);
         r.tg = saved;
