@@ -416,7 +416,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         strata_url u;
         int d = strata_url_parse(urls[i], &u) == 0 ? (int)u.dialect : -1;
         if (d >= 0)
-            strata_url_free(&u);
+            strata_url_dispose(&u);
         int same = 0;
         for (size_t k = 0; k < i; k++)
             if (strstr(dbs[k].label, d >= 0 ? strata_dialect_name((strata_dialect)d) : "?") ==

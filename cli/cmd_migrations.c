@@ -97,7 +97,7 @@ static int open_conn(cli_opts *o, int create, strata_conn **conn)
         if (strata_url_parse(u, &url) == 0) {
             struct stat st;
             int missing = stat(url.database, &st) != 0;
-            strata_url_free(&url);
+            strata_url_dispose(&url);
             if (missing)
                 return 0;
         }
@@ -294,7 +294,7 @@ int cmd_migrations_sql(cli_opts *o)
         strata_url url;
         if (strata_url_parse(o->database_url, &url) == 0) {
             d = url.dialect;
-            strata_url_free(&url);
+            strata_url_dispose(&url);
         }
     }
     strata_options opt;

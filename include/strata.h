@@ -9,7 +9,9 @@
  *   - every fallible function returns 0 on success or a negative STRATA_E*
  *     code; the message is available afterwards from strata_error_message(),
  *     per thread;
- *   - objects are opaque and freed by the matching *_free / *_close function;
+ *   - objects the library allocates are freed by the matching *_free /
+ *     *_close function; a struct the caller owns (on its stack, say) that
+ *     the library filled has its contents released by *_dispose;
  *   - strings returned as `const char *` are owned by the object they came
  *     from; strings returned as `char *` belong to the caller (free()).
  */
@@ -86,9 +88,11 @@ typedef struct strata_url {
     char **params;  /* query parameters as key, value pairs, NULL-terminated */
 } strata_url;
 
-/* Parse a connection URL (see spec/cli.md). */
+/* Parse a connection URL (see spec/cli.md) into a struct the caller owns;
+ * on success release its contents with strata_url_dispose. */
 STRATA_EXTERN int strata_url_parse(const char *text, strata_url *out);
-STRATA_EXTERN void strata_url_free(strata_url *url);
+/* Free what strata_url_parse put into *url (not url itself) and zero it. */
+STRATA_EXTERN void strata_url_dispose(strata_url *url);
 /* The URL with its password replaced by "****" (caller frees). Works on
  * malformed URLs too, so error messages never leak a password. */
 STRATA_EXTERN char *strata_url_mask(const char *text);
