@@ -391,7 +391,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     strata_check_result *r = xcalloc(1, sizeof *r);
     *out = r;
     if (n == 0)
-        return strata_set_error(STRATA_EUSAGE, "strata check needs at least one --database-url (or "
+        return strata_set_error(STRATA_EINPUT, "strata check needs at least one --database-url (or "
                                                "STRATA_CHECK_URLS)");
     /* libraries that want set-up before threads */
     mysql_library_init(0, NULL, NULL);

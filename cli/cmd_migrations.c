@@ -139,7 +139,7 @@ static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
     int status;
     if (rc && o->json && rep && rep->n) {
         /* a run that failed part-way: what it did before, and the error */
-        status = strata_exit_status(rc);
+        status = cli_exit_status(rc);
         fprintf(stderr, "strata: %s\n", strata_error_message());
         json_t *j = report_json(rep, "done");
         json_object_set_new(j, "error", json_string(strata_error_message()));

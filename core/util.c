@@ -287,19 +287,6 @@ void strata_error_clear(void)
     last_code = STRATA_OK;
 }
 
-int strata_exit_status(int code)
-{
-    switch (code) {
-    case STRATA_OK:
-        return 0;
-    case STRATA_EUSAGE:
-    case STRATA_EINPUT:
-        return 2;
-    default:
-        return 1;
-    }
-}
-
 /* ---- strings ---- */
 
 int str_ieq(const char *a, const char *b)

@@ -71,9 +71,9 @@ void strata_url_dispose(strata_url *url)
 static int url_error(const char *text, const char *why)
 {
     char *masked = strata_url_mask(text);
-    strata_set_error(STRATA_EUSAGE, "malformed database URL '%s': %s", masked, why);
+    strata_set_error(STRATA_EINPUT, "malformed database URL '%s': %s", masked, why);
     free(masked);
-    return STRATA_EUSAGE;
+    return STRATA_EINPUT;
 }
 
 static int parse_sqlite(const char *text, strata_url *out)
@@ -133,7 +133,7 @@ int strata_url_parse(const char *text, strata_url *out)
 {
     memset(out, 0, sizeof *out);
     if (!text || !*text)
-        return strata_set_error(STRATA_EUSAGE, "empty database URL");
+        return strata_set_error(STRATA_EINPUT, "empty database URL");
     if (str_starts(text, "sqlite:"))
         return parse_sqlite(text, out);
 
@@ -244,7 +244,7 @@ int strata_url_parse(const char *text, strata_url *out)
     if (*p == '?') {
         if (parse_query(text, p + 1, out) != 0) {
             strata_url_dispose(out);
-            return STRATA_EUSAGE;
+            return STRATA_EINPUT;
         }
     } else {
         out->params = xcalloc(1, sizeof(char *));

@@ -1649,7 +1649,7 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
                 found = 1;
         if (!found)
             rc =
-                strata_set_error(STRATA_EUSAGE, "no migration with version '%s' in %s", versions[k],
+                strata_set_error(STRATA_EINPUT, "no migration with version '%s' in %s", versions[k],
                                  opt->migrations_dir ? opt->migrations_dir : "./migrations");
     }
     /* the selected migrations, compiled oldest first (the model moves

@@ -41,8 +41,9 @@ extern "C" {
 
 typedef enum {
     STRATA_OK = 0,
-    STRATA_EUSAGE = -1,   /* bad command-line usage */
-    STRATA_EINPUT = -2,   /* bad input: file, JSON, operation, value */
+    /* -1 is not used: command-line usage errors belong to the strata tool */
+    STRATA_EINPUT = -2,   /* bad input: an argument, URL, file, JSON, operation,
+                             value, or an options struct of an unknown version */
     STRATA_ECONNECT = -3, /* cannot connect to the database */
     STRATA_EDB = -4,      /* the database rejected a statement */
     STRATA_EIO = -5,      /* file system error */
@@ -58,8 +59,6 @@ STRATA_EXTERN const char *strata_error_message(void);
 STRATA_EXTERN int strata_error_code(void);
 /* Forget the last error. */
 STRATA_EXTERN void strata_error_clear(void);
-/* The process exit status the spec assigns to an error code (0, 1 or 2). */
-STRATA_EXTERN int strata_exit_status(int code);
 
 /* ---- dialects ---------------------------------------------------------- */
 

@@ -405,11 +405,11 @@ static void test_url_parse(void)
                          "sqlite:",
                          "postgres://[::1/db"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        CU_ASSERT_EQUAL(strata_url_parse(bad[i], &u), STRATA_EUSAGE);
+        CU_ASSERT_EQUAL(strata_url_parse(bad[i], &u), STRATA_EINPUT);
         CU_ASSERT(strlen(strata_error_message()) > 0);
     }
     /* A malformed URL's message never shows the password. */
-    CU_ASSERT_EQUAL(strata_url_parse("postgres://u:topsecret@h:99999/db", &u), STRATA_EUSAGE);
+    CU_ASSERT_EQUAL(strata_url_parse("postgres://u:topsecret@h:99999/db", &u), STRATA_EINPUT);
     CU_ASSERT_PTR_NULL(strstr(strata_error_message(), "topsecret"));
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "port");
 }
