@@ -294,7 +294,7 @@ int main(int argc, char **argv)
     }
 
     if (version) {
-        printf("strata %s\n", STRATA_VERSION);
+        printf("strata %s\n", strata_version());
         goto done;
     }
     if (help || nwords == 0) {

@@ -22,6 +22,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "strata_version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,7 +37,17 @@ extern "C" {
 #define STRATA_EXTERN
 #endif
 
-#define STRATA_VERSION "0.1.0"
+/* ---- version ----------------------------------------------------------
+ *
+ * STRATA_VERSION, STRATA_VERSION_MAJOR/MINOR/PATCH and STRATA_VERSION_NUM
+ * (strata_version.h) are those of the headers a program was compiled with;
+ * these two are those of the library it runs with.
+ */
+
+/* The library's version, e.g. "1.2.3". */
+STRATA_EXTERN const char *strata_version(void);
+/* The library's version as major * 10000 + minor * 100 + patch. */
+STRATA_EXTERN int strata_version_num(void);
 
 /* ---- errors ------------------------------------------------------------ */
 
