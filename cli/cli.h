@@ -44,6 +44,8 @@ int cli_exit_status(int code);
 int cli_fail(const cli_opts *o, int code);
 /* Print a usage error and return 2. */
 int cli_usage_error(const cli_opts *o, const char *fmt, ...);
+/* The library's log callback: each line to stderr, warnings marked. */
+void cli_log(strata_log_level level, const char *message, void *payload);
 
 int cmd_migrations_run(cli_opts *o);
 int cmd_migrations_revert(cli_opts *o);

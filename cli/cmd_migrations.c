@@ -120,7 +120,7 @@ static int open_for_change(cli_opts *o, strata_conn **conn)
 
 static void fill_options(const cli_opts *o, strata_options *opt)
 {
-    memset(opt, 0, sizeof *opt);
+    strata_options_init(opt, STRATA_OPTIONS_VERSION);
     opt->migrations_dir = o->migrations_dir;
     opt->lock_timeout = o->lock_timeout;
     opt->allow_out_of_order = o->allow_out_of_order;
@@ -129,7 +129,7 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->steps = o->steps;
     opt->all = o->all;
     opt->mark_applied = o->mark_applied;
-    opt->log = stderr;
+    opt->log_cb = cli_log;
 }
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)

@@ -89,6 +89,13 @@ int cli_usage_error(const cli_opts *o, const char *fmt, ...)
     return 2;
 }
 
+void cli_log(strata_log_level level, const char *message, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", message);
+    fflush(stderr);
+}
+
 /* ---- commands ---- */
 
 static int cmd_lock_status(cli_opts *o)
