@@ -502,7 +502,8 @@ typedef enum {
 /* Where the loading of one table stands. While a table loads, the progress
  * callback gets one of these at most every half second; when the table is
  * done (or its loading failed: the call's result says), one more with
- * done = 1. */
+ * done = 1. Later versions may append fields (the library fills the struct,
+ * so a callback built against these headers keeps reading the same ones). */
 typedef struct strata_seed_progress {
     const char *table;      /* the table being loaded */
     long long rows;         /* rows written to it so far */
