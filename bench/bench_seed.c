@@ -154,12 +154,10 @@ static char *fresh(strata_dialect d, const char *base, const char *name)
     strata_conn *c;
     if (strata_conn_open(&c, url) != 0)
         bench_die("connect");
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     char mdir[512];
     snprintf(mdir, sizeof mdir, "%s/migrations", dir);
     opt.migrations_dir = mdir;
-    opt.quiet = 1;
     strata_report *r = NULL;
     if (strata_migrations_run(c, &opt, &r) != 0)
         bench_die("migrations");

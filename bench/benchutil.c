@@ -123,5 +123,5 @@ void bench_mariadb_args_from(const char *url, bench_mariadb_args *a)
     snprintf(a->user, sizeof a->user, "--user=%s", u.user ? u.user : "root");
     snprintf(a->password, sizeof a->password, "--password=%s", u.password ? u.password : "");
     snprintf(a->database, sizeof a->database, "%s", u.database);
-    strata_url_free(&u);
+    strata_url_dispose(&u);
 }

@@ -19,6 +19,7 @@
 #include "introspect.h"
 #include "migration.h"
 #include "names.h"
+#include "options.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -56,11 +57,9 @@ static void step(check_db *db, const char *name, int ok, const char *message, do
 
 static int migrate(strata_conn *c, const char *dir, int revert)
 {
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
     opt.lock_timeout = 60;
-    opt.quiet = 1;
     opt.all = revert;
     strata_report *rep = NULL;
     int rc =
@@ -326,8 +325,7 @@ static void *check_one(void *arg)
     }
     if (!rc && opt->seed_file) {
         t0 = now_seconds();
-        strata_seed_options so;
-        memset(&so, 0, sizeof so);
+        strata_seed_options so = STRATA_SEED_OPTIONS_INIT;
         strata_seed_report *sr = NULL;
         rc = strata_seed_file(c, opt->seed_file, &so, &sr);
         char *msg =
@@ -385,20 +383,25 @@ static void add_difference(strata_check_result *r, char *line)
     r->differences[r->ndifferences] = NULL;
 }
 
-int strata_check(const char *const *urls, size_t n, const strata_check_options *opt,
+int strata_check(const char *const *urls, size_t n, const strata_check_options *options,
                  strata_check_result **out)
 {
     strata_check_result *r = xcalloc(1, sizeof *r);
     *out = r;
+    strata_check_options checked;
+    int rc = check_options_get(options, &checked);
+    if (rc)
+        return rc;
+    const strata_check_options *opt = &checked;
     if (n == 0)
-        return strata_set_error(STRATA_EUSAGE, "strata check needs at least one --database-url (or "
+        return strata_set_error(STRATA_EINPUT, "strata check needs at least one --database-url (or "
                                                "STRATA_CHECK_URLS)");
     /* libraries that want set-up before threads */
     mysql_library_init(0, NULL, NULL);
     json_object_seed(0);
     /* the migrations must at least parse and validate before anything runs */
     migration_set set;
-    int rc = migrations_load_dir(opt->migrations_dir ? opt->migrations_dir : "./migrations", &set);
+    rc = migrations_load_dir(opt->migrations_dir ? opt->migrations_dir : "./migrations", &set);
     if (!rc) {
         schema s;
         schema_init(&s);
@@ -416,7 +419,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         strata_url u;
         int d = strata_url_parse(urls[i], &u) == 0 ? (int)u.dialect : -1;
         if (d >= 0)
-            strata_url_free(&u);
+            strata_url_dispose(&u);
         int same = 0;
         for (size_t k = 0; k < i; k++)
             if (strstr(dbs[k].label, d >= 0 ? strata_dialect_name((strata_dialect)d) : "?") ==
@@ -437,10 +440,11 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     r->databases = xcalloc(n + 1, sizeof(char *));
     r->ndatabases = n;
     int all_ok = 1;
+    size_t cap_steps = 0;
     for (size_t i = 0; i < n; i++) {
         r->databases[i] = xstrdup(dbs[i].label);
         for (size_t k = 0; k < dbs[i].nsteps; k++) {
-            r->steps = xgrow(r->steps, &r->cap_steps, r->nsteps + 1, sizeof *r->steps);
+            r->steps = xgrow(r->steps, &cap_steps, r->nsteps + 1, sizeof *r->steps);
             r->steps[r->nsteps++] = dbs[i].steps[k];
             all_ok &= dbs[i].steps[k].ok;
         }

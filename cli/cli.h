@@ -36,10 +36,16 @@ typedef struct cli_opts {
     int nargs;
 } cli_opts;
 
+/* The exit status the spec gives a libstrata error code: 0 success, 2 bad
+ * input (as for the tool's own usage errors), 1 anything else - the
+ * operation failed, or something is pending, changed or drifted. */
+int cli_exit_status(int code);
 /* Print an error the spec's way and return the exit status for it. */
 int cli_fail(const cli_opts *o, int code);
 /* Print a usage error and return 2. */
 int cli_usage_error(const cli_opts *o, const char *fmt, ...);
+/* The library's log callback: each line to stderr, warnings marked. */
+void cli_log(strata_log_level level, const char *message, void *payload);
 
 int cmd_migrations_run(cli_opts *o);
 int cmd_migrations_revert(cli_opts *o);

@@ -162,8 +162,7 @@ int cmd_check(cli_opts *o)
                 list[n++] = t;
         urls = list;
     }
-    strata_check_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_check_options opt = STRATA_CHECK_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
     opt.seed_file = o->file;
     strata_check_result *r = NULL;

@@ -18,8 +18,7 @@ int cmd_db_diff(cli_opts *o)
     int rc = strata_conn_open(&conn, o->database_url);
     if (rc)
         return cli_fail(o, rc);
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
     strata_diff_result *r = NULL;
     rc = strata_db_diff(conn, &opt, &r);

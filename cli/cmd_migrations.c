@@ -97,7 +97,7 @@ static int open_conn(cli_opts *o, int create, strata_conn **conn)
         if (strata_url_parse(u, &url) == 0) {
             struct stat st;
             int missing = stat(url.database, &st) != 0;
-            strata_url_free(&url);
+            strata_url_dispose(&url);
             if (missing)
                 return 0;
         }
@@ -120,7 +120,7 @@ static int open_for_change(cli_opts *o, strata_conn **conn)
 
 static void fill_options(const cli_opts *o, strata_options *opt)
 {
-    memset(opt, 0, sizeof *opt);
+    strata_options_init(opt, STRATA_OPTIONS_VERSION);
     opt->migrations_dir = o->migrations_dir;
     opt->lock_timeout = o->lock_timeout;
     opt->allow_out_of_order = o->allow_out_of_order;
@@ -129,7 +129,7 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->steps = o->steps;
     opt->all = o->all;
     opt->mark_applied = o->mark_applied;
-    opt->log = stderr;
+    opt->log_cb = cli_log;
 }
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
@@ -139,7 +139,7 @@ static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
     int status;
     if (rc && o->json && rep && rep->n) {
         /* a run that failed part-way: what it did before, and the error */
-        status = strata_exit_status(rc);
+        status = cli_exit_status(rc);
         fprintf(stderr, "strata: %s\n", strata_error_message());
         json_t *j = report_json(rep, "done");
         json_object_set_new(j, "error", json_string(strata_error_message()));
@@ -294,7 +294,7 @@ int cmd_migrations_sql(cli_opts *o)
         strata_url url;
         if (strata_url_parse(o->database_url, &url) == 0) {
             d = url.dialect;
-            strata_url_free(&url);
+            strata_url_dispose(&url);
         }
     }
     strata_options opt;

@@ -13,6 +13,20 @@
 
 #include <jansson.h>
 
+/* The seed's progress on a terminal: one line per table, rewritten in place
+ * while it loads, ended when it is done; tables that load in under half a
+ * second show no line. */
+static void show_progress(const strata_seed_progress *p, void *payload)
+{
+    int *shown = payload; /* has the current table a line yet? */
+    if (p->done && !*shown)
+        return;
+    fprintf(stderr, "\rseed: %s: %lld rows (%.0f rows/s)\033[K%s", p->table, p->rows,
+            p->rows_per_second, p->done ? "\n" : "");
+    fflush(stderr);
+    *shown = !p->done;
+}
+
 static void print_report(const cli_opts *o, const strata_seed_report *r, const strata_report *mig)
 {
     if (o->json) {
@@ -61,8 +75,8 @@ int cmd_seed(cli_opts *o)
                                o->args[0]);
     if (!o->file)
         return cli_usage_error(o, "'seed' needs -f FILE");
-    strata_seed_options sopt;
-    memset(&sopt, 0, sizeof sopt);
+    strata_seed_options sopt = STRATA_SEED_OPTIONS_INIT;
+    int progress_shown = 0;
     if (o->mode) {
         sopt.mode = (strata_seed_mode)strata_seed_mode_parse(o->mode);
         if (!sopt.mode)
@@ -83,8 +97,10 @@ int cmd_seed(cli_opts *o)
             printf("{\"error\": \"could not find a seed file\", \"exit\": 2}\n");
         return 2;
     }
-    if (!o->json && isatty(STDERR_FILENO))
-        sopt.progress = stderr;
+    if (!o->json && isatty(STDERR_FILENO)) {
+        sopt.progress_cb = show_progress;
+        sopt.progress_payload = &progress_shown;
+    }
 
     strata_conn *conn;
     int rc = strata_conn_open(&conn, o->database_url);
@@ -92,11 +108,10 @@ int cmd_seed(cli_opts *o)
         return cli_fail(o, rc);
     strata_report *mig = NULL;
     if (!o->no_migrate) {
-        strata_options mopt;
-        memset(&mopt, 0, sizeof mopt);
+        strata_options mopt = STRATA_OPTIONS_INIT;
         mopt.migrations_dir = o->migrations_dir;
         mopt.lock_timeout = o->lock_timeout;
-        mopt.quiet = o->json;
+        mopt.log_cb = o->json ? NULL : cli_log;
         rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);

@@ -42,6 +42,18 @@ static const char *usage_text =
     "  -h, --help            this help\n"
     "  --version             print the version\n";
 
+int cli_exit_status(int code)
+{
+    switch (code) {
+    case STRATA_OK:
+        return 0;
+    case STRATA_EINPUT:
+        return 2;
+    default:
+        return 1;
+    }
+}
+
 int cli_fail(const cli_opts *o, int code)
 {
     const char *msg = strata_error_message();
@@ -49,13 +61,13 @@ int cli_fail(const cli_opts *o, int code)
         msg = "failed";
     fprintf(stderr, "strata: %s\n", msg);
     if (o && o->json) {
-        json_t *j = json_pack("{s:s, s:i}", "error", msg, "exit", strata_exit_status(code));
+        json_t *j = json_pack("{s:s, s:i}", "error", msg, "exit", cli_exit_status(code));
         char *s = json_dumps(j, JSON_INDENT(2));
         printf("%s\n", s);
         free(s);
         json_decref(j);
     }
-    return strata_exit_status(code);
+    return cli_exit_status(code);
 }
 
 int cli_usage_error(const cli_opts *o, const char *fmt, ...)
@@ -75,6 +87,13 @@ int cli_usage_error(const cli_opts *o, const char *fmt, ...)
         json_decref(j);
     }
     return 2;
+}
+
+void cli_log(strata_log_level level, const char *message, void *payload)
+{
+    (void)payload;
+    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", message);
+    fflush(stderr);
 }
 
 /* ---- commands ---- */
@@ -282,7 +301,7 @@ int main(int argc, char **argv)
     }
 
     if (version) {
-        printf("strata %s\n", STRATA_VERSION);
+        printf("strata %s\n", strata_version());
         goto done;
     }
     if (help || nwords == 0) {

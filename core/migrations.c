@@ -146,12 +146,12 @@ int migration_name_check(const char *name)
     for (const char *p = name; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
               *p == '_' || *p == '-'))
-            return strata_set_error(STRATA_EUSAGE,
+            return strata_set_error(STRATA_EINPUT,
                                     "migration name '%s' may only hold letters, digits, '_' and "
                                     "'-'",
                                     name);
     if (!*name)
-        return strata_set_error(STRATA_EUSAGE, "the migration needs a name");
+        return strata_set_error(STRATA_EINPUT, "the migration needs a name");
     return 0;
 }
 

@@ -10,9 +10,11 @@
 #include <string.h>
 #include <time.h>
 
+/* No memory: abort, as strata.h promises ("Memory"). The library prints
+ * nothing, not even here; `n` is left for a debugger's backtrace. */
 static void out_of_memory(size_t n)
 {
-    fprintf(stderr, "strata: out of memory allocating %zu bytes\n", n);
+    (void)n;
     abort();
 }
 
@@ -295,19 +297,6 @@ void strata_error_clear(void)
     free(last_message);
     last_message = NULL;
     last_code = STRATA_OK;
-}
-
-int strata_exit_status(int code)
-{
-    switch (code) {
-    case STRATA_OK:
-        return 0;
-    case STRATA_EUSAGE:
-    case STRATA_EINPUT:
-        return 2;
-    default:
-        return 1;
-    }
 }
 
 /* ---- strings ---- */

@@ -3,8 +3,9 @@
  * allocation that never returns NULL, a growable string buffer, a string
  * vector, and the per-thread error state.
  *
- * Allocation failure aborts the process with a message: a migration tool has
- * no sensible way to continue without memory, and it keeps every error path
+ * Allocation failure aborts the process (abort(), without a message: the
+ * library prints nothing; strata.h, "Memory"): a migration tool has no
+ * sensible way to continue without memory, and it keeps every error path
  * about the database, not about malloc.
  */
 #ifndef STRATA_UTIL_H

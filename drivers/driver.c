@@ -40,7 +40,7 @@ int strata_conn_open(strata_conn **out, const char *url_text)
     char *masked = strata_url_mask(url_text);
     rc = driver_for(url.dialect)->open(&url, masked, out);
     free(masked);
-    strata_url_free(&url);
+    strata_url_dispose(&url);
     return rc;
 }
 

@@ -52,7 +52,7 @@ static char *pct_decode(const char *s, size_t n)
     return out;
 }
 
-void strata_url_free(strata_url *url)
+void strata_url_dispose(strata_url *url)
 {
     if (!url)
         return;
@@ -71,9 +71,9 @@ void strata_url_free(strata_url *url)
 static int url_error(const char *text, const char *why)
 {
     char *masked = strata_url_mask(text);
-    strata_set_error(STRATA_EUSAGE, "malformed database URL '%s': %s", masked, why);
+    strata_set_error(STRATA_EINPUT, "malformed database URL '%s': %s", masked, why);
     free(masked);
-    return STRATA_EUSAGE;
+    return STRATA_EINPUT;
 }
 
 static int parse_sqlite(const char *text, strata_url *out)
@@ -133,7 +133,7 @@ int strata_url_parse(const char *text, strata_url *out)
 {
     memset(out, 0, sizeof *out);
     if (!text || !*text)
-        return strata_set_error(STRATA_EUSAGE, "empty database URL");
+        return strata_set_error(STRATA_EINPUT, "empty database URL");
     if (str_starts(text, "sqlite:"))
         return parse_sqlite(text, out);
 
@@ -168,13 +168,13 @@ int strata_url_parse(const char *text, strata_url *out)
         size_t ulen = colon ? (size_t)(colon - rest) : (size_t)(at - rest);
         out->user = pct_decode(rest, ulen);
         if (!out->user) {
-            strata_url_free(out);
+            strata_url_dispose(out);
             return url_error(text, "bad percent-escape in the user name");
         }
         if (colon) {
             out->password = pct_decode(colon + 1, (size_t)(at - colon - 1));
             if (!out->password) {
-                strata_url_free(out);
+                strata_url_dispose(out);
                 return url_error(text, "bad percent-escape in the password");
             }
         }
@@ -185,14 +185,14 @@ int strata_url_parse(const char *text, strata_url *out)
     if (*hostpart == '[') {
         const char *close = memchr(hostpart, ']', (size_t)(auth_end - hostpart));
         if (!close) {
-            strata_url_free(out);
+            strata_url_dispose(out);
             return url_error(text, "unterminated '[' in the host");
         }
         host_start = hostpart + 1;
         host_end = close;
         if (close + 1 < auth_end) {
             if (close[1] != ':') {
-                strata_url_free(out);
+                strata_url_dispose(out);
                 return url_error(text, "unexpected text after ']'");
             }
             port_colon = close + 1;
@@ -207,19 +207,19 @@ int strata_url_parse(const char *text, strata_url *out)
     if (port_colon) {
         const char *p = port_colon + 1;
         if (p == auth_end) {
-            strata_url_free(out);
+            strata_url_dispose(out);
             return url_error(text, "empty port");
         }
         long port = 0;
         for (; p < auth_end; p++) {
             if (!isdigit((unsigned char)*p) || port > 65535) {
-                strata_url_free(out);
+                strata_url_dispose(out);
                 return url_error(text, "port is not a number from 1 to 65535");
             }
             port = port * 10 + (*p - '0');
         }
         if (port < 1 || port > 65535) {
-            strata_url_free(out);
+            strata_url_dispose(out);
             return url_error(text, "port is not a number from 1 to 65535");
         }
         out->port = (int)port;
@@ -231,20 +231,20 @@ int strata_url_parse(const char *text, strata_url *out)
         if (dlen) {
             out->database = pct_decode(p, dlen);
             if (!out->database) {
-                strata_url_free(out);
+                strata_url_dispose(out);
                 return url_error(text, "bad percent-escape in the database name");
             }
         }
         p += dlen;
     }
     if (!out->database) {
-        strata_url_free(out);
+        strata_url_dispose(out);
         return url_error(text, "no database name (add /DBNAME after the host)");
     }
     if (*p == '?') {
         if (parse_query(text, p + 1, out) != 0) {
-            strata_url_free(out);
-            return STRATA_EUSAGE;
+            strata_url_dispose(out);
+            return STRATA_EINPUT;
         }
     } else {
         out->params = xcalloc(1, sizeof(char *));

@@ -5,6 +5,7 @@
 #include "introspect.h"
 #include "migration.h"
 #include "opjson.h"
+#include "options.h"
 #include "predparse.h"
 
 #include <stdlib.h>
@@ -80,9 +81,13 @@ static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec
 int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out)
 {
     *out = xcalloc(1, sizeof **out);
+    strata_options o;
+    int rc = options_get(opt, &o);
+    if (rc)
+        return rc;
     strvec warnings = STRVEC_INIT;
     schema model, live;
-    int rc = applied_model(conn, opt->migrations_dir, &model, &warnings);
+    rc = applied_model(conn, o.migrations_dir, &model, &warnings);
     if (rc) {
         strvec_free(&warnings);
         return rc;

@@ -13,6 +13,7 @@
 #include "introspect.h"
 #include "migration.h"
 #include "opjson.h"
+#include "options.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -296,8 +297,12 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
 {
     *path_out = NULL;
     *nops = 0;
-    const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";
-    int rc = migration_name_check(name);
+    strata_options o;
+    int rc = options_get(opt, &o);
+    if (rc)
+        return rc;
+    const char *dir = o.migrations_dir ? o.migrations_dir : "./migrations";
+    rc = migration_name_check(name);
     if (rc)
         return rc;
     schema want;

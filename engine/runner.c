@@ -26,6 +26,7 @@
  */
 #include "exec.h"
 #include "names.h"
+#include "options.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -202,13 +203,13 @@ static void utc_now(char out[32])
 
 typedef struct runner {
     strata_conn *conn;
-    const strata_options *opt;
+    const strata_options *opt; /* &options */
+    strata_options options;    /* the caller's, checked, or the defaults */
     compile_target tg;
     migration_set set;
     down_plan plan;
     history hist;
     char run_id[33];
-    FILE *log;
     int locked;
     int lock_fd; /* SQLite: the locked file beside the database, or -1 */
     strata_report *report;
@@ -219,17 +220,34 @@ typedef struct runner {
     int model_live;
 } runner;
 
+/* Lines of progress go to the caller's log callback, if it set one: the
+ * library prints nothing itself. */
+static void vsay(runner *r, strata_log_level level, const char *fmt, va_list ap)
+{
+    if (!r->opt->log_cb)
+        return;
+    sbuf b = SBUF_INIT;
+    sbuf_vaddf(&b, fmt, ap);
+    r->opt->log_cb(level, sbuf_str(&b), r->opt->log_payload);
+    sbuf_free(&b);
+}
+
 static void say(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 static void say(runner *r, const char *fmt, ...)
 {
-    if (!r->log)
-        return;
     va_list ap;
     va_start(ap, fmt);
-    vfprintf(r->log, fmt, ap);
+    vsay(r, STRATA_LOG_INFO, fmt, ap);
     va_end(ap);
-    fputc('\n', r->log);
-    fflush(r->log);
+}
+
+static void say_warning(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
+static void say_warning(runner *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(r, STRATA_LOG_WARNING, fmt, ap);
+    va_end(ap);
 }
 
 static void make_run_id(char out[33])
@@ -298,15 +316,18 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
 {
     memset(r, 0, sizeof *r);
     r->conn = conn;
-    r->opt = opt;
+    r->opt = &r->options;
     r->lock_fd = -1;
-    r->log = opt->quiet ? NULL : (opt->log ? opt->log : stderr);
+    int rc = options_get(opt, &r->options);
+    if (rc)
+        return rc;
+    opt = r->opt;
     if (conn)
         r->tg = compile_target_for(conn);
     make_run_id(r->run_id);
     r->report = xcalloc(1, sizeof *r->report);
     const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";
-    int rc = migrations_load_dir(dir, &r->set);
+    rc = migrations_load_dir(dir, &r->set);
     if (rc)
         return rc;
     r->report->total = r->set.n;
@@ -1262,7 +1283,7 @@ static int check_checksums(runner *r)
             char *w = xasprintf("applied migration %s has no file in %s", h->id,
                                 r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations");
             report_warn(r->report, w);
-            say(r, "warning: %s", w);
+            say_warning(r, "%s", w);
             free(w);
             continue;
         }
@@ -1601,7 +1622,7 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         }
         const migration *m = r.set.v[idx];
         int down = h->direction && strcmp(h->direction, "down") == 0;
-        if (opt->mark_applied) {
+        if (r.opt->mark_applied) {
             rc = down ? history_delete(&r, m->id)
                       : history_update(&r, m, "applied", "up", (int)m->up.n, 0);
             say(&r, "marked %s %s", m->id, down ? "reverted" : "applied");
@@ -1619,7 +1640,7 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
             say(&r, "undid the %d applied operation(s) of %s", h->ops_applied, m->id);
         }
         /* applied afterwards: a revert undone, or an apply marked done */
-        int applied = opt->mark_applied ? !down : down;
+        int applied = r.opt->mark_applied ? !down : down;
         report_add(r.report, m, applied ? STRATA_MIG_APPLIED : STRATA_MIG_PENDING, NULL);
         repaired++;
     }
@@ -1670,8 +1691,8 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
                 found = 1;
         if (!found)
             rc =
-                strata_set_error(STRATA_EUSAGE, "no migration with version '%s' in %s", versions[k],
-                                 opt->migrations_dir ? opt->migrations_dir : "./migrations");
+                strata_set_error(STRATA_EINPUT, "no migration with version '%s' in %s", versions[k],
+                                 r.opt->migrations_dir ? r.opt->migrations_dir : "./migrations");
     }
     /* the selected migrations, compiled oldest first (the model moves
      * forward), printed newest first for --down */

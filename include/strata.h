@@ -9,16 +9,44 @@
  *   - every fallible function returns 0 on success or a negative STRATA_E*
  *     code; the message is available afterwards from strata_error_message(),
  *     per thread;
- *   - objects are opaque and freed by the matching *_free / *_close function;
+ *   - objects the library allocates are freed by the matching *_free /
+ *     *_close function; a struct the caller owns (on its stack, say) that
+ *     the library filled has its contents released by *_dispose;
  *   - strings returned as `const char *` are owned by the object they came
- *     from; strings returned as `char *` belong to the caller (free()).
+ *     from; strings returned as `char *` belong to the caller (free());
+ *   - options come in versioned structs, progress through callbacks, and
+ *     the library prints nothing (see "options and callbacks" below).
+ *
+ * Threads. libstrata keeps no global state that needs locking by the caller:
+ *   - a strata_conn, and everything obtained from it (strata_rows), is used
+ *     by one thread at a time; distinct connections may be used on distinct
+ *     threads at once, each with its own;
+ *   - reports and results (strata_report, strata_seed_report, ...) are plain
+ *     data: read them from any thread, free them once;
+ *   - the error state (strata_error_message, strata_error_code) is per
+ *     thread: a thread sees the errors of its own calls only;
+ *   - the functions that take no connection (strata_version, strata_url_*,
+ *     strata_dialect_*, strata_quote_*, strata_*_options_init,
+ *     strata_migrations_sql, strata_migration_generate/create,
+ *     strata_seed_convert, strata_seed_mode_*, strata_check) may be called
+ *     from any thread at any time. Two runs of migrations against the same
+ *     database are safe too: the migration lock serialises them;
+ *   - callbacks run on the calling thread, inside the call that triggers
+ *     them; they must not use that call's connection.
+ *
+ * Memory. When an allocation fails, libstrata aborts the process (abort()),
+ * as it does if OpenSSL's random generator cannot be seeded: it has no
+ * sensible way to go on, and keeping every error path about the database,
+ * not about malloc, keeps those paths correct. Functions never return
+ * STRATA_E* for lack of memory.
  */
 #ifndef STRATA_H
 #define STRATA_H
 
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
+
+#include "strata_version.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -33,14 +61,25 @@ extern "C" {
 #define STRATA_EXTERN
 #endif
 
-#define STRATA_VERSION "0.1.0"
+/* ---- version ----------------------------------------------------------
+ *
+ * STRATA_VERSION, STRATA_VERSION_MAJOR/MINOR/PATCH and STRATA_VERSION_NUM
+ * (strata_version.h) are those of the headers a program was compiled with;
+ * these two are those of the library it runs with.
+ */
+
+/* The library's version, e.g. "1.2.3". */
+STRATA_EXTERN const char *strata_version(void);
+/* The library's version as major * 10000 + minor * 100 + patch. */
+STRATA_EXTERN int strata_version_num(void);
 
 /* ---- errors ------------------------------------------------------------ */
 
 typedef enum {
     STRATA_OK = 0,
-    STRATA_EUSAGE = -1,   /* bad command-line usage */
-    STRATA_EINPUT = -2,   /* bad input: file, JSON, operation, value */
+    /* -1 is not used: command-line usage errors belong to the strata tool */
+    STRATA_EINPUT = -2,   /* bad input: an argument, URL, file, JSON, operation,
+                             value, or an options struct of an unknown version */
     STRATA_ECONNECT = -3, /* cannot connect to the database */
     STRATA_EDB = -4,      /* the database rejected a statement */
     STRATA_EIO = -5,      /* file system error */
@@ -56,8 +95,44 @@ STRATA_EXTERN const char *strata_error_message(void);
 STRATA_EXTERN int strata_error_code(void);
 /* Forget the last error. */
 STRATA_EXTERN void strata_error_clear(void);
-/* The process exit status the spec assigns to an error code (0, 1 or 2). */
-STRATA_EXTERN int strata_exit_status(int code);
+
+/* ---- options and callbacks ---------------------------------------------
+ *
+ * Options come in structs whose first field is their version, as libgit2's
+ * do: strata_options, strata_seed_options and strata_check_options. Start
+ * from the *_INIT macro (or the *_init function), then set what you need:
+ *
+ *     strata_options opt = STRATA_OPTIONS_INIT;
+ *     opt.migrations_dir = "db/migrations";
+ *     strata_migrations_run(conn, &opt, &report);
+ *
+ * A NULL options pointer means every default (the same as *_INIT). A struct
+ * whose version the library does not know (0, from a bare memset, or one
+ * from newer headers than the library) makes the call fail with
+ * STRATA_EINPUT: "strata_options version 7 is not supported by this
+ * libstrata (expects 1)".
+ *
+ * How the structs change (for libstrata's maintainers): fields are only
+ * ever appended at the end, never removed, reordered or retyped; appending
+ * one bumps the struct's *_VERSION and adds its default to *_INIT; the
+ * library keeps accepting every older version, reading only the fields that
+ * version had and taking the defaults for the rest.
+ *
+ * libstrata never writes to stdout or stderr. What a command line shows
+ * while it works reaches the caller through callbacks in the options, each
+ * with a `payload` handed back untouched; a NULL callback (the default) is
+ * silence.
+ */
+
+typedef enum {
+    STRATA_LOG_INFO = 0,    /* progress: applied, reverted, waiting for the lock,
+                               undoing, recovering */
+    STRATA_LOG_WARNING = 1, /* something to look at (also in the report's warnings) */
+} strata_log_level;
+
+/* One line of progress, without a newline; `message` is valid during the
+ * call only. */
+typedef void (*strata_log_fn)(strata_log_level level, const char *message, void *payload);
 
 /* ---- dialects ---------------------------------------------------------- */
 
@@ -86,9 +161,11 @@ typedef struct strata_url {
     char **params;  /* query parameters as key, value pairs, NULL-terminated */
 } strata_url;
 
-/* Parse a connection URL (see spec/cli.md). */
+/* Parse a connection URL (see spec/cli.md) into a struct the caller owns;
+ * on success release its contents with strata_url_dispose. */
 STRATA_EXTERN int strata_url_parse(const char *text, strata_url *out);
-STRATA_EXTERN void strata_url_free(strata_url *url);
+/* Free what strata_url_parse put into *url (not url itself) and zero it. */
+STRATA_EXTERN void strata_url_dispose(strata_url *url);
 /* The URL with its password replaced by "****" (caller frees). Works on
  * malformed URLs too, so error messages never leak a password. */
 STRATA_EXTERN char *strata_url_mask(const char *text);
@@ -224,19 +301,33 @@ STRATA_EXTERN char *strata_quote_literal(strata_dialect d, const char *text);
 
 /* ---- migrations ---- */
 
+/* Options of the migration functions (run, revert, status, validate,
+ * repair, sql, generate, db diff); each reads the fields that concern it. */
 typedef struct strata_options {
+    unsigned int version;       /* STRATA_OPTIONS_VERSION */
     const char *migrations_dir; /* default "./migrations" */
-    double lock_timeout;        /* seconds to wait for the migration lock (0: do not
-                                   wait; the CLI's default is 60) */
+    double lock_timeout;        /* seconds to wait for the migration lock (default 0:
+                                   do not wait; the CLI's default is 60) */
     int allow_out_of_order;     /* run: apply pending migrations older than applied ones */
-    int dry_run;                /* run/revert: print the SQL, change nothing */
+    int dry_run;                /* run/revert: put the SQL in the report, change nothing */
     const char *to;             /* run: up to and including VERSION; revert: down to VERSION */
-    int steps;                  /* revert: how many (default 1) */
+    int steps;                  /* revert: how many (default 0: 1) */
     int all;                    /* revert: all */
     int mark_applied;           /* repair: mark the partial migration applied */
-    FILE *log;                  /* progress lines (stderr when NULL) */
-    int quiet;                  /* no progress lines */
+    strata_log_fn log_cb;       /* progress lines (default NULL: none) */
+    void *log_payload;          /* handed to log_cb */
 } strata_options;
+
+#define STRATA_OPTIONS_VERSION 1
+#define STRATA_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL                           \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as
+ * STRATA_OPTIONS_INIT does; STRATA_EINPUT for a version this library does
+ * not know. */
+STRATA_EXTERN int strata_options_init(strata_options *opts, unsigned int version);
 
 typedef enum {
     STRATA_MIG_PENDING = 0,
@@ -339,9 +430,19 @@ STRATA_EXTERN int strata_db_pull(strata_conn *conn, char **json_out, char ***war
 /* ---- portability check ---- */
 
 typedef struct strata_check_options {
+    unsigned int version;       /* STRATA_CHECK_OPTIONS_VERSION */
     const char *migrations_dir; /* default ./migrations */
     const char *seed_file;      /* also seed and compare the data (NULL: no) */
 } strata_check_options;
+
+#define STRATA_CHECK_OPTIONS_VERSION 1
+#define STRATA_CHECK_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL                                                   \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_CHECK_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_check_options_init(strata_check_options *opts, unsigned int version);
 
 typedef struct strata_check_step {
     char *database; /* label: the dialect, "#2" etc. when repeated */
@@ -353,7 +454,7 @@ typedef struct strata_check_step {
 
 typedef struct strata_check_result {
     strata_check_step *steps;
-    size_t nsteps, cap_steps;
+    size_t nsteps;
     char **databases; /* labels, in URL order */
     size_t ndatabases;
     char **differences; /* cross-database differences, readable */
@@ -398,11 +499,38 @@ typedef enum {
     STRATA_SEED_FORMAT_MEDUSA = 2,
 } strata_seed_format;
 
+/* Where the loading of one table stands. While a table loads, the progress
+ * callback gets one of these at most every half second; when the table is
+ * done (or its loading failed: the call's result says), one more with
+ * done = 1. Later versions may append fields (the library fills the struct,
+ * so a callback built against these headers keeps reading the same ones). */
+typedef struct strata_seed_progress {
+    const char *table;      /* the table being loaded */
+    long long rows;         /* rows written to it so far */
+    double seconds;         /* since its loading began */
+    double rows_per_second; /* rows / seconds (0 at first) */
+    int done;               /* 1 on the table's last event */
+} strata_seed_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_seed_progress_fn)(const strata_seed_progress *progress, void *payload);
+
 typedef struct strata_seed_options {
-    strata_seed_mode mode;     /* overrides the file's top-level mode */
-    strata_seed_format format; /* AUTO: Medusa when the keys say so */
-    FILE *progress;            /* progress lines (rows/s per table); NULL: none */
+    unsigned int version;                /* STRATA_SEED_OPTIONS_VERSION */
+    strata_seed_mode mode;               /* overrides the file's top-level mode */
+    strata_seed_format format;           /* AUTO: Medusa when the keys say so */
+    strata_seed_progress_fn progress_cb; /* per-table progress (default NULL: none) */
+    void *progress_payload;              /* handed to progress_cb */
 } strata_seed_options;
+
+#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL    \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_SEED_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_seed_options_init(strata_seed_options *opts, unsigned int version);
 
 typedef struct strata_seed_table_report {
     char *table;

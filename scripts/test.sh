@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: install what is missing, build with
-# AddressSanitizer and UndefinedBehaviorSanitizer, start throwaway PostgreSQL
-# and MariaDB servers, run every CUnit suite through ctest on all three
-# databases, stop the servers. Exits non-zero on any failure.
+# AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
+# start throwaway PostgreSQL and MariaDB servers, run every CUnit suite
+# through ctest on all three databases, stop the servers. Exits non-zero on
+# any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 scripts/deps.sh --test
 
 build=${STRATA_TEST_BUILD_DIR:-build-test}
-cmake -S . -B "$build" -DSTRATA_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+cmake -S . -B "$build" -DSTRATA_SANITIZE=ON -DSTRATA_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j"$(nproc)"
 
 services=$(scripts/services.sh start)

@@ -27,8 +27,8 @@ static unsigned char last_rand[10];
 static void random_bytes(unsigned char *p, size_t n)
 {
     if (RAND_bytes(p, (int)n) != 1) {
-        /* RAND_bytes only fails when the CSPRNG cannot be seeded at all. */
-        fprintf(stderr, "strata: the random number generator failed\n");
+        /* RAND_bytes only fails when the CSPRNG cannot be seeded at all;
+         * as for lack of memory, the library aborts (strata.h, "Memory") */
         abort();
     }
 }

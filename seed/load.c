@@ -41,6 +41,7 @@
 
 #include "introspect.h"
 #include "migration.h"
+#include "options.h"
 
 enum { MODE_INSERT = 1, MODE_INSERT_MISSING, MODE_UPSERT };
 enum { ST_UNKNOWN = 0, ST_NEW, ST_EXISTING, ST_SKIPPED };
@@ -123,11 +124,9 @@ typedef struct seed_ctx {
     strvec ref_where; /* where each was found */
     char now[32];
     strvec warnings;
-    /* progress */
-    FILE *progress;
+    /* progress (the caller's opt->progress_cb) */
     double started, last_tick;
     long long table_rows;
-    int ticked;
     /* totals */
     long long updated_rows, sequences;
     fk_def **synthetic; /* $children links named by column, without a foreign key */
@@ -1315,28 +1314,29 @@ out:
 
 /* ---- progress ---- */
 
+/* Tell the caller's progress callback how the table stands: at most every
+ * half second while it loads, and once when it is done. */
 static void progress_tick(seed_ctx *c, const char *table, long long rows, int done)
 {
-    if (!c->progress)
+    if (!c->opt->progress_cb)
         return;
     double now = now_seconds();
     if (!done && now - c->last_tick < 0.5)
         return;
-    if (done && !c->ticked)
-        return;
     c->last_tick = now;
-    c->ticked = 1;
-    double secs = now - c->started;
-    fprintf(c->progress, "\rseed: %s: %lld rows (%.0f rows/s)\033[K%s", table, rows,
-            secs > 0 ? (double)rows / secs : 0.0, done ? "\n" : "");
-    fflush(c->progress);
+    strata_seed_progress p;
+    p.table = table;
+    p.rows = rows;
+    p.seconds = now - c->started;
+    p.rows_per_second = p.seconds > 0 ? (double)rows / p.seconds : 0.0;
+    p.done = done;
+    c->opt->progress_cb(&p, c->opt->progress_payload);
 }
 
 static void progress_start(seed_ctx *c)
 {
     c->started = now_seconds();
     c->last_tick = c->started;
-    c->ticked = 0;
 }
 
 /* ---- phase 2: writing rows ---- */
@@ -2372,7 +2372,6 @@ static int seed_document(strata_conn *conn, json_t *doc, const char *path,
     c.aliases = json_object();
     c.inline_items = json_object();
     c.lookups = json_object();
-    c.progress = opt ? opt->progress : NULL;
     seed_now_utc(c.now);
     c.doc = doc;
     strata_seed_report *r = xcalloc(1, sizeof *r);
@@ -2415,12 +2414,17 @@ static int want_medusa(const json_t *doc, const strata_seed_options *opt, const 
     return medusa_is_seed(doc);
 }
 
-int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_options *opt,
+int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_options *options,
                      strata_seed_report **out)
 {
     *out = NULL;
+    strata_seed_options checked;
+    int rc = seed_options_get(options, &checked);
+    if (rc)
+        return rc;
+    const strata_seed_options *opt = &checked;
     json_t *doc;
-    int rc = load_json(path, &doc);
+    rc = load_json(path, &doc);
     if (rc)
         return rc;
     int medusa = want_medusa(doc, opt, path);

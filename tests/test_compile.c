@@ -119,10 +119,8 @@ static char *compile_last(strata_dialect d, int down, const char *const *migs, s
         *err = strdup("cannot make a temporary directory");
         return NULL;
     }
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir.path;
-    opt.quiet = 1;
     char version[16];
     snprintf(version, sizeof version, "%03zu", n);
     const char *versions[] = {version};

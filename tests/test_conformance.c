@@ -143,11 +143,9 @@ static void write_migrations(const conf_case *cc)
 
 static int run_all(strata_conn *c, int revert)
 {
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = mig_dir;
     opt.lock_timeout = 10;
-    opt.quiet = 1;
     opt.all = revert;
     strata_report *rep = NULL;
     int rc =

@@ -66,10 +66,8 @@ static int run_migrations(const char *url, const char *dir)
     strata_conn *c = test_connect(url);
     if (!c)
         return -1;
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
-    opt.quiet = 1;
     opt.lock_timeout = 10;
     strata_report *rep = NULL;
     int rc = strata_migrations_run(c, &opt, &rep);
@@ -85,8 +83,7 @@ static size_t drift(const char *url, const char *dir)
     strata_conn *c = test_connect(url);
     if (!c)
         return 999;
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
     strata_diff_result *r = NULL;
     int rc = strata_db_diff(c, &opt, &r);
@@ -339,8 +336,7 @@ static void test_generate(void)
                      ? "INSERT INTO `thing` (`code`, `day`) VALUES ('x', '2024-01-01')"
                      : "INSERT INTO \"thing\" (\"code\", \"day\") VALUES ('x', '2024-01-01')");
     strata_conn_close(c);
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
     char *out = NULL;
     size_t nops = 0;
@@ -359,7 +355,6 @@ static void test_generate(void)
     /* the generated down works */
     c = test_connect(url);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
-    opt.quiet = 1;
     opt.lock_timeout = 10;
     strata_report *rep = NULL;
     rc = strata_migrations_revert(c, &opt, &rep);

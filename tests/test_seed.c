@@ -122,10 +122,8 @@ static char *path_in(const char *dir, const char *name)
 
 static int migrate(strata_conn *c, const char *dir)
 {
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
-    opt.quiet = 1;
     strata_report *r = NULL;
     int rc = strata_migrations_run(c, &opt, &r);
     if (rc)
@@ -139,8 +137,7 @@ static int seed_text(const char *name, const char *text, strata_seed_mode mode,
 {
     char *p = path_in(tmpdir, name);
     test_write_file(p, text);
-    strata_seed_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_seed_options opt = STRATA_SEED_OPTIONS_INIT;
     opt.mode = mode;
     strata_seed_report *r = NULL;
     int rc = strata_seed_file(conn, p, &opt, &r);
@@ -741,8 +738,7 @@ static void test_medusa_twice(void)
 {
     char *path = medusa_seed_path();
     char *before = medusa_fingerprint();
-    strata_seed_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_seed_options opt = STRATA_SEED_OPTIONS_INIT;
     opt.mode = STRATA_SEED_INSERT_MISSING;
     strata_seed_report *r = NULL;
     int rc = strata_seed_file(mconn, path, &opt, &r);
@@ -791,8 +787,7 @@ static void test_repo_data_seed(void)
         free(path);
         return;
     }
-    strata_seed_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_seed_options opt = STRATA_SEED_OPTIONS_INIT;
     opt.mode = STRATA_SEED_INSERT_MISSING;
     strata_seed_report *r = NULL;
     int rc = strata_seed_file(mconn, path, &opt, &r);
