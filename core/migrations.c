@@ -51,9 +51,6 @@ int migration_filename_valid(const char *name)
     return 1;
 }
 
-int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
-                         strvec *warnings);
-
 static int load_file_warn(const char *path, migration **out, strvec *warnings)
 {
     char *text;

@@ -79,7 +79,8 @@ int strvec_equal(const strvec *a, const strvec *b); /* same strings, same order 
 int number_text(const char *s, int exponent);
 void strvec_free(strvec *sv);
 
-/* Set this thread's error; returns `code` so callers can `return set_error()`. */
+/* Set this thread's error; returns `code` so callers can
+ * `return strata_set_error(...)`. */
 int strata_set_error(int code, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Prefix the current error message with context ("migration x: ..."). */
 int strata_error_prefix(const char *fmt, ...) STRATA_PRINTF(1, 2);

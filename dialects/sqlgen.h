@@ -42,7 +42,8 @@ int render_check(sbuf *b, const cctx *c, const table *t, const json_t *check);
 int render_default(sbuf *b, const cctx *c, const column *col);
 const table *find_table(const cctx *c, const char *name);
 
-/* Provided by each dialect: the current-time and new-UUID expressions. */
+/* The current-time and new-UUID expressions of the compile target's dialect
+ * (common.c). */
 int render_now(sbuf *b, const cctx *c, const column *col);
 int render_uuid(sbuf *b, const cctx *c);
 

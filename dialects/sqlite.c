@@ -571,8 +571,9 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     return rc;
 }
 
-/* Rebuild `t` from its before-state, every column filled from the old column
- * of the same name (or `renamed_from` for one column). */
+/* Rebuild `nt` from its before-state `old`, every column filled from the old
+ * column of the same name (a new column gets its default). A renamed column
+ * needs rebuild() with its own `from` list (see OP_RENAME_COLUMN). */
 static int rebuild_same_columns(const cctx *c, const table *old, const table *nt)
 {
     const char **from = xcalloc(nt->ncols + 1, sizeof(char *));
