@@ -21,6 +21,7 @@ void stmt_list_free(stmt_list *l)
         free(l->v[i].sql);
         free(l->v[i].message);
         free(l->v[i].table);
+        strvec_free(&l->v[i].model_indexes);
     }
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -55,10 +56,20 @@ void stmt_add_assert(stmt_list *l, char *query, char *message)
     s->message = message;
 }
 
-void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table)
+void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes)
 {
     stmt *s = stmt_push(l);
-    s->kind = kind;
+    s->kind = STMT_SQLITE_SAVE_DEPS;
+    s->flags = STMT_FK_OFF;
+    s->table = xstrdup(table);
+    for (size_t i = 0; i < model_indexes->n; i++)
+        strvec_push(&s->model_indexes, model_indexes->v[i]);
+}
+
+void stmt_add_restore_deps(stmt_list *l, const char *table)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_SQLITE_RESTORE_DEPS;
     s->flags = STMT_FK_OFF;
     s->table = xstrdup(table);
 }

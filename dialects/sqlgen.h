@@ -21,7 +21,11 @@ int cerr(const cctx *c, const char *fmt, ...) STRATA_PRINTF(2, 3);
 void qid(sbuf *b, const cctx *c, const char *name);
 void qstr(sbuf *b, const cctx *c, const char *text);
 void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n);
-void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table);
+/* SQLite's save and restore of the views and triggers that mention `table`
+ * around its rebuild; `model_indexes` are the indexes the rebuild itself
+ * recreates (copied). */
+void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes);
+void stmt_add_restore_deps(stmt_list *l, const char *table);
 
 /* CONSTRAINT "fk" FOREIGN KEY (...) REFERENCES "t" (...) [ON DELETE ...] */
 void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk);

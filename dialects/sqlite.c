@@ -478,17 +478,13 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
 
     /* the indexes the model knows (before and after: what the operation
      * drops must not come back); the executor saves only the others */
-    sbuf keep = SBUF_INIT;
-    for (size_t i = 0; i < nt->nidx; i++) {
-        sbuf_add(&keep, nt->idx[i].name);
-        sbuf_addc(&keep, '\n');
-    }
-    for (size_t i = 0; i < old->nidx; i++) {
-        sbuf_add(&keep, old->idx[i].name);
-        sbuf_addc(&keep, '\n');
-    }
-    stmt_add_deps(c->out, STMT_SQLITE_SAVE_DEPS, name);
-    c->out->v[c->out->n - 1].message = sbuf_detach(&keep);
+    strvec model_indexes = STRVEC_INIT;
+    for (size_t i = 0; i < nt->nidx; i++)
+        strvec_push(&model_indexes, nt->idx[i].name);
+    for (size_t i = 0; i < old->nidx; i++)
+        strvec_push(&model_indexes, old->idx[i].name);
+    stmt_add_save_deps(c->out, name, &model_indexes);
+    strvec_free(&model_indexes);
 
     sbuf b = SBUF_INIT;
     if (autoinc) {
@@ -561,7 +557,7 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     }
     for (size_t i = 0; i < nt->nidx && !rc; i++)
         rc = create_index(c, nt, &nt->idx[i], 0, REBUILD);
-    stmt_add_deps(c->out, STMT_SQLITE_RESTORE_DEPS, name);
+    stmt_add_restore_deps(c->out, name);
     serial_transitions(c, old, nt);
     stmt_add_assert(
         c->out, xstrdup("SELECT 1 FROM pragma_foreign_key_check LIMIT 1"),
