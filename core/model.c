@@ -261,9 +261,9 @@ static int check_default(const apply_ctx *ctx, const op *o, const schema *s, con
 
 static table *need_table(const apply_ctx *ctx, const op *o, schema *s, const char *name)
 {
-    table *t = schema_table(s, name);
+    table *t = schema_table_mut(s, name);
     if (!t) {
-        table *ci = schema_table_ci(s, name);
+        const table *ci = schema_table_ci(s, name);
         if (ci)
             merr(ctx, o, "unknown table '%s' (did you mean '%s'? names are case-sensitive)", name,
                  ci->name);
@@ -399,7 +399,7 @@ static int check_fk(const apply_ctx *ctx, const op *o, const schema *s, const ta
     if (!ref)
         ref = forward_table(ctx, fk->ref_table);
     if (!ref) {
-        table *ci = schema_table_ci(s, fk->ref_table);
+        const table *ci = schema_table_ci(s, fk->ref_table);
         if (ci)
             return merr(ctx, o,
                         "foreign key '%s' references unknown table '%s' (did you mean '%s'?)",
@@ -602,7 +602,7 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
             return 0;
         return merr(ctx, o, "table '%s' already exists", o->table);
     }
-    table *ci = schema_table_ci(s, o->table);
+    const table *ci = schema_table_ci(s, o->table);
     if (ci)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->table,
                     ci->name);
@@ -635,7 +635,7 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
 
 static int apply_drop_table(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
-    table *t = schema_table(s, o->table);
+    table *t = schema_table_mut(s, o->table);
     if (!t) {
         if (o->if_exists)
             return 0;
@@ -665,7 +665,7 @@ static int apply_rename_table(schema *s, const op *o, const apply_ctx *ctx, op_l
         return STRATA_EINPUT;
     if (schema_table(s, o->to))
         return merr(ctx, o, "table '%s' already exists", o->to);
-    table *ci = schema_table_ci(s, o->to);
+    const table *ci = schema_table_ci(s, o->to);
     if (ci && ci != t)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->to,
                     ci->name);
@@ -839,7 +839,7 @@ static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    column *c = table_column(t, o->name);
+    column *c = table_column_mut(t, o->name);
     if (!c)
         return unknown_column(ctx, o, t, o->name);
     if (table_column(t, o->to))
@@ -887,7 +887,7 @@ static int apply_alter_column(schema *s, const op *o, const apply_ctx *ctx, op_l
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    column *c = table_column(t, o->name);
+    column *c = table_column_mut(t, o->name);
     if (!c)
         return unknown_column(ctx, o, t, o->name);
     column next;
@@ -1024,7 +1024,7 @@ static int apply_drop_index(schema *s, const op *o, const apply_ctx *ctx, op_lis
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    index_def *ix = table_index(t, o->name);
+    const index_def *ix = table_index(t, o->name);
     if (!ix) {
         if (o->if_exists)
             return 0;
@@ -1066,7 +1066,7 @@ static int apply_drop_fk(schema *s, const op *o, const apply_ctx *ctx, op_list *
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    fk_def *fk = table_fk(t, o->name);
+    const fk_def *fk = table_fk(t, o->name);
     if (!fk) {
         if (o->if_exists)
             return 0;
@@ -1092,7 +1092,7 @@ static int apply_add_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *i
     op *drop = inv_new(OP_DROP_PRIMARY_KEY, o, t->name);
     op_list_push(inv, drop);
     for (size_t i = 0; i < o->cols.n; i++) {
-        column *c = table_column(t, o->cols.v[i]);
+        column *c = table_column_mut(t, o->cols.v[i]);
         if (c->nullable) {
             op *back = inv_new(OP_ALTER_COLUMN, o, t->name);
             back->name = xstrdup(c->name);
@@ -1161,7 +1161,7 @@ static int apply_drop_check(schema *s, const op *o, const apply_ctx *ctx, op_lis
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    check_def *ck = table_check(t, o->name);
+    const check_def *ck = table_check(t, o->name);
     if (!ck)
         return merr(ctx, o, "table '%s' has no check '%s'", t->name, o->name);
     op_list_push(inv, inv_add_check(o, t, ck));
@@ -1171,7 +1171,7 @@ static int apply_drop_check(schema *s, const op *o, const apply_ctx *ctx, op_lis
 
 static int apply_enum(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
-    enum_def *e = schema_enum(s, o->name);
+    enum_def *e = schema_enum_mut(s, o->name);
     if (o->kind == OP_CREATE_ENUM) {
         if (e)
             return merr(ctx, o, "enum '%s' already exists", o->name);

@@ -1101,7 +1101,7 @@ static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
         t->pk_name =
             pk_name ? maybe_shorten(c, pk_name, warnings) : name_generate(t->name, NULL, 0, "pkey");
         for (size_t k = 0; k < t->pk.n; k++) {
-            column *pcol = table_column(t, t->pk.v[k]);
+            column *pcol = table_column_mut(t, t->pk.v[k]);
             if (pcol)
                 pcol->nullable = 0;
         }

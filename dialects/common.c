@@ -744,7 +744,7 @@ int render_uuid(sbuf *b, const cctx *c)
     return 0;
 }
 
-void add_empty_table_check(cctx *c, const table *t, const column *col)
+void add_empty_table_check(const cctx *c, const table *t, const column *col)
 {
     if (col->nullable || col->def.kind != DEF_NONE || type_is_serial(col->type.kind))
         return;

@@ -514,7 +514,7 @@ static int compile_add_column(const cctx *c)
         return 0;
     const table *t = find_table(c, c->o->table);
     const column *col = table_column(t, c->o->col->name);
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);

@@ -310,7 +310,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     if (col->type.kind == TY_ENUM && !col->type.enum_name)
         create_enum_type(c, col->type.pg_type, &col->type.values);
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);

@@ -54,7 +54,7 @@ int render_uuid(sbuf *b, const cctx *c);
 /* add_column of a NOT NULL column without a default to a table that may
  * hold rows: the run-time check that it is empty (spec: an error on all
  * three when the table has rows; MySQL would fill in zeros). */
-void add_empty_table_check(cctx *c, const table *t, const column *col);
+void add_empty_table_check(const cctx *c, const table *t, const column *col);
 
 /* ALTER TABLE ... ADD CONSTRAINT "fk" FOREIGN KEY ... */
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk);

@@ -633,7 +633,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     const table *extras = c->o->def;
     int rc = 0;
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     if (!add_column_native(t, col, extras))
         return rebuild_same_columns(c, bt, t);
     sbuf b = SBUF_INIT;

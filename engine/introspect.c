@@ -40,7 +40,7 @@
 
 static table *intro_table(schema *s, const char *name)
 {
-    table *t = schema_table(s, name);
+    table *t = schema_table_mut(s, name);
     if (t)
         return t;
     s->tables = xgrow(s->tables, &s->cap_tables, s->ntables + 1, sizeof *s->tables);
@@ -343,7 +343,7 @@ static int pg_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     if (rc)
         return rc;
     while ((rc = strata_rows_next(rows)) == 1) {
-        table *t = schema_table(s, strata_rows_text(rows, 0));
+        table *t = schema_table_mut(s, strata_rows_text(rows, 0));
         if (!t)
             continue;
         const char *name = strata_rows_text(rows, 1), *type = strata_rows_text(rows, 2);
@@ -413,7 +413,7 @@ static int pg_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     if (rc)
         return rc;
     while ((rc = strata_rows_next(rows)) == 1) {
-        table *t = schema_table(s, strata_rows_text(rows, 0));
+        table *t = schema_table_mut(s, strata_rows_text(rows, 0));
         if (!t)
             continue;
         const char *name = strata_rows_text(rows, 1), *method = strata_rows_text(rows, 3);
@@ -752,7 +752,7 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     if (rc)
         goto out;
     while ((rc = strata_rows_next(rows)) == 1) {
-        table *t = schema_table(s, strata_rows_text(rows, 0));
+        table *t = schema_table_mut(s, strata_rows_text(rows, 0));
         if (!t)
             continue;
         const char *iname = strata_rows_text(rows, 1);
@@ -763,7 +763,7 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
                 t->pk_name = name_generate(t->name, NULL, 0, "pkey");
             continue;
         }
-        index_def *ix = table_index(t, iname);
+        index_def *ix = table_index_mut(t, iname);
         if (!ix) {
             index_def n;
             memset(&n, 0, sizeof n);
@@ -804,11 +804,11 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     if (rc)
         goto out;
     while ((rc = strata_rows_next(rows)) == 1) {
-        table *t = schema_table(s, strata_rows_text(rows, 0));
+        table *t = schema_table_mut(s, strata_rows_text(rows, 0));
         if (!t)
             continue;
         const char *fname = strata_rows_text(rows, 1);
-        fk_def *fk = table_fk(t, fname);
+        fk_def *fk = table_fk_mut(t, fname);
         if (!fk) {
             fk_def n;
             memset(&n, 0, sizeof n);
@@ -843,14 +843,14 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     if (rc)
         goto out;
     while ((rc = strata_rows_next(rows)) == 1) {
-        table *t = schema_table(s, strata_rows_text(rows, 0));
+        table *t = schema_table_mut(s, strata_rows_text(rows, 0));
         if (!t)
             continue;
         const char *name = strata_rows_text(rows, 1), *clause = strata_rows_text(rows, 2);
         const char *level = strata_rows_text(rows, 3);
         /* MariaDB's JSON columns: longtext with a column-level json_valid check */
         char *n = sql_normalize(clause);
-        column *c = table_column(t, name);
+        column *c = table_column_mut(t, name);
         if (level && strcmp(level, "Column") == 0 && c && str_starts(n, "json_valid")) {
             if (c->type.kind == TY_TEXT)
                 c->type.kind = TY_JSON;
@@ -878,7 +878,7 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
         for (size_t k = t->nidx; k-- > 0;) {
             index_def *ix = &t->idx[k];
             int drop = 0;
-            fk_def *fk = table_fk(t, ix->name);
+            const fk_def *fk = table_fk(t, ix->name);
             if (fk && !ix->unique && fk->cols.n == ix->ncols) {
                 drop = 1;
                 for (size_t j = 0; j < ix->ncols; j++)
@@ -886,7 +886,7 @@ static int my_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
                         drop = 0;
             }
             if (ix->ncols == 1 && !ix->unique) {
-                column *c = table_column(t, ix->cols[0].name);
+                const column *c = table_column(t, ix->cols[0].name);
                 if (c && type_is_serial(c->type.kind) && str_ends(ix->name, "_serial"))
                     drop = 1;
             }
@@ -1080,7 +1080,7 @@ static void sl_constraint(void *ctx, const char *name, const char *kind, const c
             if (!in)
                 in = strstr(expr, " in ");
             char *cname = in ? sql_unquote_ident(expr, (size_t)(in - expr)) : NULL;
-            column *c = cname ? table_column(t, cname) : NULL;
+            column *c = cname ? table_column_mut(t, cname) : NULL;
             if (c) {
                 c->type.kind = TY_ENUM;
                 strvec_free(&c->type.values);
@@ -1210,7 +1210,7 @@ static int sl_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
                     strvec_push(&t->pk, pkcols.v[i]);
         strvec_free(&pkcols);
         if (t->pk.n == 1 && autoinc) {
-            column *c = table_column(t, t->pk.v[0]);
+            column *c = table_column_mut(t, t->pk.v[0]);
             if (c && c->type.kind == TY_INTEGER)
                 c->type.kind = TY_SERIAL;
         }
@@ -1297,7 +1297,7 @@ static int sl_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     for (size_t i = 0; i < s->ntables; i++)
         for (size_t k = 0; k < s->tables[i].nfks; k++) {
             fk_def *fk = &s->tables[i].fks[k];
-            table *ref = schema_table(s, fk->ref_table);
+            const table *ref = schema_table(s, fk->ref_table);
             if (fk->ref_cols.n == 0 && ref)
                 for (size_t j = 0; j < ref->pk.n; j++)
                     strvec_push(&fk->ref_cols, ref->pk.v[j]);
@@ -1313,7 +1313,7 @@ static int sl_read(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
     while ((rc = strata_rows_next(rows)) == 1) {
         const char *type = strata_rows_text(rows, 0), *name = strata_rows_text(rows, 1);
         const char *tbl = strata_rows_text(rows, 2), *sql = strata_rows_text(rows, 3);
-        table *t = schema_table(s, tbl);
+        table *t = schema_table_mut(s, tbl);
         if (strcmp(type, "trigger") == 0) {
             /* Strata's non-key serial trigger */
             if (t && str_ends(name, "_serial") && strstr(sql, "strata_sequences")) {

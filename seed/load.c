@@ -77,7 +77,7 @@ typedef struct seed_file {
 } seed_file;
 
 struct seed_table {
-    table *t;
+    const table *t;
     int order_hint;
     int placed;
     seed_item **items;
@@ -211,7 +211,7 @@ static seed_table *seed_table_for(seed_ctx *c, const char *name, const char *whe
     for (size_t i = 0; i < c->ntables; i++)
         if (!strcmp(c->tables[i]->t->name, name))
             return c->tables[i];
-    table *t = schema_table(&c->s, name);
+    const table *t = schema_table(&c->s, name);
     if (!t) {
         unknown_table(c, where, name);
         return NULL;
@@ -392,7 +392,7 @@ static int check_special(seed_ctx *c, seed_item *it, const char *col, json_t *v,
                 STRATA_EINPUT,
                 "%s: %s: column '%s': $lookup needs {\"table\", \"where\": {...}, \"column\"}",
                 c->path, where, col);
-        table *t = schema_table(&c->s, json_string_value(tn));
+        const table *t = schema_table(&c->s, json_string_value(tn));
         if (!t)
             return unknown_table(c, where, json_string_value(tn));
         const char *wk;
@@ -1128,7 +1128,7 @@ static int lookup_value(seed_ctx *c, seed_item *it, json_t *spec, json_t **out)
         return 0;
     }
     const char *tn = json_string_value(json_object_get(spec, "table"));
-    table *t = schema_table(&c->s, tn);
+    const table *t = schema_table(&c->s, tn);
     json_t *where = json_object_get(spec, "where");
     json_t *cn = json_object_get(spec, "column");
     const char *colname = cn ? json_string_value(cn) : (t->pk.n == 1 ? t->pk.v[0] : NULL);
