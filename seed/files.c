@@ -267,6 +267,91 @@ static int file_row_by_key(file_stream *fs, const strvec *cols, strata_value *ro
     return rc;
 }
 
+/* A CSV file: its header names the columns. With insert the rows stream
+ * into the bulk loader; the other modes go row by row, by key. */
+static int load_csv(file_stream *fs, strvec *cols, strvec *tmp)
+{
+    seed_ctx *c = fs->c;
+    seed_table *st = fs->st;
+    int rc = 0;
+    const strvec *h = source_columns(fs->src);
+    fs->map = xcalloc(h->n + 1, sizeof *fs->map);
+    for (size_t i = 0; i < h->n && !rc; i++) {
+        int pos = table_column_pos(st->t, h->v[i]);
+        if (pos < 0) {
+            char *w = xasprintf("%s (header)", fs->f->path);
+            rc = unknown_column(c, w, st->t, h->v[i]);
+            free(w);
+        }
+        fs->map[i] = pos;
+        strvec_push(cols, h->v[i]);
+    }
+    fs->cols = cols;
+    const strvec *key = seed_table_key(st, cols, tmp);
+    if (!rc && fs->f->mode == MODE_INSERT) {
+        int64_t loaded = 0;
+        rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols->v, cols->n, csv_next,
+                            fs, &loaded);
+        st->inserted += loaded;
+    } else if (!rc) {
+        strata_value *row = xcalloc(cols->n + 1, sizeof *row);
+        while (!rc && (rc = source_next(fs->src)) == 1) {
+            strvec_free(&fs->scratch);
+            rc = file_convert(fs, row);
+            if (!rc)
+                rc = file_row_by_key(fs, cols, row, key);
+            c->table_rows++;
+            progress_tick(c, st->t->name, c->table_rows, 0);
+        }
+        free(row);
+    }
+    return rc;
+}
+
+/* An NDJSON file, in runs of rows with the same columns: with insert each
+ * run streams into the bulk loader; the other modes go row by row, by key. */
+static int load_ndjson(file_stream *fs, strvec *cols, strvec *tmp)
+{
+    seed_ctx *c = fs->c;
+    seed_table *st = fs->st;
+    int rc = 0;
+    ndjson_stream ns = {fs, NULL};
+    while (!rc && !fs->eof) {
+        if (!fs->pending) {
+            rc = source_next(fs->src);
+            if (rc <= 0)
+                break;
+            fs->pending = json_incref(source_object(fs->src));
+        }
+        strvec_free(cols);
+        rc = ndjson_columns_of(fs, fs->pending, cols);
+        if (rc)
+            break;
+        fs->cols = cols;
+        if (fs->f->mode == MODE_INSERT) {
+            int64_t loaded = 0;
+            rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols->v, cols->n,
+                                ndjson_next, &ns, &loaded);
+            st->inserted += loaded;
+        } else {
+            strata_value *row = xcalloc(cols->n + 1, sizeof *row);
+            strvec_free(&fs->scratch);
+            strvec_free(tmp);
+            const strvec *key = seed_table_key(st, cols, tmp);
+            rc = ndjson_fill(fs, fs->pending, row, &ns.keep);
+            json_decref(fs->pending);
+            fs->pending = NULL;
+            if (!rc)
+                rc = file_row_by_key(fs, cols, row, key);
+            free(row);
+            c->table_rows++;
+        }
+    }
+    json_decref(ns.keep);
+    json_decref(fs->pending);
+    return rc;
+}
+
 int load_file(seed_ctx *c, seed_table *st, seed_file *f)
 {
     file_stream fs;
@@ -279,75 +364,7 @@ int load_file(seed_ctx *c, seed_table *st, seed_file *f)
         return strata_error_prefix("%s: %s: ", c->path, f->where);
     strvec cols = STRVEC_INIT;
     strvec tmp = STRVEC_INIT;
-    const strvec *key = NULL;
-    if (source_is_csv(fs.src)) {
-        const strvec *h = source_columns(fs.src);
-        fs.map = xcalloc(h->n + 1, sizeof *fs.map);
-        for (size_t i = 0; i < h->n && !rc; i++) {
-            int pos = table_column_pos(st->t, h->v[i]);
-            if (pos < 0) {
-                char *w = xasprintf("%s (header)", f->path);
-                rc = unknown_column(c, w, st->t, h->v[i]);
-                free(w);
-            }
-            fs.map[i] = pos;
-            strvec_push(&cols, h->v[i]);
-        }
-        fs.cols = &cols;
-        key = seed_table_key(st, &cols, &tmp);
-        if (!rc && f->mode == MODE_INSERT) {
-            int64_t loaded = 0;
-            rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols.v, cols.n, csv_next,
-                                &fs, &loaded);
-            st->inserted += loaded;
-        } else if (!rc) {
-            strata_value *row = xcalloc(cols.n + 1, sizeof *row);
-            while (!rc && (rc = source_next(fs.src)) == 1) {
-                strvec_free(&fs.scratch);
-                rc = file_convert(&fs, row);
-                if (!rc)
-                    rc = file_row_by_key(&fs, &cols, row, key);
-                c->table_rows++;
-                progress_tick(c, st->t->name, c->table_rows, 0);
-            }
-            free(row);
-        }
-    } else {
-        ndjson_stream ns = {&fs, NULL};
-        while (!rc && !fs.eof) {
-            if (!fs.pending) {
-                rc = source_next(fs.src);
-                if (rc <= 0)
-                    break;
-                fs.pending = json_incref(source_object(fs.src));
-            }
-            strvec_free(&cols);
-            rc = ndjson_columns_of(&fs, fs.pending, &cols);
-            if (rc)
-                break;
-            fs.cols = &cols;
-            if (f->mode == MODE_INSERT) {
-                int64_t loaded = 0;
-                rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols.v, cols.n,
-                                    ndjson_next, &ns, &loaded);
-                st->inserted += loaded;
-            } else {
-                strata_value *row = xcalloc(cols.n + 1, sizeof *row);
-                strvec_free(&fs.scratch);
-                strvec_free(&tmp);
-                key = seed_table_key(st, &cols, &tmp);
-                rc = ndjson_fill(&fs, fs.pending, row, &ns.keep);
-                json_decref(fs.pending);
-                fs.pending = NULL;
-                if (!rc)
-                    rc = file_row_by_key(&fs, &cols, row, key);
-                free(row);
-                c->table_rows++;
-            }
-        }
-        json_decref(ns.keep);
-        json_decref(fs.pending);
-    }
+    rc = source_is_csv(fs.src) ? load_csv(&fs, &cols, &tmp) : load_ndjson(&fs, &cols, &tmp);
     if (rc > 0)
         rc = 0;
     strvec_free(&fs.scratch);

@@ -142,6 +142,9 @@ int set_deferred(seed_ctx *c)
     return 0;
 }
 
+/* One `update` entry: UPDATE ... SET the resolved "set" values WHERE the
+ * resolved "where" values match (NULL as IS NULL). An update that matches no
+ * row is a warning, not an error. */
 int run_update(seed_ctx *c, seed_update *u)
 {
     const table *t = u->st->t;

@@ -195,6 +195,9 @@ static void progress_start(seed_ctx *c)
 
 /* ---- the whole seed ---- */
 
+/* Free everything the context owns: items, tables (their files, keys and
+ * lists), synthetic foreign keys, updates, caches, the schema. The
+ * document is the caller's. */
 static void ctx_free(seed_ctx *c)
 {
     for (size_t i = 0; i < c->nitems; i++) {

@@ -240,6 +240,11 @@ static const fk_def *children_fk(seed_ctx *c, const table *child, const table *p
     return NULL;
 }
 
+/* One row object of `st` at `where` into a new item: $as registers its
+ * alias, $children walks the child rows (their foreign key to this row is
+ * filled in later, so they must not give it), other keys are columns whose
+ * literal values must fit and whose $ values must be well-formed. `parent`
+ * and `fk` are set for child rows. */
 static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where, seed_item *parent,
                     const fk_def *fk, int mode)
 {
@@ -382,16 +387,15 @@ static int read_key(seed_ctx *c, seed_table *st, json_t *key, const char *where)
     return 0;
 }
 
-static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
+/* The keys of a table entry are known ones (an unknown one is an error that
+ * suggests the nearest). */
+static int check_entry_keys(seed_ctx *c, json_t *e, const char *where)
 {
-    if (!json_is_object(e))
-        return strata_set_error(STRATA_EINPUT, "%s: %s: a table entry must be an object", c->path,
-                                where);
+    static const char *const known[] = {"table", "rows", "file", "update", "mode", "key"};
     const char *k;
     json_t *v;
     json_object_foreach(e, k, v)
     {
-        static const char *const known[] = {"table", "rows", "file", "update", "mode", "key"};
         int ok = 0;
         for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
             ok |= !strcmp(k, known[i]);
@@ -402,6 +406,97 @@ static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
                                     near ? "'?)" : "");
         }
     }
+    return 0;
+}
+
+/* An entry's "file": a CSV or NDJSON file of rows for `st` (relative to the
+ * seed file's directory), loaded in phase 2; it must be readable now. */
+static int walk_entry_file(seed_ctx *c, seed_table *st, json_t *file, const char *where, int mode)
+{
+    if (!json_is_string(file))
+        return strata_set_error(STRATA_EINPUT, "%s: %s.file: needs a path", c->path, where);
+    const char *fp = json_string_value(file);
+    st->files = xrealloc(st->files, (st->nfiles + 1) * sizeof *st->files);
+    seed_file *f = &st->files[st->nfiles++];
+    f->path = fp[0] == '/' ? xstrdup(fp) : xasprintf("%s/%s", c->dir, fp);
+    f->where = xasprintf("%s.file", where);
+    f->mode = mode;
+    if (access(f->path, R_OK) != 0)
+        return strata_set_error(STRATA_EIO, "%s: %s.file: cannot read '%s': %s", c->path, where,
+                                f->path, strerror(errno));
+    return 0;
+}
+
+/* One update of `st`, {"where": {...}, "set": {...}} (at `w`): its columns
+ * exist and its literal values fit them; $ values are checked for shape
+ * only, and resolved when the update runs (finish.c). */
+static int check_update(seed_ctx *c, seed_table *st, json_t *u, const char *w)
+{
+    json_t *set = json_object_get(u, "set"), *wh = json_object_get(u, "where");
+    if (!json_is_object(u) || !json_is_object(set) || !json_object_size(set) ||
+        (wh && !json_is_object(wh)))
+        return strata_set_error(STRATA_EINPUT, "%s: %s: needs {\"where\": {...}, \"set\": {...}}",
+                                c->path, w);
+    json_t *parts[2] = {set, wh};
+    for (int p = 0; p < 2; p++) {
+        const char *ck;
+        json_t *cv;
+        json_object_foreach(parts[p], ck, cv)
+        {
+            const column *col = table_column(st->t, ck);
+            if (!col)
+                return unknown_column(c, w, st->t, ck);
+            if (json_is_object(cv) && json_object_size(cv) &&
+                json_object_iter_key(json_object_iter(cv))[0] == '$') {
+                int rc = check_special(c, NULL, ck, cv, w);
+                if (rc)
+                    return rc;
+            } else if (value_fits(&c->s, col, cv)) {
+                char *b = seed_json_brief(cv);
+                int rc = strata_set_error(STRATA_EINPUT, "%s: %s, column '%s': %s (value %s)",
+                                          c->path, w, ck, value_fits(&c->s, col, cv), b);
+                free(b);
+                return rc;
+            }
+        }
+    }
+    return 0;
+}
+
+/* An entry's "update": a list of updates of `st`, run in phase 3. */
+static int walk_entry_updates(seed_ctx *c, seed_table *st, json_t *upd, const char *where)
+{
+    if (!json_is_array(upd))
+        return strata_set_error(STRATA_EINPUT, "%s: %s.update: needs a list", c->path, where);
+    size_t i;
+    json_t *u;
+    json_array_foreach(upd, i, u)
+    {
+        char *w = xasprintf("%s.update[%zu]", where, i);
+        int rc = check_update(c, st, u, w);
+        if (rc) {
+            free(w);
+            return rc;
+        }
+        c->updates = xrealloc(c->updates, (c->nupdates + 1) * sizeof *c->updates);
+        c->updates[c->nupdates].st = st;
+        c->updates[c->nupdates].spec = u;
+        c->updates[c->nupdates].where = w;
+        c->nupdates++;
+    }
+    return 0;
+}
+
+/* One entry of a "tables" list: {"table", "rows" | "file" | "update", "mode",
+ * "key"} at `where`; `hint` is its place in the file, for the load order. */
+static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
+{
+    if (!json_is_object(e))
+        return strata_set_error(STRATA_EINPUT, "%s: %s: a table entry must be an object", c->path,
+                                where);
+    int rc = check_entry_keys(c, e, where);
+    if (rc)
+        return rc;
     json_t *tn = json_object_get(e, "table");
     if (!json_is_string(tn))
         return strata_set_error(STRATA_EINPUT, "%s: %s: needs \"table\"", c->path, where);
@@ -420,85 +515,24 @@ static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
                                     c->path, where);
     }
     json_t *key = json_object_get(e, "key");
-    if (key) {
-        int rc = read_key(c, st, key, where);
-        if (rc)
-            return rc;
-    }
+    if (key && (rc = read_key(c, st, key, where)) != 0)
+        return rc;
     json_t *rows = json_object_get(e, "rows");
     if (rows) {
         if (!json_is_array(rows))
             return strata_set_error(STRATA_EINPUT, "%s: %s.rows: needs a list", c->path, where);
         char *w = xasprintf("%s.rows", where);
-        int rc = walk_rows(c, st, rows, w, NULL, NULL, mode);
+        rc = walk_rows(c, st, rows, w, NULL, NULL, mode);
         free(w);
         if (rc)
             return rc;
     }
     json_t *file = json_object_get(e, "file");
-    if (file) {
-        if (!json_is_string(file))
-            return strata_set_error(STRATA_EINPUT, "%s: %s.file: needs a path", c->path, where);
-        const char *fp = json_string_value(file);
-        st->files = xrealloc(st->files, (st->nfiles + 1) * sizeof *st->files);
-        seed_file *f = &st->files[st->nfiles++];
-        f->path = fp[0] == '/' ? xstrdup(fp) : xasprintf("%s/%s", c->dir, fp);
-        f->where = xasprintf("%s.file", where);
-        f->mode = mode;
-        if (access(f->path, R_OK) != 0)
-            return strata_set_error(STRATA_EIO, "%s: %s.file: cannot read '%s': %s", c->path, where,
-                                    f->path, strerror(errno));
-    }
+    if (file && (rc = walk_entry_file(c, st, file, where, mode)) != 0)
+        return rc;
     json_t *upd = json_object_get(e, "update");
-    if (upd) {
-        if (!json_is_array(upd))
-            return strata_set_error(STRATA_EINPUT, "%s: %s.update: needs a list", c->path, where);
-        size_t i;
-        json_t *u;
-        json_array_foreach(upd, i, u)
-        {
-            char *w = xasprintf("%s.update[%zu]", where, i);
-            json_t *set = json_object_get(u, "set"), *wh = json_object_get(u, "where");
-            int rc = 0;
-            if (!json_is_object(u) || !json_is_object(set) || !json_object_size(set) ||
-                (wh && !json_is_object(wh)))
-                rc = strata_set_error(
-                    STRATA_EINPUT, "%s: %s: needs {\"where\": {...}, \"set\": {...}}", c->path, w);
-            json_t *parts[2] = {set, wh};
-            for (int p = 0; !rc && p < 2; p++) {
-                const char *ck;
-                json_t *cv;
-                json_object_foreach(parts[p], ck, cv)
-                {
-                    const column *col = table_column(st->t, ck);
-                    if (!col) {
-                        rc = unknown_column(c, w, st->t, ck);
-                        break;
-                    }
-                    if (json_is_object(cv) && json_object_size(cv) &&
-                        json_object_iter_key(json_object_iter(cv))[0] == '$') {
-                        if ((rc = check_special(c, NULL, ck, cv, w)) != 0)
-                            break;
-                    } else if (value_fits(&c->s, col, cv)) {
-                        char *b = seed_json_brief(cv);
-                        rc = strata_set_error(STRATA_EINPUT, "%s: %s, column '%s': %s (value %s)",
-                                              c->path, w, ck, value_fits(&c->s, col, cv), b);
-                        free(b);
-                        break;
-                    }
-                }
-            }
-            if (rc) {
-                free(w);
-                return rc;
-            }
-            c->updates = xrealloc(c->updates, (c->nupdates + 1) * sizeof *c->updates);
-            c->updates[c->nupdates].st = st;
-            c->updates[c->nupdates].spec = u;
-            c->updates[c->nupdates].where = w;
-            c->nupdates++;
-        }
-    }
+    if (upd && (rc = walk_entry_updates(c, st, upd, where)) != 0)
+        return rc;
     if (!rows && !file && !upd)
         return strata_set_error(STRATA_EINPUT, "%s: %s: needs \"rows\", \"file\" or \"update\"",
                                 c->path, where);
@@ -642,6 +676,9 @@ static int plan_order(seed_ctx *c)
     return 0;
 }
 
+/* See load.h. The seed's mode is the caller's option, else the document's
+ * "mode", else insert. "tables" is a list of entries, or an object of
+ * table -> rows (file order is the order hint either way). */
 int seed_plan(seed_ctx *c)
 {
     json_t *doc = c->doc;

@@ -151,6 +151,10 @@ static int ref_value(seed_ctx *c, const char *ref, json_t **out)
     return alias_value(c, target, col, out);
 }
 
+/* See load.h. Generated values are made once per row and column (kept in
+ * it->gen, so a value referred to twice is the same); $ref and $insert
+ * resolve the row they name first, $lookup reads the database, $concat
+ * joins its resolved parts as text. */
 int resolve_value(seed_ctx *c, seed_item *it, const char *col, json_t *v, json_t **out)
 {
     *out = NULL;
@@ -238,6 +242,9 @@ int resolve_value(seed_ctx *c, seed_item *it, const char *col, json_t *v, json_t
                             it ? it->where : "an update");
 }
 
+/* $lookup {"table", "where", "column"}: the column (default: a one-column
+ * primary key) of the row matching `where`, whose values may be $ values
+ * themselves. Results are cached by the spec's text; no row is an error. */
 static int lookup_value(seed_ctx *c, seed_item *it, json_t *spec, json_t **out)
 {
     char *cache_key = json_dumps(spec, JSON_COMPACT | JSON_SORT_KEYS);

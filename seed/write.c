@@ -227,6 +227,11 @@ static int update_existing(seed_ctx *c, seed_item *it)
     return rc;
 }
 
+/* See load.h. First every row's status and values are settled (which may
+ * resolve rows of tables loaded earlier); then, in document order, existing
+ * rows are skipped or updated, rows that must be read back are inserted one
+ * by one, and runs of other new rows with the same columns go to the bulk
+ * loader. */
 int load_doc_rows(seed_ctx *c, seed_table *st)
 {
     for (size_t i = 0; i < st->nitems; i++) {
