@@ -665,6 +665,9 @@ void op_free(op *o)
     free(o);
 }
 
+/* A deep copy of an operation: every string, table, column, index, key,
+ * check and list it owns is copied, JSON values are shared by reference
+ * (they are never changed in place). */
 op *op_copy(const op *o)
 {
     op *c = op_new(o->kind);

@@ -686,6 +686,11 @@ static int apply_rename_table(schema *s, const op *o, const apply_ctx *ctx, op_l
     return 0;
 }
 
+/* add_column: the column, then the indexes, checks and foreign keys its
+ * shorthands made (o->def). A NOT NULL column without a default is an error
+ * now when an insert of this migration filled the table; otherwise the
+ * compilers check at run time that the table is empty. If an extra fails,
+ * the column and what it brought are taken out again. */
 static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -763,6 +768,11 @@ static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_lis
     return 0;
 }
 
+/* drop_column: refused for the last column, a key column, or a column
+ * another table's foreign key references. The indexes, checks and foreign
+ * keys that use it go with it, and come back in the inverse after the
+ * restored column (add_column marked `restore`: if the column is NOT NULL
+ * without a default, a table with rows refuses it at run time). */
 static int apply_drop_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -834,6 +844,8 @@ static void rename_in_strvec(strvec *v, const char *from, const char *to)
         }
 }
 
+/* rename_column: the new name follows into the primary key, indexes
+ * (columns and predicates), checks, and foreign keys on either side. */
 static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -882,6 +894,10 @@ static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_
     return 0;
 }
 
+/* alter_column: builds the column's next definition from the ALTER_* bits,
+ * checks it (no nullable key columns, no NOT NULL under ON ... SET NULL,
+ * foreign keys on either side stay type-compatible, no change to serial),
+ * and only then replaces the column. The inverse restores what changed. */
 static int apply_alter_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -1169,6 +1185,10 @@ static int apply_drop_check(schema *s, const op *o, const apply_ctx *ctx, op_lis
     return 0;
 }
 
+/* create_enum, alter_enum and drop_enum (named enums). An enum a column
+ * uses cannot be dropped; alter_enum replaces the value list, refused when a
+ * column's default would fall out of it (rows with removed values are the
+ * compilers' run-time check). */
 static int apply_enum(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     enum_def *e = schema_enum_mut(s, o->name);
@@ -1261,6 +1281,11 @@ static int check_row_values(const apply_ctx *ctx, const op *o, const schema *s, 
     return 0;
 }
 
+/* insert, update and delete: their values must fit the columns (inserts
+ * also give every NOT NULL column without a default). An insert marks the
+ * table as holding rows; its inverse deletes the rows by primary key, so
+ * rows without key values make the migration irreversible, as update and
+ * delete always do. */
 static int apply_dml(schema *s, const op *o, const apply_ctx *ctx, op_list *inv,
                      char **irreversible)
 {
@@ -1323,6 +1348,9 @@ static int apply_dml(schema *s, const op *o, const apply_ctx *ctx, op_list *inv,
     return 0;
 }
 
+/* See migration.h: one apply_<op> per operation (parse.c has one
+ * parse_<op> per operation to match). With `inverse` NULL the inverses are
+ * made and thrown away. */
 int model_apply(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse, char **irreversible)
 {
     op_list scratch = {0};
@@ -1411,6 +1439,9 @@ void plan_free(down_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* See migration.h. The derived down of a migration is the inverses of its
+ * ops in reverse order; one irreversible op (or a "down": "irreversible")
+ * makes the whole migration irreversible, unless it gives its own down. */
 int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
 {
     if (p) {

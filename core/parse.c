@@ -208,6 +208,9 @@ static int check_operand(pctx *c, json_t *v)
     return 0;
 }
 
+/* The shape of a predicate: and/or lists, not, or one comparison of a
+ * column (eq ... ge against a literal or {"column": name}, in a list of
+ * literals, is_null). Whether the columns exist is the model's business. */
 static int check_predicate(pctx *c, json_t *p)
 {
     if (!json_is_object(p))
@@ -368,6 +371,10 @@ static int parse_enum_values(pctx *c, json_t *vals, strvec *out)
     return rc;
 }
 
+/* The type of a column or alter_column object: "type" and the parameters
+ * it takes (length, precision, scale, values or enum), with their defaults
+ * (string 255, time types 6); a parameter the type does not take is an
+ * error. Without "type", t->kind is TY__COUNT (an error if `required`). */
 static int parse_type(pctx *c, json_t *obj, col_type *t, int required)
 {
     json_t *tv = json_object_get(obj, "type");
@@ -572,6 +579,10 @@ static const char *const column_keys[] = {
     "name",        "type",   "length",  "precision",  "scale", "values",  "enum", "nullable",
     "primary_key", "unique", "default", "references", "check", "comment", NULL};
 
+/* One column object into *pc: the column (nullable unless it is a key or
+ * serial column, when not said), and its shorthands (primary_key, unique,
+ * references, check) for attach_column_extras(). On error pc->col is
+ * freed. */
 static int parse_column(pctx *c, json_t *obj, parsed_column *pc, int type_required)
 {
     memset(pc, 0, sizeof *pc);
@@ -729,6 +740,11 @@ static int parse_method(pctx *c, json_t *v, index_def *ix)
     return rc;
 }
 
+/* What indexes and unique constraints share: columns (names, or
+ * {"column", "order"}), unique, name, where, method. Without a name the
+ * index is <table>_<columns>_index (or _unique); a name over 63 bytes is
+ * shortened with a warning. The caller has checked obj's keys. On error
+ * *ix is freed. */
 static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *table_name,
                             strvec *warnings)
 {
@@ -811,6 +827,10 @@ static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *tab
     return 0;
 }
 
+/* A table-level foreign key: columns, references {table, columns} with as
+ * many columns, on_delete, on_update, and its name (default
+ * <table>_<columns>_foreign). The caller has checked obj's keys. On error
+ * *fk is freed. */
 static int parse_fk_body(pctx *c, json_t *obj, fk_def *fk, const char *table_name, strvec *warnings)
 {
     memset(fk, 0, sizeof *fk);
@@ -1632,6 +1652,10 @@ void migration_free(migration *m)
     free(m);
 }
 
+/* A migration from its file's text: JSON (errors with line and column),
+ * the top-level keys, the `up` ops, the `down` (a list of ops, "auto" or
+ * "irreversible") and the checksum of the canonical JSON. `stem` gives the
+ * version and name. Nothing is returned on error. */
 int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
                          strvec *warnings)
 {

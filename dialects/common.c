@@ -338,6 +338,10 @@ static void civil_from_days(long long z, int *y, int *m, int *d)
     *y = (int)(yy + (*m <= 2));
 }
 
+/* See compile.h. Calendar arithmetic is done by hand (days from the civil
+ * date and back), so neither the C library's time zone nor its time_t
+ * range matters; fractions keep at most 6 digits, and a leap second (:60)
+ * rolls over into the next minute. */
 int timestamp_to_utc(const char *in, char *out, size_t outlen)
 {
     if (!valid_timestamp(in))
@@ -426,6 +430,9 @@ static void add_shortest_real(sbuf *b, double d)
     sbuf_add(b, buf);
 }
 
+/* See compile.h. Without a column the JSON kind decides. -1 when the value
+ * cannot be written for the column's type (the model has checked values
+ * already, so this is a last guard). */
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v)
 {
     (void)s;
@@ -559,6 +566,10 @@ static int render_in(sbuf *b, const cctx *c, const table *t, const json_t *p, in
     return 0;
 }
 
+/* A predicate as SQL for c's dialect; values are rendered for the columns
+ * of `t` they are compared with (t may be NULL). NOT over one comparison is
+ * written the way databases print it back (NOT IN, IS NOT NULL, <>), so a
+ * pulled schema compares equal. */
 int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
 {
     json_t *arr = json_object_get(p, "and");

@@ -30,6 +30,8 @@
 
 #define REBUILD (STMT_FK_OFF)
 
+/* A neutral type as SQLite declares it: the neutral name itself where
+ * possible, so introspection reads it back (see the file's comment). */
 static void sl_type(sbuf *b, const column *col)
 {
     const col_type *t = &col->type;
@@ -624,6 +626,9 @@ static int add_column_native(const table *t, const column *col, const table *ext
     return 1;
 }
 
+/* add_column on SQLite: ADD COLUMN with its checks and references when
+ * SQLite allows it (add_column_native), else a rebuild. A non-key serial
+ * numbers the existing rows and gets its trigger. */
 static int compile_add_column(const cctx *c)
 {
     const table *bt = c->before->table;
@@ -799,6 +804,9 @@ static void rename_serials(const cctx *c, const table *bt, const table *t)
     }
 }
 
+/* The SQLite compiler: one operation, the model after it in c->s, the
+ * table before it in c->before. What ALTER TABLE cannot do rebuilds the
+ * table (rebuild()); enums live in their columns' checks. */
 int compile_sqlite(cctx *c)
 {
     const op *o = c->o;

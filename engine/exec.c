@@ -74,6 +74,10 @@ static int restore_deps(strata_conn *conn, const stmt *s, exec_state *st)
     return rc;
 }
 
+/* See exec.h. With st->best_effort every statement runs and the first error
+ * is returned; otherwise the first error stops the list. `st` carries the
+ * saved dependents from a SAVE to its RESTORE (it may be NULL for lists
+ * without SQLite rebuilds). */
 int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *failed)
 {
     int first_rc = 0;
