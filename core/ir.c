@@ -238,13 +238,8 @@ void table_add_check(table *t, const check_def *ck)
     check_copy(&t->checks[t->nchecks++], ck);
 }
 
-column *table_column(const table *t, const char *name)
-{
-    for (size_t i = 0; i < t->ncols; i++)
-        if (strcmp(t->cols[i].name, name) == 0)
-            return &t->cols[i];
-    return NULL;
-}
+/* Lookups: each kind of object has one position finder (-1 when absent),
+ * used by a const lookup for readers and a _mut one for owners. */
 
 int table_column_pos(const table *t, const char *name)
 {
@@ -254,28 +249,76 @@ int table_column_pos(const table *t, const char *name)
     return -1;
 }
 
-index_def *table_index(const table *t, const char *name)
+static int table_index_pos(const table *t, const char *name)
 {
     for (size_t i = 0; i < t->nidx; i++)
         if (strcmp(t->idx[i].name, name) == 0)
-            return &t->idx[i];
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
-fk_def *table_fk(const table *t, const char *name)
+static int table_fk_pos(const table *t, const char *name)
 {
     for (size_t i = 0; i < t->nfks; i++)
         if (strcmp(t->fks[i].name, name) == 0)
-            return &t->fks[i];
-    return NULL;
+            return (int)i;
+    return -1;
 }
 
-check_def *table_check(const table *t, const char *name)
+static int table_check_pos(const table *t, const char *name)
 {
     for (size_t i = 0; i < t->nchecks; i++)
         if (strcmp(t->checks[i].name, name) == 0)
-            return &t->checks[i];
-    return NULL;
+            return (int)i;
+    return -1;
+}
+
+const column *table_column(const table *t, const char *name)
+{
+    int i = table_column_pos(t, name);
+    return i < 0 ? NULL : &t->cols[i];
+}
+
+column *table_column_mut(table *t, const char *name)
+{
+    int i = table_column_pos(t, name);
+    return i < 0 ? NULL : &t->cols[i];
+}
+
+const index_def *table_index(const table *t, const char *name)
+{
+    int i = table_index_pos(t, name);
+    return i < 0 ? NULL : &t->idx[i];
+}
+
+index_def *table_index_mut(table *t, const char *name)
+{
+    int i = table_index_pos(t, name);
+    return i < 0 ? NULL : &t->idx[i];
+}
+
+const fk_def *table_fk(const table *t, const char *name)
+{
+    int i = table_fk_pos(t, name);
+    return i < 0 ? NULL : &t->fks[i];
+}
+
+fk_def *table_fk_mut(table *t, const char *name)
+{
+    int i = table_fk_pos(t, name);
+    return i < 0 ? NULL : &t->fks[i];
+}
+
+const check_def *table_check(const table *t, const char *name)
+{
+    int i = table_check_pos(t, name);
+    return i < 0 ? NULL : &t->checks[i];
+}
+
+check_def *table_check_mut(table *t, const char *name)
+{
+    int i = table_check_pos(t, name);
+    return i < 0 ? NULL : &t->checks[i];
 }
 
 int table_in_pk(const table *t, const char *col)
@@ -363,13 +406,14 @@ static const nameset *table_positions(const schema *cs)
     return s->table_pos;
 }
 
-table *schema_table(const schema *s, const char *name)
+/* The position of table `name` in s->tables, or -1. */
+static int schema_table_pos(const schema *s, const char *name)
 {
     if (s->ntables < 16) {
         for (size_t i = 0; i < s->ntables; i++)
             if (strcmp(s->tables[i].name, name) == 0)
-                return &s->tables[i];
-        return NULL;
+                return (int)i;
+        return -1;
     }
     size_t pos = nameset_value(table_positions(s), name);
     if (pos && !(pos <= s->ntables && strcmp(s->tables[pos - 1].name, name) == 0)) {
@@ -377,10 +421,30 @@ table *schema_table(const schema *s, const char *name)
         schema_tables_moved((schema *)s);
         pos = nameset_value(table_positions(s), name);
     }
-    return pos ? &s->tables[pos - 1] : NULL;
+    return pos ? (int)pos - 1 : -1;
 }
 
-table *schema_table_ci(const schema *s, const char *name)
+static int schema_enum_pos(const schema *s, const char *name)
+{
+    for (size_t i = 0; i < s->nenums; i++)
+        if (strcmp(s->enums[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+const table *(schema_table)(const schema *s, const char *name)
+{
+    int i = schema_table_pos(s, name);
+    return i < 0 ? NULL : &s->tables[i];
+}
+
+table *schema_table_mut(schema *s, const char *name)
+{
+    int i = schema_table_pos(s, name);
+    return i < 0 ? NULL : &s->tables[i];
+}
+
+const table *schema_table_ci(const schema *s, const char *name)
 {
     for (size_t i = 0; i < s->ntables; i++)
         if (str_ieq(s->tables[i].name, name))
@@ -388,12 +452,16 @@ table *schema_table_ci(const schema *s, const char *name)
     return NULL;
 }
 
-enum_def *schema_enum(const schema *s, const char *name)
+const enum_def *(schema_enum)(const schema *s, const char *name)
 {
-    for (size_t i = 0; i < s->nenums; i++)
-        if (strcmp(s->enums[i].name, name) == 0)
-            return &s->enums[i];
-    return NULL;
+    int i = schema_enum_pos(s, name);
+    return i < 0 ? NULL : &s->enums[i];
+}
+
+enum_def *schema_enum_mut(schema *s, const char *name)
+{
+    int i = schema_enum_pos(s, name);
+    return i < 0 ? NULL : &s->enums[i];
 }
 
 const strvec *column_enum_values(const schema *s, const column *c)
@@ -401,7 +469,7 @@ const strvec *column_enum_values(const schema *s, const column *c)
     if (c->type.kind != TY_ENUM)
         return NULL;
     if (c->type.enum_name) {
-        enum_def *e = schema_enum(s, c->type.enum_name);
+        const enum_def *e = schema_enum(s, c->type.enum_name);
         return e ? &e->values : NULL;
     }
     return &c->type.values;
@@ -642,6 +710,9 @@ void op_free(op *o)
     free(o);
 }
 
+/* A deep copy of an operation: every string, table, column, index, key,
+ * check and list it owns is copied, JSON values are shared by reference
+ * (they are never changed in place). */
 op *op_copy(const op *o)
 {
     op *c = op_new(o->kind);

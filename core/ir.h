@@ -265,10 +265,17 @@ void table_add_index(table *t, const index_def *ix);
 void table_add_fk(table *t, const fk_def *fk);
 void table_add_check(table *t, const check_def *ck);
 
-column *table_column(const table *t, const char *name);
-index_def *table_index(const table *t, const char *name);
-fk_def *table_fk(const table *t, const char *name);
-check_def *table_check(const table *t, const char *name);
+/* Lookups by exact name; NULL when absent. The const versions are for
+ * readers (the compilers, diff, the seed loader); the _mut versions for
+ * whoever owns and changes the table (the model, the parser, introspection). */
+const column *table_column(const table *t, const char *name);
+const index_def *table_index(const table *t, const char *name);
+const fk_def *table_fk(const table *t, const char *name);
+const check_def *table_check(const table *t, const char *name);
+column *table_column_mut(table *t, const char *name);
+index_def *table_index_mut(table *t, const char *name);
+fk_def *table_fk_mut(table *t, const char *name);
+check_def *table_check_mut(table *t, const char *name);
 int table_column_pos(const table *t, const char *name);
 /* True when the column is (part of) the primary key. */
 int table_in_pk(const table *t, const char *col);
@@ -278,19 +285,23 @@ const column *table_serial_pk(const table *t);
 void schema_init(schema *s);
 void schema_free(schema *s);
 void schema_copy(schema *dst, const schema *src);
-table *schema_table(const schema *s, const char *name);
+/* Lookups by name, const for readers and _mut for the schema's owner, as for
+ * tables above. */
+const table *schema_table(const schema *s, const char *name);
+const enum_def *schema_enum(const schema *s, const char *name);
+table *schema_table_mut(schema *s, const char *name);
+enum_def *schema_enum_mut(schema *s, const char *name);
 /* Say that a table was renamed or removed (positions or names changed):
  * schema_table's cache is dropped. Appending a table needs no call. */
 void schema_tables_moved(schema *s);
 /* Say that table i is about to be removed (cheap when it is the last). */
 void schema_table_removing(schema *s, size_t i);
-enum_def *schema_enum(const schema *s, const char *name);
 /* False when no foreign key references `table` (true when unsure: the
  * schema's name index is kept by model_apply, not by copies). Lets the
  * compilers and the model skip a walk over every table. */
 int schema_maybe_referenced(const schema *s, const char *table);
 /* Find a table by name ignoring case (for the "differ only by case" check). */
-table *schema_table_ci(const schema *s, const char *name);
+const table *schema_table_ci(const schema *s, const char *name);
 
 /* The enum values of a column of type enum (named or inline). */
 const strvec *column_enum_values(const schema *s, const column *c);

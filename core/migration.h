@@ -1,7 +1,7 @@
 /*
  * migration.h - migration files: parsing (parse.c), loading a directory in
- * order (migrations.c), checksums, validation against the schema model and
- * the derived `down` (reverse.c).
+ * order (migrations.c), checksums, and validation against the schema model
+ * with the derived `down` (model.c).
  */
 #ifndef STRATA_MIGRATION_H
 #define STRATA_MIGRATION_H
@@ -36,6 +36,10 @@ typedef struct migration_set {
 /* Parse a migration from JSON text. `path` names the file in messages;
  * `stem` is the file stem. Errors are EINPUT naming file and JSON path. */
 int migration_parse(const char *path, const char *stem, const char *text, migration **out);
+/* The same, appending to `warnings` (may be NULL) a line for every
+ * author-given name that had to be shortened. */
+int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
+                         strvec *warnings);
 /* Read and parse one file. */
 int migration_load_file(const char *path, migration **out);
 void migration_free(migration *m);

@@ -51,9 +51,6 @@ int migration_filename_valid(const char *name)
     return 1;
 }
 
-int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
-                         strvec *warnings);
-
 static int load_file_warn(const char *path, migration **out, strvec *warnings)
 {
     char *text;
@@ -90,6 +87,9 @@ void migration_set_free(migration_set *s)
     memset(s, 0, sizeof *s);
 }
 
+/* See migration.h. Every file is parsed (any error stops the load and
+ * frees what was read); the set is sorted only at the end. Warnings of
+ * every file collect in out->warnings. */
 int migrations_load_dir(const char *dir, migration_set *out)
 {
     memset(out, 0, sizeof *out);

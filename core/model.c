@@ -262,9 +262,9 @@ static int check_default(const apply_ctx *ctx, const op *o, const schema *s, con
 
 static table *need_table(const apply_ctx *ctx, const op *o, schema *s, const char *name)
 {
-    table *t = schema_table(s, name);
+    table *t = schema_table_mut(s, name);
     if (!t) {
-        table *ci = schema_table_ci(s, name);
+        const table *ci = schema_table_ci(s, name);
         if (ci)
             merr(ctx, o, "unknown table '%s' (did you mean '%s'? names are case-sensitive)", name,
                  ci->name);
@@ -481,7 +481,7 @@ static const fk_def *referencing_fk(const schema *s, const char *name, const tab
 }
 
 /* A table whose name differs from `name` only by case (NULL if none). */
-static table *table_differing_by_case(schema *s, const char *name)
+static const table *table_differing_by_case(schema *s, const char *name)
 {
     char *folded = fold_name(name);
     unsigned uses = nameset_uses(schema_names(s), folded, NAME_TABLE_FOLDED);
@@ -547,7 +547,7 @@ static int check_fk(const apply_ctx *ctx, const op *o, const schema *s, const ta
     if (!ref)
         ref = forward_table(ctx, fk->ref_table);
     if (!ref) {
-        table *ci = schema_table_ci(s, fk->ref_table);
+        const table *ci = schema_table_ci(s, fk->ref_table);
         if (ci)
             return merr(ctx, o,
                         "foreign key '%s' references unknown table '%s' (did you mean '%s'?)",
@@ -751,7 +751,7 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
             return 0;
         return merr(ctx, o, "table '%s' already exists", o->table);
     }
-    table *ci = table_differing_by_case(s, o->table);
+    const table *ci = table_differing_by_case(s, o->table);
     if (ci)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->table,
                     ci->name);
@@ -787,7 +787,7 @@ static int apply_create_table(schema *s, const op *o, const apply_ctx *ctx, op_l
 
 static int apply_drop_table(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
-    table *t = schema_table(s, o->table);
+    table *t = schema_table_mut(s, o->table);
     if (!t) {
         if (o->if_exists)
             return 0;
@@ -813,7 +813,7 @@ static int apply_rename_table(schema *s, const op *o, const apply_ctx *ctx, op_l
         return STRATA_EINPUT;
     if (schema_table(s, o->to))
         return merr(ctx, o, "table '%s' already exists", o->to);
-    table *ci = table_differing_by_case(s, o->to);
+    const table *ci = table_differing_by_case(s, o->to);
     if (ci && ci != t)
         return merr(ctx, o, "table '%s' differs only by case from existing table '%s'", o->to,
                     ci->name);
@@ -834,6 +834,11 @@ static int apply_rename_table(schema *s, const op *o, const apply_ctx *ctx, op_l
     return 0;
 }
 
+/* add_column: the column, then the indexes, checks and foreign keys its
+ * shorthands made (o->def). A NOT NULL column without a default is an error
+ * now when an insert of this migration filled the table; otherwise the
+ * compilers check at run time that the table is empty. If an extra fails,
+ * the column and what it brought are taken out again. */
 static int apply_add_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -917,6 +922,11 @@ static int fk_uses_ref_column(const fk_def *fk, const void *arg)
     return strvec_find(&fk->ref_cols, (const char *)arg) >= 0;
 }
 
+/* drop_column: refused for the last column, a key column, or a column
+ * another table's foreign key references. The indexes, checks and foreign
+ * keys that use it go with it, and come back in the inverse after the
+ * restored column (add_column marked `restore`: if the column is NOT NULL
+ * without a default, a table with rows refuses it at run time). */
 static int apply_drop_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
@@ -983,12 +993,14 @@ static void rename_in_strvec(strvec *v, const char *from, const char *to)
         }
 }
 
+/* rename_column: the new name follows into the primary key, indexes
+ * (columns and predicates), checks, and foreign keys on either side. */
 static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    column *c = table_column(t, o->name);
+    column *c = table_column_mut(t, o->name);
     if (!c)
         return unknown_column(ctx, o, t, o->name);
     if (table_column(t, o->to))
@@ -1036,12 +1048,16 @@ static int apply_rename_column(schema *s, const op *o, const apply_ctx *ctx, op_
     return 0;
 }
 
+/* alter_column: builds the column's next definition from the ALTER_* bits,
+ * checks it (no nullable key columns, no NOT NULL under ON ... SET NULL,
+ * foreign keys on either side stay type-compatible, no change to serial),
+ * and only then replaces the column. The inverse restores what changed. */
 static int apply_alter_column(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    column *c = table_column(t, o->name);
+    column *c = table_column_mut(t, o->name);
     if (!c)
         return unknown_column(ctx, o, t, o->name);
     column next;
@@ -1184,7 +1200,7 @@ static int apply_drop_index(schema *s, const op *o, const apply_ctx *ctx, op_lis
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    index_def *ix = table_index(t, o->name);
+    const index_def *ix = table_index(t, o->name);
     if (!ix) {
         if (o->if_exists)
             return 0;
@@ -1226,7 +1242,7 @@ static int apply_drop_fk(schema *s, const op *o, const apply_ctx *ctx, op_list *
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    fk_def *fk = table_fk(t, o->name);
+    const fk_def *fk = table_fk(t, o->name);
     if (!fk) {
         if (o->if_exists)
             return 0;
@@ -1252,7 +1268,7 @@ static int apply_add_pk(schema *s, const op *o, const apply_ctx *ctx, op_list *i
     op *drop = inv_new(OP_DROP_PRIMARY_KEY, o, t->name);
     op_list_push(inv, drop);
     for (size_t i = 0; i < o->cols.n; i++) {
-        column *c = table_column(t, o->cols.v[i]);
+        column *c = table_column_mut(t, o->cols.v[i]);
         if (c->nullable) {
             op *back = inv_new(OP_ALTER_COLUMN, o, t->name);
             back->name = xstrdup(c->name);
@@ -1326,7 +1342,7 @@ static int apply_drop_check(schema *s, const op *o, const apply_ctx *ctx, op_lis
     table *t = need_table(ctx, o, s, o->table);
     if (!t)
         return STRATA_EINPUT;
-    check_def *ck = table_check(t, o->name);
+    const check_def *ck = table_check(t, o->name);
     if (!ck)
         return merr(ctx, o, "table '%s' has no check '%s'", t->name, o->name);
     op_list_push(inv, inv_add_check(o, t, ck));
@@ -1334,9 +1350,13 @@ static int apply_drop_check(schema *s, const op *o, const apply_ctx *ctx, op_lis
     return 0;
 }
 
+/* create_enum, alter_enum and drop_enum (named enums). An enum a column
+ * uses cannot be dropped; alter_enum replaces the value list, refused when a
+ * column's default would fall out of it (rows with removed values are the
+ * compilers' run-time check). */
 static int apply_enum(schema *s, const op *o, const apply_ctx *ctx, op_list *inv)
 {
-    enum_def *e = schema_enum(s, o->name);
+    enum_def *e = schema_enum_mut(s, o->name);
     if (o->kind == OP_CREATE_ENUM) {
         if (e)
             return merr(ctx, o, "enum '%s' already exists", o->name);
@@ -1426,6 +1446,11 @@ static int check_row_values(const apply_ctx *ctx, const op *o, const schema *s, 
     return 0;
 }
 
+/* insert, update and delete: their values must fit the columns (inserts
+ * also give every NOT NULL column without a default). An insert marks the
+ * table as holding rows; its inverse deletes the rows by primary key, so
+ * rows without key values make the migration irreversible, as update and
+ * delete always do. */
 static int apply_dml(schema *s, const op *o, const apply_ctx *ctx, op_list *inv,
                      char **irreversible)
 {
@@ -1488,6 +1513,9 @@ static int apply_dml(schema *s, const op *o, const apply_ctx *ctx, op_list *inv,
     return 0;
 }
 
+/* One apply_<op> per operation (parse.c has one parse_<op> per operation
+ * to match). With `inverse` NULL the inverses are made and thrown away.
+ * model_apply wraps it to keep the name index. */
 static int model_apply_op(schema *s, const op *o, const apply_ctx *ctx, op_list *inverse,
                           char **irreversible)
 {
@@ -1613,6 +1641,9 @@ void plan_free(down_plan *p)
     memset(p, 0, sizeof *p);
 }
 
+/* See migration.h. The derived down of a migration is the inverses of its
+ * ops in reverse order; one irreversible op (or a "down": "irreversible")
+ * makes the whole migration irreversible, unless it gives its own down. */
 int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
 {
     if (p) {

@@ -184,6 +184,9 @@ json_t *table_json(const table *t)
     return o;
 }
 
+/* An operation as migration-format JSON (a new reference), for files Strata
+ * writes: what parse.c reads back as the same op. create_table is the
+ * whole table (table_json); alter_column says only what it changes. */
 json_t *op_json(const op *o)
 {
     json_t *j = json_pack("{s:s}", "op", op_names[o->kind]);

@@ -208,6 +208,9 @@ static int check_operand(pctx *c, json_t *v)
     return 0;
 }
 
+/* The shape of a predicate: and/or lists, not, or one comparison of a
+ * column (eq ... ge against a literal or {"column": name}, in a list of
+ * literals, is_null). Whether the columns exist is the model's business. */
 static int check_predicate(pctx *c, json_t *p)
 {
     if (!json_is_object(p))
@@ -313,8 +316,65 @@ static int check_check(pctx *c, json_t *v)
     return check_predicate(c, v);
 }
 
+/* The optional "where" predicate of obj, kept as it is. */
+static int parse_where(pctx *c, json_t *obj, json_t **out)
+{
+    json_t *w = json_object_get(obj, "where");
+    if (!w)
+        return 0;
+    size_t saved = path_key(c, "where");
+    int rc = check_predicate(c, w);
+    path_pop(c, saved);
+    if (!rc)
+        *out = json_incref(w);
+    return rc;
+}
+
+/* The required "check" of obj (a check constraint's body), borrowed. */
+static int need_check(pctx *c, json_t *obj, json_t **out)
+{
+    *out = json_object_get(obj, "check");
+    if (!*out)
+        return perr(c, "missing key 'check'");
+    size_t saved = path_key(c, "check");
+    int rc = check_check(c, *out);
+    path_pop(c, saved);
+    return rc;
+}
+
 /* ---- types ---- */
 
+/* An enum's "values": a non-empty list of distinct strings, into `out`. */
+static int parse_enum_values(pctx *c, json_t *vals, strvec *out)
+{
+    size_t saved = path_key(c, "values");
+    int rc = 0;
+    if (!json_is_array(vals) || json_array_size(vals) == 0)
+        rc = perr(c, "'values' must be a non-empty list of strings");
+    size_t i;
+    json_t *e;
+    json_array_foreach(vals, i, e)
+    {
+        if (rc)
+            break;
+        if (!json_is_string(e) || strvec_find(out, json_string_value(e)) >= 0) {
+            size_t s2 = path_index(c, i);
+            rc = json_is_string(e)
+                     ? perr(c, "enum value '%s' is listed twice", json_string_value(e))
+                     : perr(c, "enum values must be strings");
+            path_pop(c, s2);
+            continue;
+        }
+        strvec_push(out, json_string_value(e));
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* The type of a column or alter_column object: "type" and the parameters
+ * it takes (length, precision, scale, values or enum), with their defaults
+ * (string 255, time types 6); a parameter the type does not take is an
+ * error. Without "type", t->kind is TY__COUNT (an error if `required`). */
 static int parse_type(pctx *c, json_t *obj, col_type *t, int required)
 {
     json_t *tv = json_object_get(obj, "type");
@@ -412,28 +472,9 @@ static int parse_type(pctx *c, json_t *obj, col_type *t, int required)
                 PARAM_ERR("enum", "'enum' must be the name of a create_enum");
             t->enum_name = xstrdup(json_string_value(en));
         } else {
-            size_t s_ = path_key(c, "values");
-            if (!json_is_array(values) || json_array_size(values) == 0) {
-                int rc = perr(c, "'values' must be a non-empty list of strings");
-                path_pop(c, s_);
+            int rc = parse_enum_values(c, values, &t->values);
+            if (rc)
                 return rc;
-            }
-            size_t i;
-            json_t *e;
-            json_array_foreach(values, i, e)
-            {
-                if (!json_is_string(e) || strvec_find(&t->values, json_string_value(e)) >= 0) {
-                    size_t s2 = path_index(c, i);
-                    int rc = json_is_string(e)
-                                 ? perr(c, "enum value '%s' is listed twice", json_string_value(e))
-                                 : perr(c, "enum values must be strings");
-                    path_pop(c, s2);
-                    path_pop(c, s_);
-                    return rc;
-                }
-                strvec_push(&t->values, json_string_value(e));
-            }
-            path_pop(c, s_);
         }
         break;
     default:
@@ -538,6 +579,10 @@ static const char *const column_keys[] = {
     "name",        "type",   "length",  "precision",  "scale", "values",  "enum", "nullable",
     "primary_key", "unique", "default", "references", "check", "comment", NULL};
 
+/* One column object into *pc: the column (nullable unless it is a key or
+ * serial column, when not said), and its shorthands (primary_key, unique,
+ * references, check) for attach_column_extras(). On error pc->col is
+ * freed. */
 static int parse_column(pctx *c, json_t *obj, parsed_column *pc, int type_required)
 {
     memset(pc, 0, sizeof *pc);
@@ -695,6 +740,11 @@ static int parse_method(pctx *c, json_t *v, index_def *ix)
     return rc;
 }
 
+/* What indexes and unique constraints share: columns (names, or
+ * {"column", "order"}), unique, name, where, method. Without a name the
+ * index is <table>_<columns>_index (or _unique); a name over 63 bytes is
+ * shortened with a warning. The caller has checked obj's keys. On error
+ * *ix is freed. */
 static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *table_name,
                             strvec *warnings)
 {
@@ -756,13 +806,8 @@ static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *tab
         rc = need_string(c, obj, "name", 0, &name);
     if (!rc && name)
         rc = check_identifier(c, name, "index", 1);
-    if (!rc && json_object_get(obj, "where")) {
-        size_t s3 = path_key(c, "where");
-        rc = check_predicate(c, json_object_get(obj, "where"));
-        path_pop(c, s3);
-        if (!rc)
-            ix->where = json_incref(json_object_get(obj, "where"));
-    }
+    if (!rc)
+        rc = parse_where(c, obj, &ix->where);
     if (!rc && json_object_get(obj, "method"))
         rc = parse_method(c, json_object_get(obj, "method"), ix);
     if (rc) {
@@ -782,6 +827,10 @@ static int parse_index_body(pctx *c, json_t *obj, index_def *ix, const char *tab
     return 0;
 }
 
+/* A table-level foreign key: columns, references {table, columns} with as
+ * many columns, on_delete, on_update, and its name (default
+ * <table>_<columns>_foreign). The caller has checked obj's keys. On error
+ * *fk is freed. */
 static int parse_fk_body(pctx *c, json_t *obj, fk_def *fk, const char *table_name, strvec *warnings)
 {
     memset(fk, 0, sizeof *fk);
@@ -961,14 +1010,8 @@ static int elem_check(pctx *c, json_t *e, table *t, strvec *warnings)
     rc = need_string(c, e, "name", 0, &name);
     if (rc)
         return rc;
-    json_t *ck = json_object_get(e, "check");
-    if (!ck) {
-        free(name);
-        return perr(c, "missing key 'check'");
-    }
-    size_t saved = path_key(c, "check");
-    rc = check_check(c, ck);
-    path_pop(c, saved);
+    json_t *ck = NULL;
+    rc = need_check(c, e, &ck);
     if (rc) {
         free(name);
         return rc;
@@ -990,106 +1033,100 @@ static int elem_check(pctx *c, json_t *e, table *t, strvec *warnings)
     return 0;
 }
 
-/* ---- operations ---- */
+/* ---- operations ----
+ *
+ * One parse_<op> per operation, as model.c has one apply_<op>: each gets the
+ * op's object (whose keys parse_op has checked against op_syntax[kind].keys)
+ * and the op with its kind, path and, for ops on a table, its checked
+ * "table" filled in. On error the op may be half-built; the caller frees it.
+ */
 
-static const char *const op_keys[OP__COUNT][16] = {
-    [OP_CREATE_TABLE] = {"op", "table", "columns", "primary_key", "primary_key_name", "unique",
-                         "indexes", "foreign_keys", "checks", "if_not_exists", NULL},
-    [OP_DROP_TABLE] = {"op", "table", "if_exists", NULL},
-    [OP_RENAME_TABLE] = {"op", "table", "to", NULL},
-    [OP_ADD_COLUMN] = {"op", "table", "column", "if_not_exists", NULL},
-    [OP_DROP_COLUMN] = {"op", "table", "column", "if_exists", NULL},
-    [OP_RENAME_COLUMN] = {"op", "table", "column", "to", NULL},
-    [OP_ALTER_COLUMN] = {"op", "table", "column", "type", "length", "precision", "scale", "values",
-                         "enum", "nullable", "default", "drop_default", NULL},
-    [OP_CREATE_INDEX] = {"op", "table", "name", "columns", "unique", "where", "method",
-                         "if_not_exists", NULL},
-    [OP_DROP_INDEX] = {"op", "table", "name", "if_exists", NULL},
-    [OP_ADD_FOREIGN_KEY] = {"op", "table", "name", "columns", "references", "on_delete",
-                            "on_update", NULL},
-    [OP_DROP_FOREIGN_KEY] = {"op", "table", "name", "if_exists", NULL},
-    [OP_ADD_UNIQUE] = {"op", "table", "name", "columns", NULL},
-    [OP_DROP_UNIQUE] = {"op", "table", "name", NULL},
-    [OP_ADD_PRIMARY_KEY] = {"op", "table", "columns", "name", NULL},
-    [OP_DROP_PRIMARY_KEY] = {"op", "table", NULL},
-    [OP_ADD_CHECK] = {"op", "table", "name", "check", NULL},
-    [OP_DROP_CHECK] = {"op", "table", "name", NULL},
-    [OP_CREATE_ENUM] = {"op", "name", "values", NULL},
-    [OP_ALTER_ENUM] = {"op", "name", "values", NULL},
-    [OP_DROP_ENUM] = {"op", "name", NULL},
-    [OP_INSERT] = {"op", "table", "rows", NULL},
-    [OP_UPDATE] = {"op", "table", "set", "where", NULL},
-    [OP_DELETE] = {"op", "table", "where", NULL},
-    [OP_SQL] = {"op", "postgres", "mysql", "sqlite", "all", NULL},
-};
-
-static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
+/* A key the op cannot do without. */
+static int require_key(pctx *c, json_t *obj, const char *key)
 {
-    table *t = table_new(o->table);
-    o->def = t;
-    int rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+    return json_object_get(obj, key) ? 0 : perr(c, "missing key '%s'", key);
+}
+
+/* The "name" of the index or constraint an op drops. A name longer than 63
+ * bytes was shortened when it was created; it is shortened the same way. */
+static int need_dropped_name(pctx *c, json_t *obj, op *o)
+{
+    int rc = need_string(c, obj, "name", 1, &o->name);
+    if (!rc)
+        o->name = maybe_shorten(c, o->name, NULL);
+    return rc;
+}
+
+/* One column of create_table, with its shorthands attached to `t`; no two
+ * columns share a name, not even differing by case. The names of columns
+ * marked primary_key are appended to `col_pk`. */
+static int parse_table_column(pctx *c, json_t *e, table *t, strvec *col_pk, strvec *warnings)
+{
+    parsed_column pc;
+    int rc = parse_column(c, e, &pc, 1);
     if (rc)
         return rc;
+    if (table_column(t, pc.col.name))
+        rc = perr(c, "column '%s' is defined twice", pc.col.name);
+    for (size_t k = 0; !rc && k < t->ncols; k++)
+        if (str_ieq(t->cols[k].name, pc.col.name))
+            rc = perr(c, "columns '%s' and '%s' differ only by case", t->cols[k].name, pc.col.name);
+    if (rc) {
+        column_free(&pc.col);
+        return rc;
+    }
+    if (pc.primary_key)
+        strvec_push(col_pk, pc.col.name);
+    rc = attach_column_extras(c, t, &pc, warnings);
+    table_add_column(t, &pc.col);
+    column_free(&pc.col);
+    return rc;
+}
+
+/* create_table's "columns": a non-empty list of columns. */
+static int parse_table_columns(pctx *c, json_t *obj, table *t, strvec *col_pk, strvec *warnings)
+{
     json_t *cols = json_object_get(obj, "columns");
     if (!cols)
         return perr(c, "missing key 'columns'");
     size_t saved = path_key(c, "columns");
     if (!json_is_array(cols) || json_array_size(cols) == 0) {
-        rc = perr(c, "'columns' must be a non-empty list of columns");
+        int rc = perr(c, "'columns' must be a non-empty list of columns");
         path_pop(c, saved);
         return rc;
     }
-    strvec col_pk = STRVEC_INIT;
     size_t i;
     json_t *e;
     json_array_foreach(cols, i, e)
     {
         size_t s2 = path_index(c, i);
-        parsed_column pc;
-        rc = parse_column(c, e, &pc, 1);
-        if (!rc && table_column(t, pc.col.name)) {
-            rc = perr(c, "column '%s' is defined twice", pc.col.name);
-            column_free(&pc.col);
-        }
-        if (!rc) {
-            for (size_t k = 0; k < t->ncols; k++)
-                if (str_ieq(t->cols[k].name, pc.col.name)) {
-                    rc = perr(c, "columns '%s' and '%s' differ only by case", t->cols[k].name,
-                              pc.col.name);
-                    break;
-                }
-            if (rc)
-                column_free(&pc.col);
-        }
-        if (!rc) {
-            if (pc.primary_key)
-                strvec_push(&col_pk, pc.col.name);
-            rc = attach_column_extras(c, t, &pc, warnings);
-            table_add_column(t, &pc.col);
-            column_free(&pc.col);
-        }
+        int rc = parse_table_column(c, e, t, col_pk, warnings);
         path_pop(c, s2);
         if (rc) {
-            strvec_free(&col_pk);
             path_pop(c, saved);
             return rc;
         }
     }
     path_pop(c, saved);
+    return 0;
+}
+
+/* create_table's primary key: on its columns (`col_pk`, taken over) or as
+ * "primary_key", not both; named by "primary_key_name" (an extension) or
+ * <table>_pkey. Key columns are NOT NULL. */
+static int parse_table_pk(pctx *c, json_t *obj, table *t, strvec *col_pk, strvec *warnings)
+{
+    int rc = 0;
     if (json_object_get(obj, "primary_key")) {
-        if (col_pk.n) {
-            strvec_free(&col_pk);
+        if (col_pk->n)
             return perr(c, "give the primary key either on columns or as 'primary_key', not both");
-        }
         rc = need_name_list(c, obj, "primary_key", 1, &t->pk);
     } else {
-        t->pk = col_pk;
-        memset(&col_pk, 0, sizeof col_pk);
+        t->pk = *col_pk;
+        memset(col_pk, 0, sizeof *col_pk);
     }
-    strvec_free(&col_pk);
     if (rc)
         return rc;
-    /* extension: "primary_key_name" names the key (default <table>_pkey) */
     char *pk_name = NULL;
     if ((rc = need_string(c, obj, "primary_key_name", 0, &pk_name)))
         return rc;
@@ -1101,12 +1138,27 @@ static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
         t->pk_name =
             pk_name ? maybe_shorten(c, pk_name, warnings) : name_generate(t->name, NULL, 0, "pkey");
         for (size_t k = 0; k < t->pk.n; k++) {
-            column *pcol = table_column(t, t->pk.v[k]);
+            column *pcol = table_column_mut(t, t->pk.v[k]);
             if (pcol)
                 pcol->nullable = 0;
         }
     }
-    rc = parse_list(c, obj, "unique", t, warnings, elem_unique);
+    return 0;
+}
+
+static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    table *t = table_new(o->table);
+    o->def = t;
+    strvec col_pk = STRVEC_INIT;
+    int rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+    if (!rc)
+        rc = parse_table_columns(c, obj, t, &col_pk, warnings);
+    if (!rc)
+        rc = parse_table_pk(c, obj, t, &col_pk, warnings);
+    strvec_free(&col_pk);
+    if (!rc)
+        rc = parse_list(c, obj, "unique", t, warnings, elem_unique);
     if (!rc)
         rc = parse_list(c, obj, "indexes", t, warnings, elem_index);
     if (!rc)
@@ -1116,8 +1168,252 @@ static int parse_create_table(pctx *c, json_t *obj, op *o, strvec *warnings)
     return rc;
 }
 
-static int parse_rows(pctx *c, json_t *obj, op *o)
+static int parse_drop_table(pctx *c, json_t *obj, op *o, strvec *warnings)
 {
+    (void)warnings;
+    return need_bool(c, obj, "if_exists", &o->if_exists);
+}
+
+static int parse_rename_table(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_string(c, obj, "to", 1, &o->to);
+    return rc ? rc : check_identifier(c, o->to, "table", 0);
+}
+
+/* add_column: one column, whose shorthands (unique, references, check)
+ * become part of a one-column table definition in o->def. */
+static int parse_add_column(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    int rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+    if (!rc)
+        rc = require_key(c, obj, "column");
+    if (rc)
+        return rc;
+    size_t saved = path_key(c, "column");
+    parsed_column pc;
+    rc = parse_column(c, json_object_get(obj, "column"), &pc, 1);
+    if (!rc && pc.primary_key) {
+        rc = perr(c, "add_column cannot add a primary-key column; add the column, then "
+                     "add_primary_key");
+        column_free(&pc.col);
+    }
+    if (rc) {
+        path_pop(c, saved);
+        return rc;
+    }
+    table *t = table_new(o->table);
+    rc = attach_column_extras(c, t, &pc, warnings);
+    table_add_column(t, &pc.col);
+    column_free(&pc.col);
+    path_pop(c, saved);
+    o->def = t;
+    o->col = xcalloc(1, sizeof *o->col);
+    column_copy(o->col, &t->cols[0]);
+    return rc;
+}
+
+static int parse_drop_column(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_string(c, obj, "column", 1, &o->name);
+    return rc ? rc : need_bool(c, obj, "if_exists", &o->if_exists);
+}
+
+static int parse_rename_column(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_string(c, obj, "column", 1, &o->name);
+    if (!rc)
+        rc = need_string(c, obj, "to", 1, &o->to);
+    return rc ? rc : check_identifier(c, o->to, "column", 0);
+}
+
+/* alter_column: what it changes goes to o->alter (ALTER_* bits), the new
+ * values to o->col. A type change to an inline enum names its PostgreSQL
+ * type now, as add_column does. */
+static int parse_alter_column(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_string(c, obj, "column", 1, &o->name);
+    if (rc)
+        return rc;
+    o->col = xcalloc(1, sizeof *o->col);
+    o->col->name = xstrdup(o->name);
+    rc = parse_type(c, obj, &o->col->type, 0);
+    if (rc)
+        return rc;
+    if (o->col->type.kind != TY__COUNT) {
+        o->alter |= ALTER_TYPE;
+        if (type_is_serial(o->col->type.kind))
+            return perr(c, "alter_column cannot change a column to %s",
+                        type_names[o->col->type.kind]);
+        if (o->col->type.kind == TY_ENUM && !o->col->type.enum_name) {
+            const char *cn = o->name;
+            o->col->type.pg_type = name_generate(o->table, &cn, 1, "enum");
+        }
+    }
+    if (json_object_get(obj, "nullable")) {
+        rc = need_bool(c, obj, "nullable", &o->col->nullable);
+        o->alter |= ALTER_NULLABLE;
+    }
+    if (!rc && json_object_get(obj, "default")) {
+        size_t saved = path_key(c, "default");
+        rc = parse_default(c, json_object_get(obj, "default"), &o->col->def);
+        path_pop(c, saved);
+        o->alter |= ALTER_DEFAULT;
+    }
+    int drop = 0;
+    if (!rc)
+        rc = need_bool(c, obj, "drop_default", &drop);
+    if (!rc && drop) {
+        if (o->alter & ALTER_DEFAULT)
+            return perr(c, "give either 'default' or 'drop_default', not both");
+        o->alter |= ALTER_DROP_DEFAULT;
+    }
+    if (!rc && !o->alter)
+        rc = perr(c, "alter_column needs at least one of type, nullable, default, "
+                     "drop_default");
+    return rc;
+}
+
+static int parse_create_index(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    o->index = xcalloc(1, sizeof *o->index);
+    int rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
+    if (!rc)
+        rc = require_key(c, obj, "name");
+    if (!rc)
+        rc = parse_index_body(c, obj, o->index, o->table, warnings);
+    if (!rc)
+        o->name = xstrdup(o->index->name);
+    return rc;
+}
+
+static int parse_drop_index(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_dropped_name(c, obj, o);
+    return rc ? rc : need_bool(c, obj, "if_exists", &o->if_exists);
+}
+
+static int parse_add_foreign_key(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    int rc = require_key(c, obj, "name");
+    if (rc)
+        return rc;
+    o->fk = xcalloc(1, sizeof *o->fk);
+    rc = parse_fk_body(c, obj, o->fk, o->table, warnings);
+    if (!rc)
+        o->name = xstrdup(o->fk->name);
+    return rc;
+}
+
+static int parse_drop_foreign_key(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    int rc = need_dropped_name(c, obj, o);
+    return rc ? rc : need_bool(c, obj, "if_exists", &o->if_exists);
+}
+
+static int parse_add_unique(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    int rc = require_key(c, obj, "name");
+    if (rc)
+        return rc;
+    o->index = xcalloc(1, sizeof *o->index);
+    rc = parse_index_body(c, obj, o->index, o->table, warnings);
+    if (!rc)
+        rc = no_desc(c, o->index);
+    o->index->unique = 1;
+    o->index->constraint = 1;
+    if (!rc)
+        o->name = xstrdup(o->index->name);
+    return rc;
+}
+
+static int parse_drop_unique(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return need_dropped_name(c, obj, o);
+}
+
+static int parse_add_primary_key(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    int rc = need_name_list(c, obj, "columns", 1, &o->cols);
+    if (!rc)
+        rc = need_string(c, obj, "name", 0, &o->name);
+    if (!rc && !o->name)
+        o->name = name_generate(o->table, NULL, 0, "pkey");
+    else if (!rc)
+        o->name = maybe_shorten(c, o->name, warnings);
+    return rc;
+}
+
+static int parse_drop_primary_key(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)c;
+    (void)obj;
+    (void)o;
+    (void)warnings;
+    return 0;
+}
+
+static int parse_add_check(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    json_t *ck = NULL;
+    int rc = need_string(c, obj, "name", 1, &o->name);
+    if (!rc)
+        rc = need_check(c, obj, &ck);
+    if (rc)
+        return rc;
+    o->name = maybe_shorten(c, o->name, warnings);
+    o->check = xcalloc(1, sizeof *o->check);
+    o->check->name = xstrdup(o->name);
+    o->check->check = json_incref(ck);
+    return 0;
+}
+
+static int parse_drop_check(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return need_dropped_name(c, obj, o);
+}
+
+/* create_enum and alter_enum: the enum's name and its (whole) value list. */
+static int parse_enum_def(pctx *c, json_t *obj, op *o)
+{
+    int rc = need_string(c, obj, "name", 1, &o->name);
+    if (!rc)
+        rc = check_identifier(c, o->name, "enum", 0);
+    if (!rc)
+        rc = require_key(c, obj, "values");
+    return rc ? rc : parse_enum_values(c, json_object_get(obj, "values"), &o->values);
+}
+
+static int parse_create_enum(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return parse_enum_def(c, obj, o);
+}
+
+static int parse_alter_enum(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return parse_enum_def(c, obj, o);
+}
+
+static int parse_drop_enum(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return need_string(c, obj, "name", 1, &o->name);
+}
+
+/* insert: "rows", a non-empty list of non-empty objects, kept as they are
+ * (the model checks their values against the columns). */
+static int parse_insert(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
     json_t *rows = json_object_get(obj, "rows");
     if (!rows)
         return perr(c, "missing key 'rows'");
@@ -1143,8 +1439,32 @@ static int parse_rows(pctx *c, json_t *obj, op *o)
     return rc;
 }
 
-static int parse_sql_op(pctx *c, json_t *obj, op *o)
+static int parse_update(pctx *c, json_t *obj, op *o, strvec *warnings)
 {
+    (void)warnings;
+    json_t *set = json_object_get(obj, "set");
+    if (!set)
+        return perr(c, "missing key 'set'");
+    if (!json_is_object(set) || json_object_size(set) == 0) {
+        size_t saved = path_key(c, "set");
+        int rc = perr(c, "'set' must be a non-empty object of column: value");
+        path_pop(c, saved);
+        return rc;
+    }
+    o->set = json_incref(set);
+    return parse_where(c, obj, &o->where);
+}
+
+static int parse_delete(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
+    return parse_where(c, obj, &o->where);
+}
+
+/* sql: statements per dialect and for "all", each a string or a list. */
+static int parse_sql(pctx *c, json_t *obj, op *o, strvec *warnings)
+{
+    (void)warnings;
     static const char *const keys[] = {"postgres", "mysql", "sqlite", "all"};
     int any = 0;
     for (int k = 0; k <= STRATA_DIALECT_COUNT; k++) {
@@ -1182,282 +1502,111 @@ static int parse_sql_op(pctx *c, json_t *obj, op *o)
     return 0;
 }
 
+/* What each operation accepts: its keys (NULL-terminated; an unknown key is
+ * an error naming the nearest of these) and its parser. */
+typedef int (*op_parser)(pctx *c, json_t *obj, op *o, strvec *warnings);
+
+static const struct op_syntax {
+    op_parser parse;
+    const char *keys[16];
+} op_syntax[OP__COUNT] = {
+    [OP_CREATE_TABLE] = {parse_create_table,
+                         {"op", "table", "columns", "primary_key", "primary_key_name", "unique",
+                          "indexes", "foreign_keys", "checks", "if_not_exists", NULL}},
+    [OP_DROP_TABLE] = {parse_drop_table, {"op", "table", "if_exists", NULL}},
+    [OP_RENAME_TABLE] = {parse_rename_table, {"op", "table", "to", NULL}},
+    [OP_ADD_COLUMN] = {parse_add_column, {"op", "table", "column", "if_not_exists", NULL}},
+    [OP_DROP_COLUMN] = {parse_drop_column, {"op", "table", "column", "if_exists", NULL}},
+    [OP_RENAME_COLUMN] = {parse_rename_column, {"op", "table", "column", "to", NULL}},
+    [OP_ALTER_COLUMN] = {parse_alter_column,
+                         {"op", "table", "column", "type", "length", "precision", "scale", "values",
+                          "enum", "nullable", "default", "drop_default", NULL}},
+    [OP_CREATE_INDEX] = {parse_create_index,
+                         {"op", "table", "name", "columns", "unique", "where", "method",
+                          "if_not_exists", NULL}},
+    [OP_DROP_INDEX] = {parse_drop_index, {"op", "table", "name", "if_exists", NULL}},
+    [OP_ADD_FOREIGN_KEY] = {parse_add_foreign_key,
+                            {"op", "table", "name", "columns", "references", "on_delete",
+                             "on_update", NULL}},
+    [OP_DROP_FOREIGN_KEY] = {parse_drop_foreign_key, {"op", "table", "name", "if_exists", NULL}},
+    [OP_ADD_UNIQUE] = {parse_add_unique, {"op", "table", "name", "columns", NULL}},
+    [OP_DROP_UNIQUE] = {parse_drop_unique, {"op", "table", "name", NULL}},
+    [OP_ADD_PRIMARY_KEY] = {parse_add_primary_key, {"op", "table", "columns", "name", NULL}},
+    [OP_DROP_PRIMARY_KEY] = {parse_drop_primary_key, {"op", "table", NULL}},
+    [OP_ADD_CHECK] = {parse_add_check, {"op", "table", "name", "check", NULL}},
+    [OP_DROP_CHECK] = {parse_drop_check, {"op", "table", "name", NULL}},
+    [OP_CREATE_ENUM] = {parse_create_enum, {"op", "name", "values", NULL}},
+    [OP_ALTER_ENUM] = {parse_alter_enum, {"op", "name", "values", NULL}},
+    [OP_DROP_ENUM] = {parse_drop_enum, {"op", "name", NULL}},
+    [OP_INSERT] = {parse_insert, {"op", "table", "rows", NULL}},
+    [OP_UPDATE] = {parse_update, {"op", "table", "set", "where", NULL}},
+    [OP_DELETE] = {parse_delete, {"op", "table", "where", NULL}},
+    [OP_SQL] = {parse_sql, {"op", "postgres", "mysql", "sqlite", "all", NULL}},
+};
+
+/* The kind named by obj's "op", or an error on the "op" key that suggests
+ * the nearest operation name. */
+static int parse_op_kind(pctx *c, json_t *obj, op_kind *kind)
+{
+    json_t *opv = json_object_get(obj, "op");
+    if (!opv)
+        return perr(c, "missing key 'op'");
+    size_t saved = path_key(c, "op");
+    int rc = 0;
+    if (!json_is_string(opv)) {
+        rc = perr(c, "'op' must be an operation name");
+    } else {
+        const char *name = json_string_value(opv);
+        int found = -1;
+        for (int k = 0; k < OP__COUNT; k++)
+            if (strcmp(op_names[k], name) == 0)
+                found = k;
+        const char *near = found < 0 ? str_nearest(name, op_names, OP__COUNT) : NULL;
+        if (found >= 0)
+            *kind = (op_kind)found;
+        else if (near)
+            rc = perr(c, "unknown op '%s' (did you mean '%s'?)", name, near);
+        else
+            rc = perr(c, "unknown op '%s'", name);
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* Does a NULL-terminated key list hold `key`? */
+static int has_key(const char *const *keys, const char *key)
+{
+    for (; *keys; keys++)
+        if (strcmp(*keys, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* One operation: its kind, its keys, the "table" of every op that has one
+ * (a valid identifier), then the op's own parser. *out is set as soon as
+ * the op exists, also on error (the caller frees it). */
 static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
 {
     *out = NULL;
     if (!json_is_object(obj))
         return perr(c, "an operation must be an object with an \"op\" key");
-    json_t *opv = json_object_get(obj, "op");
-    if (!opv)
-        return perr(c, "missing key 'op'");
-    if (!json_is_string(opv)) {
-        size_t saved = path_key(c, "op");
-        int rc = perr(c, "'op' must be an operation name");
-        path_pop(c, saved);
-        return rc;
-    }
-    const char *name = json_string_value(opv);
-    int kind = -1;
-    for (int k = 0; k < OP__COUNT; k++)
-        if (strcmp(op_names[k], name) == 0)
-            kind = k;
-    if (kind < 0) {
-        const char *near = str_nearest(name, op_names, OP__COUNT);
-        size_t saved = path_key(c, "op");
-        int rc = near ? perr(c, "unknown op '%s' (did you mean '%s'?)", name, near)
-                      : perr(c, "unknown op '%s'", name);
-        path_pop(c, saved);
-        return rc;
-    }
-    int rc = check_keys(c, obj, op_keys[kind], name);
+    op_kind kind;
+    int rc = parse_op_kind(c, obj, &kind);
+    if (!rc)
+        rc = check_keys(c, obj, op_syntax[kind].keys, op_names[kind]);
     if (rc)
         return rc;
-    op *o = op_new((op_kind)kind);
+    op *o = op_new(kind);
     o->path = xstrdup(sbuf_str(&c->path));
     *out = o;
-
-    /* "table" for every op that has it */
-    int wants_table = 0;
-    for (const char *const *k = op_keys[kind]; *k; k++)
-        if (strcmp(*k, "table") == 0)
-            wants_table = 1;
-    if (wants_table) {
+    if (has_key(op_syntax[kind].keys, "table")) {
         rc = need_string(c, obj, "table", 1, &o->table);
         if (!rc)
             rc = check_identifier(c, o->table, "table", 0);
         if (rc)
             return rc;
     }
-    switch ((op_kind)kind) {
-    case OP_CREATE_TABLE:
-        return parse_create_table(c, obj, o, warnings);
-    case OP_DROP_TABLE:
-        return need_bool(c, obj, "if_exists", &o->if_exists);
-    case OP_RENAME_TABLE:
-        rc = need_string(c, obj, "to", 1, &o->to);
-        return rc ? rc : check_identifier(c, o->to, "table", 0);
-    case OP_ADD_COLUMN: {
-        rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
-        json_t *col = json_object_get(obj, "column");
-        if (!rc && !col)
-            rc = perr(c, "missing key 'column'");
-        if (rc)
-            return rc;
-        size_t saved = path_key(c, "column");
-        parsed_column pc;
-        rc = parse_column(c, col, &pc, 1);
-        if (!rc && pc.primary_key) {
-            rc = perr(c, "add_column cannot add a primary-key column; add the column, then "
-                         "add_primary_key");
-            column_free(&pc.col);
-        }
-        if (rc) {
-            path_pop(c, saved);
-            return rc;
-        }
-        /* Column-level extras become part of a one-column table definition. */
-        table *t = table_new(o->table);
-        rc = attach_column_extras(c, t, &pc, warnings);
-        table_add_column(t, &pc.col);
-        column_free(&pc.col);
-        path_pop(c, saved);
-        o->def = t;
-        o->col = xcalloc(1, sizeof *o->col);
-        column_copy(o->col, &t->cols[0]);
-        return rc;
-    }
-    case OP_DROP_COLUMN:
-        rc = need_string(c, obj, "column", 1, &o->name);
-        return rc ? rc : need_bool(c, obj, "if_exists", &o->if_exists);
-    case OP_RENAME_COLUMN:
-        rc = need_string(c, obj, "column", 1, &o->name);
-        if (!rc)
-            rc = need_string(c, obj, "to", 1, &o->to);
-        return rc ? rc : check_identifier(c, o->to, "column", 0);
-    case OP_ALTER_COLUMN: {
-        rc = need_string(c, obj, "column", 1, &o->name);
-        if (rc)
-            return rc;
-        o->col = xcalloc(1, sizeof *o->col);
-        o->col->name = xstrdup(o->name);
-        rc = parse_type(c, obj, &o->col->type, 0);
-        if (rc)
-            return rc;
-        if (o->col->type.kind != TY__COUNT) {
-            o->alter |= ALTER_TYPE;
-            if (type_is_serial(o->col->type.kind))
-                return perr(c, "alter_column cannot change a column to %s",
-                            type_names[o->col->type.kind]);
-            if (o->col->type.kind == TY_ENUM && !o->col->type.enum_name) {
-                const char *cn = o->name;
-                o->col->type.pg_type = name_generate(o->table, &cn, 1, "enum");
-            }
-        }
-        if (json_object_get(obj, "nullable")) {
-            rc = need_bool(c, obj, "nullable", &o->col->nullable);
-            o->alter |= ALTER_NULLABLE;
-        }
-        if (!rc && json_object_get(obj, "default")) {
-            size_t saved = path_key(c, "default");
-            rc = parse_default(c, json_object_get(obj, "default"), &o->col->def);
-            path_pop(c, saved);
-            o->alter |= ALTER_DEFAULT;
-        }
-        int drop = 0;
-        if (!rc)
-            rc = need_bool(c, obj, "drop_default", &drop);
-        if (!rc && drop) {
-            if (o->alter & ALTER_DEFAULT)
-                return perr(c, "give either 'default' or 'drop_default', not both");
-            o->alter |= ALTER_DROP_DEFAULT;
-        }
-        if (!rc && !o->alter)
-            rc = perr(c, "alter_column needs at least one of type, nullable, default, "
-                         "drop_default");
-        return rc;
-    }
-    case OP_CREATE_INDEX: {
-        o->index = xcalloc(1, sizeof *o->index);
-        rc = need_bool(c, obj, "if_not_exists", &o->if_not_exists);
-        if (!rc && !json_object_get(obj, "name"))
-            rc = perr(c, "missing key 'name'");
-        if (!rc)
-            rc = parse_index_body(c, obj, o->index, o->table, warnings);
-        if (!rc)
-            o->name = xstrdup(o->index->name);
-        return rc;
-    }
-    case OP_DROP_INDEX:
-    case OP_DROP_FOREIGN_KEY:
-        rc = need_string(c, obj, "name", 1, &o->name);
-        if (!rc)
-            rc = need_bool(c, obj, "if_exists", &o->if_exists);
-        if (!rc)
-            o->name = maybe_shorten(c, o->name, NULL);
-        return rc;
-    case OP_DROP_UNIQUE:
-    case OP_DROP_CHECK:
-        rc = need_string(c, obj, "name", 1, &o->name);
-        if (!rc)
-            o->name = maybe_shorten(c, o->name, NULL);
-        return rc;
-    case OP_ADD_FOREIGN_KEY:
-        if (!json_object_get(obj, "name"))
-            return perr(c, "missing key 'name'");
-        o->fk = xcalloc(1, sizeof *o->fk);
-        rc = parse_fk_body(c, obj, o->fk, o->table, warnings);
-        if (!rc)
-            o->name = xstrdup(o->fk->name);
-        return rc;
-    case OP_ADD_UNIQUE:
-        if (!json_object_get(obj, "name"))
-            return perr(c, "missing key 'name'");
-        o->index = xcalloc(1, sizeof *o->index);
-        rc = parse_index_body(c, obj, o->index, o->table, warnings);
-        if (!rc)
-            rc = no_desc(c, o->index);
-        o->index->unique = 1;
-        o->index->constraint = 1;
-        if (!rc)
-            o->name = xstrdup(o->index->name);
-        return rc;
-    case OP_ADD_PRIMARY_KEY:
-        rc = need_name_list(c, obj, "columns", 1, &o->cols);
-        if (!rc)
-            rc = need_string(c, obj, "name", 0, &o->name);
-        if (!rc && !o->name)
-            o->name = name_generate(o->table, NULL, 0, "pkey");
-        else if (!rc)
-            o->name = maybe_shorten(c, o->name, warnings);
-        return rc;
-    case OP_DROP_PRIMARY_KEY:
-        return 0;
-    case OP_ADD_CHECK: {
-        rc = need_string(c, obj, "name", 1, &o->name);
-        json_t *ck = json_object_get(obj, "check");
-        if (!rc && !ck)
-            rc = perr(c, "missing key 'check'");
-        if (!rc) {
-            size_t saved = path_key(c, "check");
-            rc = check_check(c, ck);
-            path_pop(c, saved);
-        }
-        if (rc)
-            return rc;
-        o->name = maybe_shorten(c, o->name, warnings);
-        o->check = xcalloc(1, sizeof *o->check);
-        o->check->name = xstrdup(o->name);
-        o->check->check = json_incref(ck);
-        return 0;
-    }
-    case OP_CREATE_ENUM:
-    case OP_ALTER_ENUM: {
-        rc = need_string(c, obj, "name", 1, &o->name);
-        if (!rc)
-            rc = check_identifier(c, o->name, "enum", 0);
-        if (rc)
-            return rc;
-        json_t *vals = json_object_get(obj, "values");
-        if (!vals)
-            return perr(c, "missing key 'values'");
-        size_t saved = path_key(c, "values");
-        if (!json_is_array(vals) || json_array_size(vals) == 0) {
-            rc = perr(c, "'values' must be a non-empty list of strings");
-            path_pop(c, saved);
-            return rc;
-        }
-        size_t i;
-        json_t *e;
-        json_array_foreach(vals, i, e)
-        {
-            if (!json_is_string(e) || strvec_find(&o->values, json_string_value(e)) >= 0) {
-                size_t s2 = path_index(c, i);
-                rc = json_is_string(e)
-                         ? perr(c, "enum value '%s' is listed twice", json_string_value(e))
-                         : perr(c, "enum values must be strings");
-                path_pop(c, s2);
-                break;
-            }
-            strvec_push(&o->values, json_string_value(e));
-        }
-        path_pop(c, saved);
-        return rc;
-    }
-    case OP_DROP_ENUM:
-        return need_string(c, obj, "name", 1, &o->name);
-    case OP_INSERT:
-        return parse_rows(c, obj, o);
-    case OP_UPDATE: {
-        json_t *set = json_object_get(obj, "set");
-        if (!set)
-            return perr(c, "missing key 'set'");
-        if (!json_is_object(set) || json_object_size(set) == 0) {
-            size_t saved = path_key(c, "set");
-            rc = perr(c, "'set' must be a non-empty object of column: value");
-            path_pop(c, saved);
-            return rc;
-        }
-        o->set = json_incref(set);
-    }
-        __attribute__((fallthrough)); /* update also takes where */
-    case OP_DELETE: {
-        json_t *w = json_object_get(obj, "where");
-        if (w) {
-            size_t saved = path_key(c, "where");
-            rc = check_predicate(c, w);
-            path_pop(c, saved);
-            if (rc)
-                return rc;
-            o->where = json_incref(w);
-        }
-        return 0;
-    }
-    case OP_SQL:
-        return parse_sql_op(c, obj, o);
-    case OP__COUNT:
-        break;
-    }
-    return 0;
+    return op_syntax[kind].parse(c, obj, o, warnings);
 }
 
 static int parse_op_list(pctx *c, json_t *arr, const char *key, op_list *out, strvec *warnings)
@@ -1503,6 +1652,10 @@ void migration_free(migration *m)
     free(m);
 }
 
+/* A migration from its file's text: JSON (errors with line and column),
+ * the top-level keys, the `up` ops, the `down` (a list of ops, "auto" or
+ * "irreversible") and the checksum of the canonical JSON. `stem` gives the
+ * version and name. Nothing is returned on error. */
 int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
                          strvec *warnings)
 {

@@ -92,6 +92,12 @@ static const char *skip_cast(const char *p)
     return p;
 }
 
+/* Split an SQL expression into tokens, ending with T_END: strings and
+ * quoted identifiers unescaped, numbers (with a sign where an operand is
+ * expected), the keywords predicates use (upper-cased T_WORDs), other words
+ * as identifiers, comparison operators (!= as <>). A PostgreSQL ::cast
+ * after an operand is skipped. -1 on anything else (an unterminated quote,
+ * an operator predicates do not have). */
 static int lex(const char *s, lexer *lx)
 {
     const char *p = s;
@@ -363,6 +369,10 @@ static json_t *array_list(lexer *lx)
     return vals;
 }
 
+/* One comparison, as a predicate object: column op literal-or-column,
+ * column IS [NOT] NULL, column [NOT] IN (...), PostgreSQL's
+ * = ANY (ARRAY[...]) and <> ALL (ARRAY[...]), or literal op column (turned
+ * around). NULL for anything else; the caller then keeps the SQL text. */
 static json_t *comparison(lexer *lx)
 {
     const char *colname = column_operand(lx);

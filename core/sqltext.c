@@ -29,6 +29,10 @@ static const char *skip_quoted(const char *p, char close, int backslash)
     return p;
 }
 
+/* See sqltext.h. One pass drops what renderings differ in (quotes around
+ * identifiers, casts, white space, parentheses, case outside literals);
+ * a second turns PostgreSQL's =ANY(ARRAY[...]) and <>ALL(ARRAY[...]) into
+ * in and notin. The result is for comparing only, not valid SQL. */
 char *sql_normalize(const char *sql)
 {
     sbuf b = SBUF_INIT;
@@ -116,6 +120,9 @@ char *sql_normalize(const char *sql)
     return sbuf_detach(&out);
 }
 
+/* See sqltext.h. Prefixes E'', N'' and MySQL's _charset'' are accepted;
+ * anything after the closing quote but white space or a ::cast means `s`
+ * is not a single literal (NULL). */
 char *sql_unquote_literal(const char *s, int backslash)
 {
     while (isspace((unsigned char)*s))
@@ -286,6 +293,9 @@ static const char *token(const char *p, char **word)
     return p + 1;
 }
 
+/* See sqltext.h. Only named constraints are reported: each runs from its
+ * kind word to the next CONSTRAINT word (or the end of the item), trailing
+ * white space trimmed; tokens skip quoted text and parentheses whole. */
 void sql_item_constraints(const char *item, sql_constraint_fn fn, void *ctx)
 {
     const char *p = item;

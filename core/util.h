@@ -85,7 +85,8 @@ void strvec_free(strvec *sv);
  * server would report as truncated). `buf` holds at least 32 bytes. */
 const char *double_text(double d, char buf[32]);
 
-/* Set this thread's error; returns `code` so callers can `return set_error()`. */
+/* Set this thread's error; returns `code` so callers can
+ * `return strata_set_error(...)`. */
 int strata_set_error(int code, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Prefix the current error message with context ("migration x: ..."). */
 int strata_error_prefix(const char *fmt, ...) STRATA_PRINTF(1, 2);

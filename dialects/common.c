@@ -21,6 +21,7 @@ void stmt_list_free(stmt_list *l)
         free(l->v[i].sql);
         free(l->v[i].message);
         free(l->v[i].table);
+        strvec_free(&l->v[i].model_indexes);
     }
     free(l->v);
     memset(l, 0, sizeof *l);
@@ -55,10 +56,20 @@ void stmt_add_assert(stmt_list *l, char *query, char *message)
     s->message = message;
 }
 
-void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table)
+void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes)
 {
     stmt *s = stmt_push(l);
-    s->kind = kind;
+    s->kind = STMT_SQLITE_SAVE_DEPS;
+    s->flags = STMT_FK_OFF;
+    s->table = xstrdup(table);
+    for (size_t i = 0; i < model_indexes->n; i++)
+        strvec_push(&s->model_indexes, model_indexes->v[i]);
+}
+
+void stmt_add_restore_deps(stmt_list *l, const char *table)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_SQLITE_RESTORE_DEPS;
     s->flags = STMT_FK_OFF;
     s->table = xstrdup(table);
 }
@@ -327,6 +338,10 @@ static void civil_from_days(long long z, int *y, int *m, int *d)
     *y = (int)(yy + (*m <= 2));
 }
 
+/* See compile.h. Calendar arithmetic is done by hand (days from the civil
+ * date and back), so neither the C library's time zone nor its time_t
+ * range matters; fractions keep at most 6 digits, and a leap second (:60)
+ * rolls over into the next minute. */
 int timestamp_to_utc(const char *in, char *out, size_t outlen)
 {
     if (!valid_timestamp(in))
@@ -402,6 +417,9 @@ static void hex_literal(sbuf *b, strata_dialect d, const unsigned char *p, size_
     sbuf_add(b, d == STRATA_POSTGRES ? "'::bytea" : "'");
 }
 
+/* See compile.h. Without a column the JSON kind decides. -1 when the value
+ * cannot be written for the column's type (the model has checked values
+ * already, so this is a last guard). */
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v)
 {
     (void)s;
@@ -536,6 +554,10 @@ static int render_in(sbuf *b, const cctx *c, const table *t, const json_t *p, in
     return 0;
 }
 
+/* A predicate as SQL for c's dialect; values are rendered for the columns
+ * of `t` they are compared with (t may be NULL). NOT over one comparison is
+ * written the way databases print it back (NOT IN, IS NOT NULL, <>), so a
+ * pulled schema compares equal. */
 int render_predicate(sbuf *b, const cctx *c, const table *t, const json_t *p)
 {
     json_t *arr = json_object_get(p, "and");
@@ -721,7 +743,7 @@ int render_uuid(sbuf *b, const cctx *c)
     return 0;
 }
 
-void add_empty_table_check(cctx *c, const table *t, const column *col)
+void add_empty_table_check(const cctx *c, const table *t, const column *col)
 {
     if (col->nullable || col->def.kind != DEF_NONE || type_is_serial(col->type.kind))
         return;

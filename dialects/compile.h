@@ -39,6 +39,10 @@ typedef struct stmt {
     char *sql;
     char *message; /* STMT_ASSERT_EMPTY */
     char *table;   /* STMT_SQLITE_*_DEPS */
+    /* STMT_SQLITE_SAVE_DEPS: the indexes of `table` the model knows (before
+     * and after the operation). The rebuild recreates those it keeps, so the
+     * save leaves them all alone and keeps only the others. */
+    strvec model_indexes;
 } stmt;
 
 typedef struct stmt_list {

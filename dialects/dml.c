@@ -41,6 +41,9 @@ static void setval_after(cctx *c, const table *t, const column *sc)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
+/* insert: consecutive rows that give the same columns share one INSERT of
+ * at most ROWS_PER_INSERT rows; on PostgreSQL each INSERT that gives a
+ * serial column's values is followed by setval_after(). */
 static int compile_insert(cctx *c, const table *t)
 {
     json_t *rows = c->o->rows;

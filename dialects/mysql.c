@@ -32,6 +32,9 @@ static const strvec *enum_vals(const cctx *c, const column *col)
     return column_enum_values(c->s, col);
 }
 
+/* A neutral type as MySQL declares it: boolean is tinyint(1), uuid char(36),
+ * text longtext, timestamps datetime(p), enums ENUM(...) of their values
+ * (MariaDB turns json into longtext with a json_valid check itself). */
 static void my_type(sbuf *b, const cctx *c, const column *col)
 {
     const col_type *t = &col->type;
@@ -428,6 +431,12 @@ static int needs_serial_key(const table *t, const column *col)
     return type_is_serial(col->type.kind) && !(t->pk.n && strcmp(t->pk.v[0], col->name) == 0);
 }
 
+/* CREATE TABLE on MySQL: checked first against InnoDB's limits (index
+ * methods, key widths); then columns, primary key, the KEY each non-key
+ * AUTO_INCREMENT column needs, indexes and unique constraints inline,
+ * checks, and the foreign keys to tables that exist already (the others are
+ * added with their table). Partial unique indexes come after, as helper
+ * columns with a unique index. */
 static int compile_create_table(const cctx *c)
 {
     if (c->before->table && c->o->if_not_exists)
@@ -514,7 +523,7 @@ static int compile_add_column(const cctx *c)
         return 0;
     const table *t = find_table(c, c->o->table);
     const column *col = table_column(t, c->o->col->name);
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);
@@ -684,6 +693,10 @@ static int compile_alter_enum(const cctx *c)
     return rc;
 }
 
+/* The MySQL/MariaDB compiler: one operation, the model after it in c->s,
+ * the table before it in c->before. What MySQL lacks is emulated here or
+ * in the helpers above: RENAME COLUMN on old servers (CHANGE COLUMN),
+ * partial unique indexes, and the extra KEY of AUTO_INCREMENT columns. */
 int compile_mysql(cctx *c)
 {
     const op *o = c->o;

@@ -14,6 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A neutral type as PostgreSQL declares it; an inline enum is its own type
+ * <table>_<column>_enum (created with the column), a named enum the
+ * create_enum type. */
 static void pg_type(sbuf *b, const cctx *c, const column *col)
 {
     const col_type *t = &col->type;
@@ -228,6 +231,11 @@ static int set_default(const cctx *c, const char *table_name, const column *col)
     return 0;
 }
 
+/* CREATE TABLE on PostgreSQL: the types of inline enums first, then the
+ * table with its key, unique constraints, checks and the foreign keys to
+ * tables that exist already (the others are added with their table), then
+ * its indexes and column comments. A json column cannot be in a key or an
+ * index (PostgreSQL cannot btree-index json). */
 static int compile_create_table(const cctx *c)
 {
     if (c->before->table && c->o->if_not_exists)
@@ -310,7 +318,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     if (col->type.kind == TY_ENUM && !col->type.enum_name)
         create_enum_type(c, col->type.pg_type, &col->type.values);
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, t->name);
@@ -483,6 +491,10 @@ static void using_cast(sbuf *b, const cctx *c, const column *old, const column *
     pg_type(b, c, col);
 }
 
+/* alter_column on PostgreSQL: a type change is ALTER ... TYPE ... USING a
+ * cast (the default dropped and set again around it); a change of an
+ * inline enum's values changes its type in place (change_enum). Then
+ * nullability and the default. */
 static int compile_alter_column(const cctx *c)
 {
     const table *t = find_table(c, c->o->table);
@@ -576,6 +588,9 @@ static int compile_enum_op(const cctx *c)
     return rc;
 }
 
+/* The PostgreSQL compiler: one operation, the model after it in c->s, the
+ * table before it in c->before. PostgreSQL can state almost everything
+ * directly; enums are types of their own. */
 int compile_postgres(cctx *c)
 {
     const op *o = c->o;

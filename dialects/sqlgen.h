@@ -21,7 +21,11 @@ int cerr(const cctx *c, const char *fmt, ...) STRATA_PRINTF(2, 3);
 void qid(sbuf *b, const cctx *c, const char *name);
 void qstr(sbuf *b, const cctx *c, const char *text);
 void qid_list(sbuf *b, const cctx *c, const char *const *names, size_t n);
-void stmt_add_deps(stmt_list *l, stmt_kind kind, const char *table);
+/* SQLite's save and restore of the views and triggers that mention `table`
+ * around its rebuild; `model_indexes` are the indexes the rebuild itself
+ * recreates (copied). */
+void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes);
+void stmt_add_restore_deps(stmt_list *l, const char *table);
 
 /* CONSTRAINT "fk" FOREIGN KEY (...) REFERENCES "t" (...) [ON DELETE ...] */
 void render_fk_clause(sbuf *b, const cctx *c, const fk_def *fk);
@@ -42,14 +46,15 @@ int render_check(sbuf *b, const cctx *c, const table *t, const json_t *check);
 int render_default(sbuf *b, const cctx *c, const column *col);
 const table *find_table(const cctx *c, const char *name);
 
-/* Provided by each dialect: the current-time and new-UUID expressions. */
+/* The current-time and new-UUID expressions of the compile target's dialect
+ * (common.c). */
 int render_now(sbuf *b, const cctx *c, const column *col);
 int render_uuid(sbuf *b, const cctx *c);
 
 /* add_column of a NOT NULL column without a default to a table that may
  * hold rows: the run-time check that it is empty (spec: an error on all
  * three when the table has rows; MySQL would fill in zeros). */
-void add_empty_table_check(cctx *c, const table *t, const column *col);
+void add_empty_table_check(const cctx *c, const table *t, const column *col);
 
 /* ALTER TABLE ... ADD CONSTRAINT "fk" FOREIGN KEY ... */
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk);

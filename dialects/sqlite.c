@@ -30,6 +30,8 @@
 
 #define REBUILD (STMT_FK_OFF)
 
+/* A neutral type as SQLite declares it: the neutral name itself where
+ * possible, so introspection reads it back (see the file's comment). */
 static void sl_type(sbuf *b, const column *col)
 {
     const col_type *t = &col->type;
@@ -478,17 +480,13 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
 
     /* the indexes the model knows (before and after: what the operation
      * drops must not come back); the executor saves only the others */
-    sbuf keep = SBUF_INIT;
-    for (size_t i = 0; i < nt->nidx; i++) {
-        sbuf_add(&keep, nt->idx[i].name);
-        sbuf_addc(&keep, '\n');
-    }
-    for (size_t i = 0; i < old->nidx; i++) {
-        sbuf_add(&keep, old->idx[i].name);
-        sbuf_addc(&keep, '\n');
-    }
-    stmt_add_deps(c->out, STMT_SQLITE_SAVE_DEPS, name);
-    c->out->v[c->out->n - 1].message = sbuf_detach(&keep);
+    strvec model_indexes = STRVEC_INIT;
+    for (size_t i = 0; i < nt->nidx; i++)
+        strvec_push(&model_indexes, nt->idx[i].name);
+    for (size_t i = 0; i < old->nidx; i++)
+        strvec_push(&model_indexes, old->idx[i].name);
+    stmt_add_save_deps(c->out, name, &model_indexes);
+    strvec_free(&model_indexes);
 
     sbuf b = SBUF_INIT;
     if (autoinc) {
@@ -561,7 +559,7 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     }
     for (size_t i = 0; i < nt->nidx && !rc; i++)
         rc = create_index(c, nt, &nt->idx[i], 0, REBUILD);
-    stmt_add_deps(c->out, STMT_SQLITE_RESTORE_DEPS, name);
+    stmt_add_restore_deps(c->out, name);
     serial_transitions(c, old, nt);
     stmt_add_assert(
         c->out, xstrdup("SELECT 1 FROM pragma_foreign_key_check LIMIT 1"),
@@ -571,8 +569,9 @@ static int rebuild(const cctx *c, const table *old, const table *nt, const char 
     return rc;
 }
 
-/* Rebuild `t` from its before-state, every column filled from the old column
- * of the same name (or `renamed_from` for one column). */
+/* Rebuild `nt` from its before-state `old`, every column filled from the old
+ * column of the same name (a new column gets its default). A renamed column
+ * needs rebuild() with its own `from` list (see OP_RENAME_COLUMN). */
 static int rebuild_same_columns(const cctx *c, const table *old, const table *nt)
 {
     const char **from = xcalloc(nt->ncols + 1, sizeof(char *));
@@ -627,6 +626,9 @@ static int add_column_native(const table *t, const column *col, const table *ext
     return 1;
 }
 
+/* add_column on SQLite: ADD COLUMN with its checks and references when
+ * SQLite allows it (add_column_native), else a rebuild. A non-key serial
+ * numbers the existing rows and gets its trigger. */
 static int compile_add_column(const cctx *c)
 {
     const table *bt = c->before->table;
@@ -636,7 +638,7 @@ static int compile_add_column(const cctx *c)
     const column *col = table_column(t, c->o->col->name);
     const table *extras = c->o->def;
     int rc = 0;
-    add_empty_table_check((cctx *)c, t, col);
+    add_empty_table_check(c, t, col);
     if (!add_column_native(t, col, extras))
         return rebuild_same_columns(c, bt, t);
     sbuf b = SBUF_INIT;
@@ -802,6 +804,9 @@ static void rename_serials(const cctx *c, const table *bt, const table *t)
     }
 }
 
+/* The SQLite compiler: one operation, the model after it in c->s, the
+ * table before it in c->before. What ALTER TABLE cannot do rebuilds the
+ * table (rebuild()); enums live in their columns' checks. */
 int compile_sqlite(cctx *c)
 {
     const op *o = c->o;

@@ -1,7 +1,9 @@
 /*
  * driver.c - the generic side of the driver interface: choosing a driver from
- * a URL, argument checks, the transaction flag, cursors, and the helpers
- * that every driver shares (placeholder rewriting, version parsing).
+ * a URL, dispatch to the driver's functions, the transaction flag, result
+ * rows, and the helpers that every driver shares (placeholder rewriting,
+ * version parsing). Arguments are passed through unchecked: the drivers
+ * and their callers own that.
  */
 #include "driver.h"
 
@@ -295,8 +297,9 @@ int parse_version_num(const char *s)
 }
 
 /*
- * Walk SQL text and call `on_placeholder` for every `?` that is outside a
- * string, quoted identifier, comment or (PostgreSQL) dollar-quoted body.
+ * Walk SQL text and count every `?` that is outside a string, quoted
+ * identifier, comment or (PostgreSQL) dollar-quoted body; with `out`, copy
+ * the text there with each such `?` rewritten as $1, $2, ...
  */
 static void scan_placeholders(const char *sql, strata_dialect d, sbuf *out, size_t *count)
 {

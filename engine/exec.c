@@ -21,18 +21,12 @@ static int is_missing_error(const char *msg)
            strstr(msg, "42P01") || strstr(msg, "does not exist") || strstr(msg, "no such");
 }
 
+/* Before SQLite's rebuild of s->table: save the triggers and views that
+ * mention it and its indexes the model does not know (made by raw SQL),
+ * then drop the triggers and views; the indexes go with the old table.
+ * restore_deps() recreates all of them after the rebuild. */
 static int save_deps(strata_conn *conn, const stmt *s, exec_state *st)
 {
-    strvec keep = STRVEC_INIT;
-    if (s->message) {
-        const char *p = s->message;
-        while (*p) {
-            const char *nl = strchr(p, '\n');
-            size_t n = nl ? (size_t)(nl - p) : strlen(p);
-            strvec_push_owned(&keep, xstrndup(p, n));
-            p += n + (nl ? 1 : 0);
-        }
-    }
     strata_value args[3] = {strata_vtext(s->table), strata_vtext(s->table), strata_vtext(s->table)};
     strata_rows *rows;
     int rc = strata_conn_query(
@@ -42,16 +36,14 @@ static int save_deps(strata_conn *conn, const stmt *s, exec_state *st)
         "(type = 'view' AND instr(lower(sql), lower(?)) > 0) OR "
         "(type = 'index' AND tbl_name = ?1)) ORDER BY rowid",
         args, 3, &rows);
-    if (rc) {
-        strvec_free(&keep);
+    if (rc)
         return strata_error_prefix("saving the views and triggers of '%s': ", s->table);
-    }
     strvec drops = STRVEC_INIT;
     while ((rc = strata_rows_next(rows)) == 1) {
         const char *type = strata_rows_text(rows, 0), *name = strata_rows_text(rows, 1);
         const char *sql = strata_rows_text(rows, 2);
         if (strcmp(type, "index") == 0) {
-            if (strvec_find(&keep, name) >= 0)
+            if (strvec_find(&s->model_indexes, name) >= 0)
                 continue;
         } else {
             char *q = strata_quote_ident(STRATA_SQLITE, name);
@@ -62,7 +54,6 @@ static int save_deps(strata_conn *conn, const stmt *s, exec_state *st)
         strvec_push(&st->saved, sql);
     }
     strata_rows_free(rows);
-    strvec_free(&keep);
     /* drop views in reverse order, so a view is dropped before those it uses */
     for (size_t i = drops.n; rc == 0 && i-- > 0;)
         rc = strata_conn_exec(conn, drops.v[i]);
@@ -83,6 +74,10 @@ static int restore_deps(strata_conn *conn, const stmt *s, exec_state *st)
     return rc;
 }
 
+/* See exec.h. With st->best_effort every statement runs and the first error
+ * is returned; otherwise the first error stops the list. `st` carries the
+ * saved dependents from a SAVE to its RESTORE (it may be NULL for lists
+ * without SQLite rebuilds). */
 int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *failed)
 {
     int first_rc = 0;

@@ -685,14 +685,14 @@ static int compile_ops(const compile_target *tg, schema *s, const migration *m, 
         int have_t = 0;
         strvec before_enum = STRVEC_INIT;
         if (o->table) {
-            table *t = schema_table(s, o->table);
+            const table *t = schema_table(s, o->table);
             if (t) {
                 table_copy(&before_t, t);
                 have_t = 1;
             }
         }
         if (o->kind == OP_ALTER_ENUM || o->kind == OP_DROP_ENUM) {
-            enum_def *e = schema_enum(s, o->name);
+            const enum_def *e = schema_enum(s, o->name);
             for (size_t k = 0; e && k < e->values.n; k++)
                 strvec_push(&before_enum, e->values.v[k]);
         }

@@ -10,7 +10,8 @@
  *   values.c  a JSON value or a CSV field -> the value bound for a column
  *   source.c  rows streamed from CSV and NDJSON files
  *   bulk.c    a stream of rows into one table through the driver's fast path
- *   load.c    the loader: order, references, modes, cycles, sequences
+ *   load.c    the loader: order, references, modes, cycles, sequences, in
+ *             phases (plan.c, resolve.c, write.c, files.c, finish.c; load.h)
  */
 #ifndef STRATA_SEED_H
 #define STRATA_SEED_H

@@ -2929,10 +2929,11 @@ static void test_sqlite_rebuild_forgets_dropped_index(void)
     for (size_t i = 0; i < out.n; i++)
         if (out.v[i].kind == STMT_SQLITE_SAVE_DEPS) {
             saw = 1;
-            const char *keep = out.v[i].message ? out.v[i].message : "";
-            int ok = strstr(keep, "item_a_b_index\n") != NULL;
+            const strvec *keep = &out.v[i].model_indexes;
+            int ok = strvec_find(keep, "item_a_b_index") >= 0;
             if (!ok)
-                fprintf(stderr, "\n  indexes the model manages: [%s]\n", keep);
+                fprintf(stderr, "\n  indexes the model manages: %zu, not item_a_b_index\n",
+                        keep->n);
             CU_ASSERT(ok);
         }
     /* should the compiler ever drop the column natively, it must drop the

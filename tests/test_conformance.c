@@ -803,7 +803,7 @@ static void probe_failed_fourth(strata_conn *c)
     schema live;
     CU_ASSERT_EQUAL_FATAL(introspect_schema(c, &live, NULL, NULL), 0);
     CU_ASSERT_EQUAL(live.ntables, 1);
-    table *t = schema_table(&live, "base");
+    const table *t = schema_table(&live, "base");
     CU_ASSERT_PTR_NOT_NULL(t);
     if (t) {
         CU_ASSERT_EQUAL(t->ncols, 2);
@@ -925,7 +925,7 @@ static void probe_long(strata_conn *c)
 {
     schema live;
     CU_ASSERT_EQUAL_FATAL(introspect_schema(c, &live, NULL, NULL), 0);
-    table *t = schema_table(&live, "a_table_with_quite_a_long_name_for_testing_purposes");
+    const table *t = schema_table(&live, "a_table_with_quite_a_long_name_for_testing_purposes");
     CU_ASSERT_PTR_NOT_NULL_FATAL(t);
     CU_ASSERT_EQUAL(t->nidx, 2);
     if (t->nidx == 2) {
