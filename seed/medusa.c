@@ -28,6 +28,17 @@
  *    money_amount rows linked through product_variant_money_amount.
  *  - Categories nest through `category_children`; their materialized path
  *    (mpath) is the chain of ids, as TypeORM's tree keeps it.
+ *  - Ranks are numbered as Medusa's services number them, whatever the file
+ *    says: a category's `rank` is its place among its siblings (0, 1, ...;
+ *    ProductCategoryService.create counts the siblings already there), a
+ *    variant's `variant_rank` its place in its product (0, 1, ...;
+ *    ProductVariantService.create keeps only a non-zero rank it is given).
+ *  - What the services normalise is normalised here too: e-mail addresses
+ *    and currency codes are lower-cased, a gift card is never discountable,
+ *    a publishable API key's `created_by` is the seed's empty user id, and
+ *    the link of a variant to a price has the id prefix `pvma__` (the
+ *    ProductVariantMoneyAmount entity passes "pvma_" to generateEntityId,
+ *    which adds a second underscore).
  *
  * Natural keys (user.email, region.name, product.handle, category handle,
  * shipping option name + region) make `--mode insert_missing` or `upsert`
@@ -164,6 +175,28 @@ static json_t *handle_from(const char *title)
     return j;
 }
 
+/* A lower-cased copy of a JSON string (currency codes, e-mails); other
+ * values are returned as they are. */
+static json_t *lower_value(const json_t *v)
+{
+    if (!json_is_string(v))
+        return json_incref((json_t *)v);
+    char *s = xstrdup(json_string_value(v));
+    for (char *p = s; *p; p++)
+        *p = (char)tolower((unsigned char)*p);
+    json_t *j = json_string(s);
+    free(s);
+    return j;
+}
+
+/* Replace `key` of `row` by its lower-cased value, when it is there. */
+static void lower_field(json_t *row, const char *key)
+{
+    json_t *v = json_object_get(row, key);
+    if (v)
+        json_object_set_new(row, key, lower_value(v));
+}
+
 static const char *const no_key[] = {NULL};
 
 /* ---- the defaults a Medusa server creates at start ---- */
@@ -204,6 +237,7 @@ static void add_boot_defaults(conv *c, const json_t *store)
                             "default_sales_channel_id", ref("sales_channel:default"));
     if (json_is_object(store))
         copy_fields(row, store, skip);
+    lower_field(row, "default_currency_code");
     json_t *cur = json_object_get(store, "currencies");
     json_t *sc = json_array();
     if (json_is_array(cur)) {
@@ -212,8 +246,7 @@ static void add_boot_defaults(conv *c, const json_t *store)
         json_array_foreach(cur, i, code)
         {
             if (json_is_string(code))
-                json_array_append_new(sc,
-                                      json_pack("{s:s}", "currency_code", json_string_value(code)));
+                json_array_append_new(sc, json_pack("{s:o}", "currency_code", lower_value(code)));
         }
     } else {
         json_array_append_new(sc, json_pack("{s:s}", "currency_code", "usd"));
@@ -241,6 +274,7 @@ static int add_users(conv *c, const json_t *users)
         }
         json_t *row = json_pack("{s:o}", "id", id_value(json_object_get(u, "id"), "usr"));
         copy_fields(row, u, skip);
+        lower_field(row, "email"); /* UserService.create: validateEmail lower-cases */
         json_t *pw = json_object_get(u, "password");
         if (json_is_string(pw))
             json_object_set_new(row, "password_hash", json_pack("{s:O}", "$password", pw));
@@ -275,6 +309,7 @@ static int add_regions(conv *c, const json_t *regions)
             json_object_set_new(c->regions, json_string_value(given), json_string(alias));
         json_t *row = json_pack("{s:s, s:o}", "$as", alias, "id", id_value(given, "reg"));
         copy_fields(row, r, skip);
+        lower_field(row, "currency_code");
         json_t *children = json_object();
         const char *kinds[2] = {"payment_providers", "fulfillment_providers"};
         const char *tables[2] = {"region_payment_providers", "region_fulfillment_providers"};
@@ -384,8 +419,11 @@ static int add_shipping_options(conv *c, const json_t *options)
 
 /* ---- categories ---- */
 
+/* One category and its children. `rank` is its place among its siblings:
+ * ProductCategoryService.create sets rank to the number of categories that
+ * already have the same parent, replacing any rank the file gives. */
 static int add_category(conv *c, const json_t *cat, json_t *rows, const json_t *parent_path,
-                        const char *where)
+                        size_t rank, const char *where)
 {
     if (!json_is_object(cat))
         return conv_error(c, where, "a category is an object");
@@ -401,7 +439,8 @@ static int add_category(conv *c, const json_t *cat, json_t *rows, const json_t *
     if (!json_object_get(row, "handle") && json_is_string(json_object_get(cat, "name")))
         json_object_set_new(row, "handle",
                             handle_from(json_string_value(json_object_get(cat, "name"))));
-    /* productCategoryService.create: is_active = params.is_active || true */
+    json_object_set_new(row, "rank", json_integer((json_int_t)rank));
+    /* the seed command: is_active = params.is_active || true */
     json_object_set_new(row, "is_active", json_true());
     if (!json_object_get(row, "is_internal"))
         json_object_set_new(row, "is_internal", json_false());
@@ -431,7 +470,7 @@ static int add_category(conv *c, const json_t *cat, json_t *rows, const json_t *
         json_array_foreach(kids, i, p)
         {
             char *w = xasprintf("%s.category_children[%zu]", where, i);
-            int rc = add_category(c, p, child_rows, path, w);
+            int rc = add_category(c, p, child_rows, path, i, w);
             free(w);
             if (rc) {
                 json_decref(child_rows);
@@ -460,7 +499,7 @@ static int add_categories(conv *c, const json_t *cats)
     {
         char w[48];
         snprintf(w, sizeof w, "categories[%zu]", i);
-        int rc = add_category(c, cat, rows, NULL, w);
+        int rc = add_category(c, cat, rows, NULL, i, w);
         if (rc) {
             json_decref(rows);
             return rc;
@@ -531,7 +570,7 @@ static json_t *price_row(conv *c, const json_t *price)
     json_t *region = json_object_get(price, "region_id");
     json_t *cur = json_object_get(price, "currency_code");
     if (cur)
-        json_object_set(row, "currency_code", cur);
+        json_object_set_new(row, "currency_code", lower_value(cur));
     if (region) {
         json_t *r = region_ref(c, region);
         json_object_set_new(row, "region_id", r);
@@ -567,6 +606,15 @@ static int add_variant(conv *c, json_t *variants, const json_t *v, const char *p
     json_t *row =
         json_pack("{s:s, s:o}", "$as", alias, "id", id_value(json_object_get(v, "id"), "variant"));
     copy_fields(row, v, skip);
+    /* ProductVariantService.create: `if (!variant_rank) variant_rank = the
+     * number of variants before it`, so a rank the file gives is kept only
+     * when it is not falsy in JavaScript (0, "", null, false). */
+    json_t *rank = json_object_get(v, "variant_rank");
+    int given = (json_is_integer(rank) && json_integer_value(rank) != 0) ||
+                (json_is_real(rank) && json_real_value(rank) != 0.0) || json_is_true(rank) ||
+                (json_is_string(rank) && *json_string_value(rank));
+    if (!given)
+        json_object_set_new(row, "variant_rank", json_integer((json_int_t)index));
     if (!json_object_get(row, "inventory_quantity"))
         json_object_set_new(row, "inventory_quantity", json_integer(0));
     json_t *children = json_object();
@@ -601,7 +649,7 @@ static int add_variant(conv *c, json_t *variants, const json_t *v, const char *p
     {
         if (!json_is_object(p))
             continue;
-        json_array_append_new(links, json_pack("{s:o, s:{s:{s:s, s:o}}}", "id", gen_id("pvma"),
+        json_array_append_new(links, json_pack("{s:o, s:{s:{s:s, s:o}}}", "id", gen_id("pvma_"),
                                                "money_amount_id", "$insert", "table",
                                                "money_amount", "row", price_row(c, p)));
     }
@@ -641,6 +689,9 @@ static int add_products(conv *c, const json_t *products)
         copy_fields(row, p, skip);
         if (!json_object_get(row, "status"))
             json_object_set_new(row, "status", json_string("published"));
+        /* ProductService.create: a gift card is never discountable */
+        if (json_is_true(json_object_get(p, "is_giftcard")))
+            json_object_set_new(row, "discountable", json_false());
         if (!json_is_string(json_object_get(row, "handle")) &&
             json_is_string(json_object_get(p, "title")))
             json_object_set_new(row, "handle",
@@ -770,6 +821,8 @@ static int add_api_keys(conv *c, const json_t *keys)
         json_t *row = json_pack("{s:o}", "id", id_value(json_object_get(k, "id"), "pk"));
         if (json_is_object(k))
             copy_fields(row, k, skip);
+        /* the seed command creates keys with loggedInUserId "" */
+        json_object_set_new(row, "created_by", json_string(""));
         json_object_set_new(row, "$children",
                             json_pack("{s:[{s:o, s:o}]}", "publishable_api_key_sales_channel", "id",
                                       gen_id("pksc"), "sales_channel_id",

@@ -501,6 +501,19 @@ static void test_seed_loads(void)
         {"SELECT count(*) FROM \"product_option_value\"", "22"},
         {"SELECT count(*) FROM \"money_amount\"", "28"},
         {"SELECT count(*) FROM \"product_category_product\"", "5"},
+        /* ranks as Medusa's services number them: a category's place among
+         * its siblings, a variant's place in its product */
+        {"SELECT \"rank\" FROM \"product_category\" WHERE \"id\" = 'pcat_equipment'", "1"},
+        {"SELECT \"rank\" FROM \"product_category\" WHERE \"id\" = 'pcat_blends'", "1"},
+        {"SELECT \"rank\" FROM \"product_category\" WHERE \"id\" = 'pcat_cups'", "1"},
+        {"SELECT \"rank\" FROM \"product_category\" WHERE \"id\" = 'pcat_kettles'", "0"},
+        {"SELECT count(*) FROM \"product_variant\" WHERE \"variant_rank\" = 0", "5"},
+        {"SELECT max(\"variant_rank\") FROM \"product_variant\"", "3"},
+        {"SELECT count(DISTINCT \"variant_rank\") FROM \"product_variant\"", "4"},
+        /* price links are pvma__<ULID>, two underscores, as Medusa writes them */
+        {"SELECT count(*) FROM \"product_variant_money_amount\" WHERE substr(\"id\", 1, 6) = "
+         "'pvma__' AND length(\"id\") = 32",
+         "28"},
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
         scalar_q(c, checks[i].sql, checks[i].want);

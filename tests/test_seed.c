@@ -715,6 +715,38 @@ static void test_medusa_seed(void)
     CU_ASSERT(hash && seed_scrypt_verify(hash, "supersecret") == 1);
     CU_ASSERT(hash && seed_scrypt_verify(hash, "supersecreT") == 0);
     free(hash);
+    /* ranks as Medusa's services number them, whatever the file says (all
+     * its categories say 0): categories by their place among their siblings,
+     * variants by their place in their product */
+    static const char *const ranked[] = {
+        "SELECT count(*) FROM product_category WHERE (id = 'pcat_pants' AND \"rank\" = 0) OR "
+        "(id = 'pcat_shirts' AND \"rank\" = 1) OR (id = 'pcat_merch' AND \"rank\" = 2) OR "
+        "(id = 'pcat_hidden_carousel' AND \"rank\" = 3) OR (id = 'pcat_hidden_featured' AND "
+        "\"rank\" = 4)",
+        "SELECT count(*) FROM product_variant v JOIN product p ON p.id = v.product_id WHERE "
+        "(p.handle = 't-shirt' AND ((v.title = 'S / Black' AND v.variant_rank = 0) OR (v.title = "
+        "'M / White' AND v.variant_rank = 3) OR (v.title = 'XL / White' AND v.variant_rank = 7))) "
+        "OR (p.handle = 'coffee-mug' AND v.variant_rank = 0)",
+        "SELECT count(*) FROM (SELECT product_id FROM product_variant GROUP BY product_id HAVING "
+        "min(variant_rank) = 0 AND max(variant_rank) = count(*) - 1 AND count(DISTINCT "
+        "variant_rank) = count(*)) x",
+        /* price links are pvma__<ULID>: the entity's prefix is "pvma_" */
+        "SELECT count(*) FROM product_variant_money_amount WHERE substr(id, 1, 6) = 'pvma__' AND "
+        "length(id) = 32",
+    };
+    static const long long ranked_want[] = {5, 4, 7, 58};
+    for (size_t i = 0; i < sizeof ranked / sizeof ranked[0]; i++) {
+        char *q = strdup(ranked[i]);
+        if (test_dialect == STRATA_MYSQL)
+            for (char *p = q; *p; p++)
+                if (*p == '"')
+                    *p = '`';
+        long long n = test_scalar_int(mconn, q);
+        if (n != ranked_want[i])
+            fprintf(stderr, "\n  %s: %lld, expected %lld\n", q, n, ranked_want[i]);
+        CU_ASSERT_EQUAL(n, ranked_want[i]);
+        free(q);
+    }
     /* the store points at the default sales channel */
     CU_ASSERT_EQUAL(test_scalar_int(mconn, "SELECT count(*) FROM store s JOIN sales_channel c ON "
                                            "c.id = s.default_sales_channel_id"),
@@ -892,6 +924,9 @@ static void test_convert(void)
     CU_ASSERT_STR_CONTAINS(json, "\"$password\": \"supersecret\"");
     CU_ASSERT_STR_CONTAINS(json, "\"$ref\": \"region:0\"");
     CU_ASSERT_STR_CONTAINS(json, "\"mpath\": \"pcat_shirts.\"");
+    CU_ASSERT_STR_CONTAINS(json, "\"$id\": \"pvma_\"");
+    CU_ASSERT_STR_CONTAINS(json, "\"variant_rank\": 7");
+    CU_ASSERT_STR_CONTAINS(json, "\"rank\": 4");
     json_decref(doc);
     free(json);
     /* through the CLI */
