@@ -227,6 +227,10 @@ typedef struct op {
     /* add_column restoring a dropped column (derived inverse): the table may
      * hold rows, so the engine checks at run time that it is empty. */
     int restore;
+    /* create_index, add_foreign_key, add_check with "online": true: built
+     * without blocking writes where the database can (docs/operations.md,
+     * "Online operations") */
+    int online;
 } op;
 
 typedef struct op_list {

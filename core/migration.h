@@ -24,7 +24,13 @@ typedef struct migration {
     op_list up;
     op_list down; /* explicit down */
     down_mode down_mode;
-    char checksum[65]; /* SHA-256 of the canonical JSON */
+    char checksum[65]; /* SHA-256 of the canonical JSON, without "lint" */
+    /* "lint": {"ignore": [rule ids], "reason": "..."}: the rules `migrations
+     * lint` does not report for this migration, and why. It changes no SQL,
+     * so it is left out of the checksum: adding it to an applied migration
+     * is not a change. */
+    strvec lint_ignore;
+    char *lint_reason;
 } migration;
 
 typedef struct migration_set {

@@ -1523,17 +1523,17 @@ static const struct op_syntax {
                           "enum", "nullable", "default", "drop_default", NULL}},
     [OP_CREATE_INDEX] = {parse_create_index,
                          {"op", "table", "name", "columns", "unique", "where", "method",
-                          "if_not_exists", NULL}},
+                          "if_not_exists", "online", NULL}},
     [OP_DROP_INDEX] = {parse_drop_index, {"op", "table", "name", "if_exists", NULL}},
     [OP_ADD_FOREIGN_KEY] = {parse_add_foreign_key,
                             {"op", "table", "name", "columns", "references", "on_delete",
-                             "on_update", NULL}},
+                             "on_update", "online", NULL}},
     [OP_DROP_FOREIGN_KEY] = {parse_drop_foreign_key, {"op", "table", "name", "if_exists", NULL}},
     [OP_ADD_UNIQUE] = {parse_add_unique, {"op", "table", "name", "columns", NULL}},
     [OP_DROP_UNIQUE] = {parse_drop_unique, {"op", "table", "name", NULL}},
     [OP_ADD_PRIMARY_KEY] = {parse_add_primary_key, {"op", "table", "columns", "name", NULL}},
     [OP_DROP_PRIMARY_KEY] = {parse_drop_primary_key, {"op", "table", NULL}},
-    [OP_ADD_CHECK] = {parse_add_check, {"op", "table", "name", "check", NULL}},
+    [OP_ADD_CHECK] = {parse_add_check, {"op", "table", "name", "check", "online", NULL}},
     [OP_DROP_CHECK] = {parse_drop_check, {"op", "table", "name", NULL}},
     [OP_CREATE_ENUM] = {parse_create_enum, {"op", "name", "values", NULL}},
     [OP_ALTER_ENUM] = {parse_alter_enum, {"op", "name", "values", NULL}},
@@ -1583,8 +1583,9 @@ static int has_key(const char *const *keys, const char *key)
 }
 
 /* One operation: its kind, its keys, the "table" of every op that has one
- * (a valid identifier), then the op's own parser. *out is set as soon as
- * the op exists, also on error (the caller frees it). */
+ * (a valid identifier), "online" where the op takes it, then the op's own
+ * parser. *out is set as soon as the op exists, also on error (the caller
+ * frees it). */
 static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
 {
     *out = NULL;
@@ -1603,6 +1604,11 @@ static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
         rc = need_string(c, obj, "table", 1, &o->table);
         if (!rc)
             rc = check_identifier(c, o->table, "table", 0);
+        if (rc)
+            return rc;
+    }
+    if (has_key(op_syntax[kind].keys, "online")) {
+        rc = need_bool(c, obj, "online", &o->online);
         if (rc)
             return rc;
     }
@@ -1642,6 +1648,8 @@ void migration_free(migration *m)
 {
     if (!m)
         return;
+    strvec_free(&m->lint_ignore);
+    free(m->lint_reason);
     free(m->id);
     free(m->version);
     free(m->name);
@@ -1652,9 +1660,59 @@ void migration_free(migration *m)
     free(m);
 }
 
+/* The top-level "lint" object: {"ignore": [rule ids], "reason": text}.
+ * Whether the ids name rules is for `migrations lint` to say (the rules
+ * live in the engine). */
+static int parse_lint(pctx *c, json_t *root, migration *m)
+{
+    json_t *lint = json_object_get(root, "lint");
+    if (!lint)
+        return 0;
+    size_t saved = path_key(c, "lint");
+    static const char *const keys[] = {"ignore", "reason", NULL};
+    int rc = json_is_object(lint) ? check_keys(c, lint, keys, "lint")
+                                  : perr(c, "'lint' must be an object with 'ignore'");
+    if (!rc)
+        rc = need_string(c, lint, "reason", 0, &m->lint_reason);
+    json_t *ignore = rc ? NULL : json_object_get(lint, "ignore");
+    if (!rc && !json_is_array(ignore)) {
+        size_t s2 = path_key(c, "ignore");
+        rc = perr(c, "'ignore' must be a list of lint rule ids");
+        path_pop(c, s2);
+    }
+    for (size_t i = 0; !rc && i < json_array_size(ignore); i++) {
+        json_t *e = json_array_get(ignore, i);
+        if (!json_is_string(e) || !*json_string_value(e)) {
+            size_t s2 = path_key(c, "ignore");
+            size_t s3 = path_index(c, i);
+            rc = perr(c, "a lint rule id must be a non-empty string");
+            path_pop(c, s3);
+            path_pop(c, s2);
+            break;
+        }
+        strvec_push(&m->lint_ignore, json_string_value(e));
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* The checksum of a migration's JSON: its canonical form without "lint",
+ * which changes what `migrations lint` reports, never what runs. */
+static void migration_checksum(json_t *root, char out[65])
+{
+    if (!json_object_get(root, "lint")) {
+        json_checksum(root, out);
+        return;
+    }
+    json_t *copy = json_copy(root);
+    json_object_del(copy, "lint");
+    json_checksum(copy, out);
+    json_decref(copy);
+}
+
 /* A migration from its file's text: JSON (errors with line and column),
  * the top-level keys, the `up` ops, the `down` (a list of ops, "auto" or
- * "irreversible") and the checksum of the canonical JSON. `stem` gives the
+ * "irreversible"), "lint" and the checksum of the canonical JSON. `stem` gives the
  * version and name. Nothing is returned on error. */
 int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
                          strvec *warnings)
@@ -1674,7 +1732,8 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
     m->name = xstrdup(stem[us] ? stem + us + 1 : "");
     m->transaction = 1;
     int rc = 0;
-    static const char *const top_keys[] = {"description", "transaction", "up", "down", NULL};
+    static const char *const top_keys[] = {"description", "transaction", "up",
+                                           "down",        "lint",        NULL};
     if (!json_is_object(root))
         rc = perr(&c, "a migration must be a JSON object with 'up'");
     if (!rc)
@@ -1683,6 +1742,8 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
         rc = need_string(&c, root, "description", 0, &m->description);
     if (!rc)
         rc = need_bool(&c, root, "transaction", &m->transaction);
+    if (!rc)
+        rc = parse_lint(&c, root, m);
     json_t *up = rc ? NULL : json_object_get(root, "up");
     if (!rc && !up)
         rc = perr(&c, "missing key 'up'");
@@ -1709,7 +1770,7 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
         }
     }
     if (!rc)
-        json_checksum(root, m->checksum);
+        migration_checksum(root, m->checksum);
     json_decref(root);
     sbuf_free(&c.path);
     if (rc) {
