@@ -20,6 +20,9 @@ void stmt_list_free(stmt_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].sql);
         free(l->v[i].message);
+        free(l->v[i].guard);
+        free(l->v[i].cleanup);
+        free(l->v[i].cleanup_guard);
         free(l->v[i].table);
         strvec_free(&l->v[i].model_indexes);
     }
@@ -56,6 +59,25 @@ void stmt_add_assert(stmt_list *l, char *query, char *message)
     s->message = message;
 }
 
+void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char *message)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_SQL_IF_ROW;
+    s->flags = flags;
+    s->guard = guard;
+    s->sql = sql;
+    s->message = message;
+}
+
+void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup)
+{
+    stmt *s = &l->v[l->n - 1];
+    free(s->cleanup_guard);
+    free(s->cleanup);
+    s->cleanup_guard = guard;
+    s->cleanup = cleanup;
+}
+
 void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes)
 {
     stmt *s = stmt_push(l);
@@ -82,6 +104,14 @@ int stmt_list_needs_fk_off(const stmt_list *l)
     return 0;
 }
 
+int stmt_list_needs_no_tx(const stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].flags & STMT_NO_TX)
+            return 1;
+    return 0;
+}
+
 void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
 {
     (void)d;
@@ -91,6 +121,11 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
         case STMT_SQL:
             sbuf_add(out, s->sql);
             sbuf_add(out, ";\n");
+            if (s->cleanup)
+                sbuf_addf(out, "-- strata: if it fails: %s;\n", s->cleanup);
+            break;
+        case STMT_SQL_IF_ROW:
+            sbuf_addf(out, "-- strata: when %s: %s;\n", s->message, s->sql);
             break;
         case STMT_ASSERT_EMPTY:
             sbuf_addf(out, "-- strata: the next query must return no row, else: %s\n-- %s;\n",
@@ -757,6 +792,11 @@ void add_empty_table_check(const cctx *c, const table *t, const column *col)
                     xasprintf("cannot %s NOT NULL column '%s' without a default: table '%s' has "
                               "rows",
                               c->o->restore ? "restore" : "add", col->name, t->name));
+}
+
+int op_wants_online(const cctx *c, const table *t)
+{
+    return c->o->online && t && t->created_in != c->s->migration_index;
 }
 
 const table *find_table(const cctx *c, const char *name)

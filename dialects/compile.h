@@ -25,20 +25,31 @@ typedef enum {
     STMT_ASSERT_EMPTY,        /* sql is a query that must return no row, else `message` */
     STMT_SQLITE_SAVE_DEPS,    /* save and drop views/triggers that mention `table` */
     STMT_SQLITE_RESTORE_DEPS, /* recreate what the matching SAVE dropped */
+    STMT_SQL_IF_ROW,          /* sql runs only when the query `guard` returns a row
+                                 (`message` says when that is) */
 } stmt_kind;
 
 enum {
     STMT_FK_OFF = 1,         /* SQLite: run with PRAGMA foreign_keys=OFF (table rebuild) */
     STMT_IGNORE_MISSING = 2, /* an error saying the object does not exist is not an error */
-    STMT_NO_TX = 4,          /* cannot run inside a transaction */
+    STMT_NO_TX = 4,          /* runs outside the migration's transaction, committed by itself
+                                (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT): a migration
+                                holding one runs op by op, as with "transaction": false */
 };
 
 typedef struct stmt {
     stmt_kind kind;
     unsigned flags;
     char *sql;
-    char *message; /* STMT_ASSERT_EMPTY */
-    char *table;   /* STMT_SQLITE_*_DEPS */
+    char *message; /* STMT_ASSERT_EMPTY, STMT_SQL_IF_ROW */
+    char *guard;   /* STMT_SQL_IF_ROW: the query that decides */
+    /* STMT_SQL: what to run when `sql` fails (its own error ignored, the
+     * statement's kept), only when `cleanup_guard` returns a row if given:
+     * e.g. dropping the INVALID index a failed CREATE INDEX CONCURRENTLY
+     * leaves behind */
+    char *cleanup;
+    char *cleanup_guard;
+    char *table; /* STMT_SQLITE_*_DEPS */
     /* STMT_SQLITE_SAVE_DEPS: the indexes of `table` the model knows (before
      * and after the operation). The rebuild recreates those it keeps, so the
      * save leaves them all alone and keeps only the others. */
@@ -54,8 +65,15 @@ void stmt_list_free(stmt_list *l);
 void stmt_add(stmt_list *l, unsigned flags, const char *sql);
 void stmt_add_owned(stmt_list *l, unsigned flags, char *sql);
 void stmt_add_assert(stmt_list *l, char *query, char *message);
+/* A statement that runs only when `guard` returns a row (all three owned). */
+void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char *message);
+/* Give the last statement of l a clean-up for its failure (both owned;
+ * guard may be NULL: always). */
+void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup);
 /* True when any statement needs foreign keys off (SQLite rebuild). */
 int stmt_list_needs_fk_off(const stmt_list *l);
+/* True when any statement must run outside a transaction (STMT_NO_TX). */
+int stmt_list_needs_no_tx(const stmt_list *l);
 /* Render a statement list as a script for `migrations sql`. */
 void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
 

@@ -17,7 +17,10 @@
  *   - dropping a column first drops, explicitly, every index, check and
  *     foreign key that uses it (MySQL would shrink a multi-column index);
  *   - index widths are checked against InnoDB's 3072-byte limit before the
- *     server sees them (utf8mb4 counts 4 bytes a character).
+ *     server sees them (utf8mb4 counts 4 bytes a character);
+ *   - "online" indexes say ALGORITHM=INPLACE LOCK=NONE, so the server builds
+ *     them while writes go on or refuses; "online" foreign keys are added in
+ *     place with foreign_key_checks off, then the rows are checked by query.
  */
 #include "names.h"
 #include "sqlgen.h"
@@ -220,8 +223,16 @@ static int is_partial_unique(const index_def *ix)
     return ix->unique && ix->where;
 }
 
-/* ALTER TABLE t ADD COLUMN helpers..., ADD UNIQUE INDEX ix (helpers). */
-static int create_partial_unique(const cctx *c, const table *t, const index_def *ix)
+/* What an online index build appends to its statement: MySQL and MariaDB
+ * build it in place while reads and writes go on, or refuse to run it at
+ * all - never a silent table copy under a lock. */
+static const char *const online_clause = " ALGORITHM=INPLACE LOCK=NONE";
+
+/* ALTER TABLE t ADD COLUMN helpers..., ADD UNIQUE INDEX ix (helpers).
+ * Online, the helpers come first in a statement of their own (adding a
+ * virtual column is instant), then the index in place: both in one
+ * statement make MariaDB copy the table. */
+static int create_partial_unique(const cctx *c, const table *t, const index_def *ix, int online)
 {
     int rc = check_index_width(c, t, ix);
     if (rc)
@@ -258,7 +269,14 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
         free(comment);
     }
     free(where_json);
-    sbuf_add(&b, ", ADD UNIQUE INDEX ");
+    if (online && !rc) {
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        sbuf_add(&b, "ALTER TABLE ");
+        qid(&b, c, t->name);
+        sbuf_add(&b, " ADD UNIQUE INDEX ");
+    } else {
+        sbuf_add(&b, ", ADD UNIQUE INDEX ");
+    }
     qid(&b, c, ix->name);
     sbuf_add(&b, " (");
     for (size_t k = 0; k < ix->ncols; k++) {
@@ -269,6 +287,8 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
         free(hn);
     }
     sbuf_addc(&b, ')');
+    if (online)
+        sbuf_add(&b, ", ALGORITHM=INPLACE, LOCK=NONE");
     if (rc) {
         sbuf_free(&b);
         return rc;
@@ -301,13 +321,14 @@ static void drop_superseded_fk_indexes(const cctx *c, const table *t, const inde
     }
 }
 
-static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
+static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists,
+                        int online)
 {
     int rc = check_method(c, ix);
     if (rc)
         return rc;
     if (is_partial_unique(ix))
-        return create_partial_unique(c, t, ix);
+        return create_partial_unique(c, t, ix, online);
     if ((rc = check_index_width(c, t, ix)))
         return rc;
     sbuf b = SBUF_INIT;
@@ -320,9 +341,55 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
     sbuf_add(&b, " (");
     render_index_cols(&b, c, ix);
     sbuf_addc(&b, ')');
+    if (online)
+        sbuf_add(&b, online_clause);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     drop_superseded_fk_indexes(c, t, ix);
     return 0;
+}
+
+/* A foreign key added online. With foreign_key_checks on, InnoDB adds a
+ * foreign key only by copying the table (writes blocked); with them off it
+ * adds it in place, without looking at the rows. So: checks off for this
+ * one statement (on again if it fails), the key added in place, checks on,
+ * then the rows are checked by a query - once the key exists every new
+ * write is checked by InnoDB, so a row that slipped in before is found. */
+static void add_fk_online(const cctx *c, const table *t, const fk_def *fk)
+{
+    stmt_add(c->out, 0, "SET SESSION foreign_key_checks = 0");
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD ");
+    render_fk_clause(&b, c, fk);
+    sbuf_add(&b, ", ALGORITHM=INPLACE, LOCK=NONE");
+    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    stmt_set_cleanup(c->out, NULL, xstrdup("SET SESSION foreign_key_checks = 1"));
+    stmt_add(c->out, 0, "SET SESSION foreign_key_checks = 1");
+    sbuf_add(&b, "SELECT 1 FROM ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " AS strata_c WHERE ");
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        sbuf_add(&b, "strata_c.");
+        qid(&b, c, fk->cols.v[i]);
+        sbuf_add(&b, " IS NOT NULL AND ");
+    }
+    sbuf_add(&b, "NOT EXISTS (SELECT 1 FROM ");
+    qid(&b, c, fk->ref_table);
+    sbuf_add(&b, " AS strata_p WHERE ");
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        if (i)
+            sbuf_add(&b, " AND ");
+        sbuf_add(&b, "strata_p.");
+        qid(&b, c, fk->ref_cols.v[i]);
+        sbuf_add(&b, " = strata_c.");
+        qid(&b, c, fk->cols.v[i]);
+    }
+    sbuf_add(&b, ") LIMIT 1");
+    stmt_add_assert(c->out, sbuf_detach(&b),
+                    xasprintf("foreign key '%s': rows of '%s' reference rows of '%s' that do not "
+                              "exist",
+                              fk->name, t->name, fk->ref_table));
 }
 
 /* Does an index (other than `skip`) or the primary key of t start with
@@ -512,7 +579,7 @@ static int compile_create_table(const cctx *c)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     for (size_t i = 0; i < t->nidx && !rc; i++)
         if (is_partial_unique(&t->idx[i]))
-            rc = create_partial_unique(c, t, &t->idx[i]);
+            rc = create_partial_unique(c, t, &t->idx[i], 0);
     add_pending_fks(c, t);
     return rc;
 }
@@ -645,7 +712,7 @@ static int modify_with_dependents(const cctx *c, const table *t, const column *c
     if (type_changed)
         for (size_t i = 0; i < t->nidx && !rc; i++)
             if (is_partial_unique(&t->idx[i]) && index_uses_column(&t->idx[i], cn))
-                rc = create_partial_unique(c, t, &t->idx[i]);
+                rc = create_partial_unique(c, t, &t->idx[i], 0);
     for (size_t i = 0; type_changed && i < c->s->ntables; i++) {
         const table *other = &c->s->tables[i];
         for (size_t k = 0; k < other->nfks; k++) {
@@ -747,7 +814,7 @@ int compile_mysql(cctx *c)
             if (!is_partial_unique(ix) || !index_uses_column(ix, o->to))
                 continue;
             drop_index(c, t->name, table_index(c->before->table, ix->name), 0);
-            int rc = create_partial_unique(c, t, ix);
+            int rc = create_partial_unique(c, t, ix, 0);
             if (rc)
                 return rc;
         }
@@ -757,7 +824,7 @@ int compile_mysql(cctx *c)
     case OP_CREATE_INDEX:
         if (c->before->table && table_index(c->before->table, o->name) && o->if_not_exists)
             return 0;
-        return create_index(c, t, table_index(t, o->name), o->if_not_exists);
+        return create_index(c, t, table_index(t, o->name), o->if_not_exists, op_wants_online(c, t));
     case OP_ADD_UNIQUE: {
         const index_def *ix = table_index(t, o->name);
         int rc = check_index_width(c, t, ix);
@@ -776,7 +843,10 @@ int compile_mysql(cctx *c)
         return 0;
     }
     case OP_ADD_FOREIGN_KEY:
-        add_fk(c, o->table, table_fk(t, o->name));
+        if (op_wants_online(c, t))
+            add_fk_online(c, t, table_fk(t, o->name));
+        else
+            add_fk(c, o->table, table_fk(t, o->name));
         return 0;
     case OP_DROP_FOREIGN_KEY:
         drop_fk(c, t, o->name, o->if_exists);

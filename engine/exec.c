@@ -1,8 +1,10 @@
 /*
- * exec.c - running compiled statements: plain SQL, run-time assertions,
- * and the part of SQLite's table rebuild that depends on the database's
- * contents: saving, dropping and recreating the views and triggers that
- * mention the table (and indexes the model does not know, made by raw SQL).
+ * exec.c - running compiled statements: plain SQL (with the clean-up some
+ * statements carry for their failure), statements that run only when a
+ * query finds a row, run-time assertions, and the part of SQLite's table
+ * rebuild that depends on the database's contents: saving, dropping and
+ * recreating the views and triggers that mention the table (and indexes
+ * the model does not know, made by raw SQL).
  */
 #include "exec.h"
 
@@ -74,6 +76,36 @@ static int restore_deps(strata_conn *conn, const stmt *s, exec_state *st)
     return rc;
 }
 
+/* Does `query` return a row? *has gets 1 or 0; an error is returned as is. */
+static int query_has_row(strata_conn *conn, const char *query, int *has)
+{
+    strata_rows *rows;
+    int rc = strata_conn_query(conn, query, NULL, 0, &rows);
+    if (rc)
+        return strata_error_prefix("SQL: %s: ", query);
+    int next = strata_rows_next(rows);
+    strata_rows_free(rows);
+    if (next < 0)
+        return next;
+    *has = next == 1;
+    return 0;
+}
+
+/* A statement failed: run its clean-up (when its guard, if any, returns a
+ * row), keeping the statement's own error whatever the clean-up does. */
+static void run_cleanup(strata_conn *conn, const stmt *s)
+{
+    char *msg = xstrdup(strata_error_message());
+    int code = strata_error_code();
+    int has = 1;
+    if (!s->cleanup_guard || query_has_row(conn, s->cleanup_guard, &has) == 0) {
+        if (has)
+            strata_conn_exec(conn, s->cleanup);
+    }
+    strata_set_error(code, "%s", msg);
+    free(msg);
+}
+
 /* See exec.h. With st->best_effort every statement runs and the first error
  * is returned; otherwise the first error stops the list. `st` carries the
  * saved dependents from a SAVE to its RESTORE (it may be NULL for lists
@@ -94,7 +126,19 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
             }
             if (rc)
                 strata_error_prefix("SQL: %s: ", s->sql);
+            if (rc && s->cleanup)
+                run_cleanup(conn, s);
             break;
+        case STMT_SQL_IF_ROW: {
+            int has = 0;
+            rc = query_has_row(conn, s->guard, &has);
+            if (!rc && has) {
+                rc = strata_conn_exec(conn, s->sql);
+                if (rc)
+                    strata_error_prefix("SQL: %s: ", s->sql);
+            }
+            break;
+        }
         case STMT_ASSERT_EMPTY: {
             char *row = NULL;
             strata_rows *rows;

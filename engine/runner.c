@@ -848,6 +848,17 @@ static int is_progressive(const runner *r, const migration *m)
     return strata_conn_dialect(r->conn) == STRATA_MYSQL || !m->transaction;
 }
 
+/* A migration with a statement that cannot run inside a transaction
+ * (CREATE INDEX CONCURRENTLY of an "online" index, ...) runs op by op, as
+ * with "transaction": false. */
+static int compiled_needs_no_tx(const compiled *c)
+{
+    for (size_t j = 0; j < c->nops; j++)
+        if (stmt_list_needs_no_tx(&c->per_op[j]))
+            return 1;
+    return 0;
+}
+
 static char *qtable(runner *r)
 {
     return strata_conn_quote_ident(r->conn, "strata_migrations");
@@ -1160,7 +1171,7 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
 static int run_compiled(runner *r, compiled *c, int *skipped)
 {
     *skipped = 0;
-    if (is_progressive(r, r->set.v[c->index]))
+    if (is_progressive(r, r->set.v[c->index]) || compiled_needs_no_tx(c))
         return run_progressive(r, c);
     return run_transactional(r, c, skipped);
 }
@@ -1171,7 +1182,7 @@ static void render_compiled(runner *r, const compiled *c, sbuf *out)
     const migration *m = r->set.v[c->index];
     strata_dialect d = r->tg.dialect;
     sbuf_addf(out, "-- %s %s\n", c->down ? "revert" : "migration", m->id);
-    int progressive = d == STRATA_MYSQL || !m->transaction;
+    int progressive = d == STRATA_MYSQL || !m->transaction || compiled_needs_no_tx(c);
     int fk_off = 0;
     for (size_t j = 0; j < c->nops; j++)
         fk_off |= d == STRATA_SQLITE && stmt_list_needs_fk_off(&c->per_op[j]);
