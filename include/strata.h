@@ -394,6 +394,29 @@ STRATA_EXTERN int strata_migration_generate(const strata_options *opt, const cha
 /* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
 STRATA_EXTERN int strata_migration_create(const char *dir, const char *name, char **path_out);
 
+/* ---- what an operation costs ----
+ *
+ * What an operation does to a table on one database, from cheapest to
+ * costliest (docs/lint.md, "Cost classes"). `migrations plan` gives one per
+ * operation, `migrations lint` reports the costly ones.
+ */
+typedef enum {
+    STRATA_COST_NONE = 0,     /* nothing runs on this database */
+    STRATA_COST_METADATA = 1, /* the catalog only: as fast on a big table as on an empty one */
+    STRATA_COST_DATA = 2,     /* insert / update / delete: the rows it names */
+    STRATA_COST_INPLACE = 3,  /* reads the whole table without rewriting it: builds an
+                                 index, validates a constraint */
+    STRATA_COST_REWRITE = 4,  /* rewrites every row of the table in place */
+    STRATA_COST_COPY = 5,     /* MySQL/MariaDB ALGORITHM=COPY: a new copy of the table,
+                                 writes blocked meanwhile */
+    STRATA_COST_REBUILD = 6,  /* SQLite's table rebuild: a new table, every row copied */
+    STRATA_COST_UNKNOWN = 7,  /* raw SQL: Strata cannot tell */
+} strata_cost;
+
+/* "none", "metadata", "data", "in-place", "rewrite", "copy", "rebuild",
+ * "unknown". */
+STRATA_EXTERN const char *strata_cost_name(strata_cost c);
+
 /* ---- introspection ---- */
 
 typedef struct strata_diff_item {
