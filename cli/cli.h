@@ -31,6 +31,11 @@ typedef struct cli_opts {
     const char *junit;
     const char **urls; /* every --database-url given, for `check` */
     int nurls;
+    const char **dialects; /* every --dialect given, for `lint` */
+    int ndialects;
+    const char **ignores; /* every --ignore RULE[,RULE...], for `lint` */
+    int nignores;
+    const char *sarif; /* lint: --sarif FILE */
     /* positional words after the command words */
     const char **args;
     int nargs;
@@ -53,6 +58,7 @@ int cmd_migrations_show(cli_opts *o);
 int cmd_migrations_sql(cli_opts *o);
 int cmd_migrations_validate(cli_opts *o);
 int cmd_migrations_repair(cli_opts *o);
+int cmd_migrations_lint(cli_opts *o);
 int cmd_migration_create(cli_opts *o);
 int cmd_migration_generate(cli_opts *o);
 int cmd_lock(cli_opts *o, int release);

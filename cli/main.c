@@ -26,6 +26,7 @@ static const char *usage_text =
     "  migrations sql [--dialect postgres|mysql|sqlite] [--down] [VERSION...]\n"
     "  migrations validate\n"
     "  migrations repair [--mark-applied]\n"
+    "  migrations lint [VERSION...] [--dialect D ...] [--ignore RULE,...] [--json] [--sarif FILE]\n"
     "  migration create NAME\n"
     "  migration generate NAME --schema FILE\n"
     "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
@@ -164,6 +165,8 @@ static const opt_spec known_opts[] = {
     {"--allow-out-of-order", 0},
     {"--mark-applied", 0},
     {"--junit", 1},
+    {"--sarif", 1},
+    {"--ignore", 1},
     {"--help", 0},
     {"-h", 0},
     {"--version", 0},
@@ -200,10 +203,14 @@ int main(int argc, char **argv)
     o.lock_timeout = 60;
     const char **words = calloc((size_t)argc + 1, sizeof(char *));
     const char **urls = calloc((size_t)argc + 1, sizeof(char *));
+    const char **dialects = calloc((size_t)argc + 1, sizeof(char *));
+    const char **ignores = calloc((size_t)argc + 1, sizeof(char *));
     int nwords = 0;
     int help = 0, version = 0;
     int status = 0;
     o.urls = urls;
+    o.dialects = dialects;
+    o.ignores = ignores;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
@@ -273,7 +280,7 @@ int main(int argc, char **argv)
         else if (!strcmp(n, "--dry-run"))
             o.dry_run = 1;
         else if (!strcmp(n, "--dialect"))
-            o.dialect = val;
+            o.dialect = dialects[o.ndialects++] = val;
         else if (!strcmp(n, "--down"))
             o.down = 1;
         else if (!strcmp(n, "-f") || !strcmp(n, "--file"))
@@ -294,6 +301,10 @@ int main(int argc, char **argv)
             o.mark_applied = 1;
         else if (!strcmp(n, "--junit"))
             o.junit = val;
+        else if (!strcmp(n, "--sarif"))
+            o.sarif = val;
+        else if (!strcmp(n, "--ignore"))
+            ignores[o.nignores++] = val;
         else if (!strcmp(n, "--help") || !strcmp(n, "-h"))
             help = 1;
         else if (!strcmp(n, "--version"))
@@ -327,6 +338,7 @@ int main(int argc, char **argv)
         {"migrations", "sql", cmd_migrations_sql},
         {"migrations", "validate", cmd_migrations_validate},
         {"migrations", "repair", cmd_migrations_repair},
+        {"migrations", "lint", cmd_migrations_lint},
         {"migration", "create", cmd_migration_create},
         {"migration", "generate", cmd_migration_generate},
         {"db", "ping", cmd_db_ping},
@@ -361,6 +373,8 @@ int main(int argc, char **argv)
 done:
     free(words);
     free(urls);
+    free(dialects);
+    free(ignores);
     strata_error_clear();
     return status;
 }

@@ -14,6 +14,7 @@
 static const strata_options options_defaults = STRATA_OPTIONS_INIT;
 static const strata_seed_options seed_options_defaults = STRATA_SEED_OPTIONS_INIT;
 static const strata_check_options check_options_defaults = STRATA_CHECK_OPTIONS_INIT;
+static const strata_lint_options lint_options_defaults = STRATA_LINT_OPTIONS_INIT;
 
 /* 0 when this library knows `version` of the struct `type` (1 .. current). */
 static int version_check(const char *type, const char *init, unsigned int version,
@@ -67,6 +68,18 @@ int check_options_get(const strata_check_options *in, strata_check_options *out)
     return rc;
 }
 
+int lint_options_get(const strata_lint_options *in, strata_lint_options *out)
+{
+    *out = lint_options_defaults;
+    if (!in)
+        return 0;
+    int rc = version_check("strata_lint_options", "STRATA_LINT_OPTIONS_INIT", in->version,
+                           STRATA_LINT_OPTIONS_VERSION);
+    if (!rc)
+        *out = *in;
+    return rc;
+}
+
 int strata_options_init(strata_options *opts, unsigned int version)
 {
     if (!opts)
@@ -97,5 +110,16 @@ int strata_check_options_init(strata_check_options *opts, unsigned int version)
                            STRATA_CHECK_OPTIONS_VERSION);
     if (!rc)
         *opts = check_options_defaults;
+    return rc;
+}
+
+int strata_lint_options_init(strata_lint_options *opts, unsigned int version)
+{
+    if (!opts)
+        return strata_set_error(STRATA_EINPUT, "strata_lint_options_init: opts is NULL");
+    int rc = version_check("strata_lint_options", "STRATA_LINT_OPTIONS_INIT", version,
+                           STRATA_LINT_OPTIONS_VERSION);
+    if (!rc)
+        *opts = lint_options_defaults;
     return rc;
 }

@@ -98,6 +98,12 @@ typedef struct before_state {
 int compile_op(const compile_target *tg, const schema *after, const before_state *before,
                const op *o, const apply_ctx *ctx, stmt_list *out);
 
+/* How wide index ix of table t is in an InnoDB key, in bytes (utf8mb4
+ * strings take 4 bytes a character); -1 when a column of it cannot be
+ * indexed without a prefix length (text, json, binary). The MySQL compiler
+ * refuses indexes over 3072 bytes. */
+int mysql_index_bytes(const table *t, const index_def *ix);
+
 /* Render a JSON value as a SQL literal for a column (type conversions as
  * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */
 int render_value(sbuf *b, strata_dialect d, const schema *s, const column *c, const json_t *v);

@@ -161,6 +161,19 @@ static int key_bytes(const column *col)
     }
 }
 
+int mysql_index_bytes(const table *t, const index_def *ix)
+{
+    int total = 0;
+    for (size_t i = 0; i < ix->ncols; i++) {
+        const column *col = table_column(t, ix->cols[i].name);
+        int n = col ? key_bytes(col) : -1;
+        if (n < 0)
+            return -1;
+        total += n;
+    }
+    return total;
+}
+
 static int check_index_width(const cctx *c, const table *t, const index_def *ix)
 {
     int total = 0;

@@ -417,6 +417,90 @@ typedef enum {
  * "unknown". */
 STRATA_EXTERN const char *strata_cost_name(strata_cost c);
 
+/* ---- lint ----
+ *
+ * `migrations lint`: what each migration will do to each database, known
+ * before anything runs, as findings with a stable rule id (docs/lint.md
+ * lists every rule with a bad and a good example). Offline; with a
+ * connection it lints the pending migrations of that database, for its
+ * server version, and puts its tables' row counts into the messages.
+ */
+
+typedef enum {
+    STRATA_LINT_NOTICE = 0,  /* worth knowing: a table rebuilt, an index built */
+    STRATA_LINT_WARNING = 1, /* locks or breaks something while it runs; decide */
+    STRATA_LINT_ERROR = 2,   /* loses data, or cannot run somewhere: suppress only with a reason */
+} strata_lint_severity;
+
+/* "notice", "warning", "error". */
+STRATA_EXTERN const char *strata_lint_severity_name(strata_lint_severity s);
+
+/* One rule. Bit (1u << d) of `dialects` is set for each database
+ * (strata_dialect d) it can apply to. */
+typedef struct strata_lint_rule {
+    const char *id;       /* stable, e.g. "drop-column" */
+    const char *category; /* "data-loss", "locking", "compatibility", "portability", "hygiene" */
+    strata_lint_severity severity;
+    unsigned dialects;
+    const char *summary; /* what it finds, one line */
+    const char *fix;     /* what to do instead, in general, one line */
+} strata_lint_rule;
+
+/* Every rule, in a static array of *n (documentation order). */
+STRATA_EXTERN const strata_lint_rule *strata_lint_rules(size_t *n);
+
+typedef struct strata_lint_finding {
+    const strata_lint_rule *rule;
+    strata_lint_severity severity; /* the rule's */
+    char *migration;               /* its id, "<version>_<name>" */
+    char *file;                    /* its path */
+    char *path;                    /* JSON path of the operation ("up[3]"); NULL: the migration */
+    int line, column;              /* where that is in the file (1-based; 0: unknown) */
+    unsigned dialects;             /* bit (1u << d) for each database it applies to */
+    char *table;                   /* the table concerned, or NULL */
+    char *message;                 /* why, one line */
+    char *fix;                     /* what to do instead, one line */
+} strata_lint_finding;
+
+typedef struct strata_lint_result {
+    strata_lint_finding *findings; /* in migration order, then operation order */
+    size_t n;
+    size_t errors, warnings, notices;
+    size_t suppressed; /* left out by a migration's "lint": {"ignore"} or the options */
+    size_t migrations; /* how many were linted */
+    unsigned dialects; /* which databases (bits as above) */
+    double seconds;
+} strata_lint_result;
+
+typedef struct strata_lint_options {
+    unsigned int version;       /* STRATA_LINT_OPTIONS_VERSION */
+    const char *migrations_dir; /* default ./migrations */
+    unsigned dialects;          /* bit (1u << d) per database; 0: all three (with a
+                                   connection: its own) */
+    const char *const *ignore;  /* rule ids to leave out everywhere */
+    size_t nignore;
+} strata_lint_options;
+
+#define STRATA_LINT_OPTIONS_VERSION 1
+#define STRATA_LINT_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        STRATA_LINT_OPTIONS_VERSION, NULL, 0, NULL, 0                                              \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_LINT_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_lint_options_init(strata_lint_options *opts, unsigned int version);
+
+/* Lint migrations: those whose version or id is in `versions` (all when
+ * n == 0; with conn and n == 0, the ones conn has not applied). conn may be
+ * NULL. Returns 0 when lint ran - whatever it found (see r->errors) - or
+ * STRATA_EINPUT for bad input: a migration that does not parse or validate,
+ * an unknown version, an unknown rule id in the options or in a
+ * migration's "lint". */
+STRATA_EXTERN int strata_migrations_lint(strata_conn *conn, const strata_lint_options *opt,
+                                         const char *const *versions, size_t n,
+                                         strata_lint_result **out);
+STRATA_EXTERN void strata_lint_result_free(strata_lint_result *r);
+
 /* ---- introspection ---- */
 
 typedef struct strata_diff_item {
