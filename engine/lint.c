@@ -680,6 +680,19 @@ static const char *compile_reason(const op_step *s)
     return p ? p + strlen(d) + 4 : e;
 }
 
+/* Has t a check that column c IS NOT NULL? With one validated, PostgreSQL
+ * 12+ sets NOT NULL without reading the table. */
+static int has_not_null_check(const table *t, const char *c)
+{
+    for (size_t i = 0; t && i < t->nchecks; i++) {
+        const json_t *ck = t->checks[i].check;
+        const json_t *col = json_object_get(ck, "column"), *isn = json_object_get(ck, "is_null");
+        if (json_is_string(col) && strcmp(json_string_value(col), c) == 0 && json_is_false(isn))
+            return 1;
+    }
+    return 0;
+}
+
 /* The locking rules of one database, from the op's cost there. */
 static void locking_rules(linter *L, const op_step *s, const op_cost *c)
 {
@@ -716,7 +729,7 @@ static void locking_rules(linter *L, const op_step *s, const op_cost *c)
         if (o->kind == OP_ALTER_COLUMN && (o->alter & ALTER_NULLABLE) && !o->col->nullable &&
             s->before->table) {
             const column *old = table_column(s->before->table, o->name);
-            if (old && old->nullable)
+            if (old && old->nullable && !has_not_null_check(s->before->table, o->name))
                 add_finding(L, R_PG_SET_NOT_NULL, mi, o->path, bit, o->table, NULL,
                             "SET NOT NULL on '%s.%s' reads every row under ACCESS EXCLUSIVE%s",
                             o->table, o->name, rows);
@@ -1139,7 +1152,8 @@ int strata_migrations_lint(strata_conn *conn, const strata_lint_options *opt,
         rc = files_pass(&L, selected);
     strata_lint_result *r = NULL;
     if (!rc) {
-        qsort(L.v, L.n, sizeof *L.v, cmp_findings);
+        if (L.n)
+            qsort(L.v, L.n, sizeof *L.v, cmp_findings);
         r = xcalloc(1, sizeof *r);
         r->findings = xcalloc(L.n + 1, sizeof *r->findings);
         for (size_t i = 0; i < L.n; i++) {

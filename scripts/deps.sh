@@ -9,7 +9,7 @@ pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libs
       libjansson-dev libcunit1-dev libssl-dev iso-codes)
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3 unicode-cldr-core
-           python3 valgrind libxml2-utils)
+           python3 python3-jsonschema valgrind libxml2-utils)
 fi
 
 missing=()
