@@ -304,13 +304,20 @@ galera_launch() {
 }
 
 # galera_recover_position NODEDIR: print the uuid:seqno InnoDB has committed
-# (mariadbd --wsrep-recover), or nothing when there is none.
+# (mariadbd --wsrep-recover), or nothing when there is none or recovery fails.
+# Recovery runs InnoDB's crash recovery and purge; after a kill in the middle of
+# DDL on tables with indexed virtual columns it was seen to loop for minutes
+# while growing to 15 GB, so it gets 60 s and no more; without a position the
+# node simply rejoins by a full SST, which replaces its data.
 galera_recover_position() {
     local nd=$1
-    if ! run_as "$MY_SERVER" --defaults-file="$nd/my.cnf" --wsrep-recover \
+    rm -f "$nd/recover.log"
+    if ! run_as timeout -k 5 60 "$MY_SERVER" --defaults-file="$nd/my.cnf" --wsrep-recover \
             --log-error="$nd/recover.log" --pid-file="$nd/recover.pid" </dev/null >/dev/null 2>&1; then
-        cat "$nd/recover.log" >&2 2>/dev/null || true
-        log "mariadbd --wsrep-recover failed for Galera node $(basename "$nd") (log above)"; return 1
+        tail -n 20 "$nd/recover.log" >&2 2>/dev/null || true
+        log "mariadbd --wsrep-recover failed for Galera node $(basename "$nd") (end of its log" \
+            "above, all of it in $nd/recover.log): the node rejoins by SST"
+        return 0
     fi
     sed -n 's/.*WSREP: Recovered position: *\([0-9a-f-]*:[0-9-]*\).*/\1/p' "$nd/recover.log" |
         tail -n1 | grep -v ':-1$' || true
@@ -341,17 +348,23 @@ galera_wait() {
     done
 }
 
-# galera_wait_size NODEDIR SIZE TIMEOUT: wait until the node sees SIZE members.
+# galera_wait_size NODEDIR SIZE TIMEOUT JOINERDIR: wait until the node sees SIZE
+# members, JOINERDIR being the node that is joining; fail at once if it dies.
 galera_wait_size() {
-    local nd=$1 want=$2 timeout=$3 deadline size
+    local nd=$1 want=$2 timeout=$3 joiner=$4 deadline size
     deadline=$(( $(date +%s) + timeout ))
     while :; do
         size=$(galera_sql "$nd" -e "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'" 2>/dev/null |
                awk '{print $2}') || size=""
         if [[ "$size" -ge "$want" ]] 2>/dev/null; then return 0; fi
+        if ! galera_node_pid "$joiner" >/dev/null; then
+            cat "$joiner/server.log" >&2 2>/dev/null || true
+            log "Galera node $(basename "$joiner") died while joining (log above)"; return 1
+        fi
         if [[ $(date +%s) -ge $deadline ]]; then
-            cat "$nd/server.log" >&2 2>/dev/null || true
-            log "Galera node $(basename "$nd") sees ${size:-?} members, not $want, after ${timeout}s"
+            cat "$joiner/server.log" "$nd/server.log" >&2 2>/dev/null || true
+            log "Galera node $(basename "$nd") sees ${size:-?} members, not $want, after ${timeout}s" \
+                "(logs of $(basename "$joiner") and $(basename "$nd") above)"
             return 1
         fi
         sleep 0.1
@@ -380,6 +393,30 @@ galera_stop_node() {
     done
     if [[ "$pgid" == "$pid" ]]; then kill -KILL -- "-$pid" 2>/dev/null || true; fi
     log "stopped Galera node $(basename "$nd") (pid $pid, SIG$sig)"
+}
+
+# galera_wait_survivors DIR TIMEOUT: wait until every running node counts
+# exactly the running nodes as members (after a node was stopped or killed).
+galera_wait_survivors() {
+    local dir=$1 timeout=$2 deadline running n nd size
+    deadline=$(( $(date +%s) + timeout ))
+    while :; do
+        running=$(galera_running_count "$dir")
+        local settled=1
+        for n in $(seq 1 "$GALERA_NODES"); do
+            nd=$(galera_node_dir "$dir" "$n")
+            galera_node_pid "$nd" >/dev/null || continue
+            size=$(galera_sql "$nd" -e "SHOW GLOBAL STATUS LIKE 'wsrep_cluster_size'" 2>/dev/null |
+                   awk '{print $2}') || size=""
+            [[ "$size" == "$running" ]] || settled=0
+        done
+        if [[ $settled -eq 1 ]]; then return 0; fi
+        if [[ $(date +%s) -ge $deadline ]]; then
+            log "the remaining Galera nodes did not settle on $running members in ${timeout}s"
+            return 1
+        fi
+        sleep 0.2
+    done
 }
 
 galera_running_count() {
@@ -430,7 +467,7 @@ start_galera() {
     # donor by itself.
     for n in $(seq 2 "$GALERA_NODES"); do
         galera_launch "$(galera_node_dir "$dir" "$n")" || return 1
-        galera_wait_size "$(galera_node_dir "$dir" 1)" "$n" 60 || return 1
+        galera_wait_size "$(galera_node_dir "$dir" 1)" "$n" 120 "$(galera_node_dir "$dir" "$n")" || return 1
     done
     for n in $(seq 1 "$GALERA_NODES"); do
         galera_wait "$(galera_node_dir "$dir" "$n")" "$GALERA_NODES" 180 || return 1
@@ -460,11 +497,16 @@ galera_node() {
     local action=$1 dir=$2 n=$3 nd running
     nd=$(galera_node_dir "$dir" "$n")
     if [[ ! -f "$nd/my.cnf" ]]; then log "no Galera node $n under $dir"; return 2; fi
+    find_mariadb || return 1
     case "$action" in
-    stop) galera_stop_node "$nd" TERM ;;
-    kill) galera_stop_node "$nd" KILL ;;
+    stop|kill)
+        if [[ $action == stop ]]; then galera_stop_node "$nd" TERM; else galera_stop_node "$nd" KILL; fi
+        # Return once the others have noticed: a node restarted while the
+        # cluster still counts its dead incarnation waits ~15 s in a
+        # non-primary view before it may join.
+        galera_wait_survivors "$dir" 60
+        ;;
     start)
-        find_mariadb || return 1
         if galera_node_pid "$nd" >/dev/null; then log "Galera node $n is already running"; return 1; fi
         running=$(galera_running_count "$dir")
         # After a crash (kill) grastate.dat says seqno -1: recover the node's
@@ -508,6 +550,10 @@ stop_galera() {
 # ---------------------------------------------------------------------------
 # PostgreSQL primary with one streaming hot standby, under DIR/pgha.
 
+# pg_write_conf DATA PORT SOCKDIR: the settings of both servers of the pair.
+# synchronous_commit stays on: with it off a commit reaches the standby only
+# when the WAL writer flushes (200-400 ms later), which tests of replica lag
+# would measure instead of the replication itself.
 pg_write_conf() {
     local data=$1 pgport=$2 sock=$3
     cat >>"$data/postgresql.conf" <<EOF
@@ -516,7 +562,6 @@ port = $pgport
 unix_socket_directories = '$sock'
 listen_addresses = '127.0.0.1'
 fsync = off
-synchronous_commit = off
 full_page_writes = off
 max_connections = 300
 shared_buffers = 64MB
