@@ -307,12 +307,12 @@ galera_launch() {
 # (mariadbd --wsrep-recover), or nothing when there is none or recovery fails.
 # Recovery runs InnoDB's crash recovery and purge; after a kill in the middle of
 # DDL on tables with indexed virtual columns it was seen to loop for minutes
-# while growing to 15 GB, so it gets 60 s and no more; without a position the
+# while growing to 15 GB, so it gets 30 s (it needs about 1); without a position the
 # node simply rejoins by a full SST, which replaces its data.
 galera_recover_position() {
     local nd=$1
     rm -f "$nd/recover.log"
-    if ! run_as timeout -k 5 60 "$MY_SERVER" --defaults-file="$nd/my.cnf" --wsrep-recover \
+    if ! run_as timeout -k 5 30 "$MY_SERVER" --defaults-file="$nd/my.cnf" --wsrep-recover \
             --log-error="$nd/recover.log" --pid-file="$nd/recover.pid" </dev/null >/dev/null 2>&1; then
         tail -n 20 "$nd/recover.log" >&2 2>/dev/null || true
         log "mariadbd --wsrep-recover failed for Galera node $(basename "$nd") (end of its log" \
