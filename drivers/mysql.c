@@ -9,6 +9,7 @@
  * mode (so bad values are errors, never silently zeroed) and time_zone UTC.
  */
 #include "driver.h"
+#include "names.h"
 
 #include <mysql.h>
 #include <stdio.h>
@@ -750,6 +751,111 @@ static int my_bulk_load(strata_conn *conn, const char *table, const char *const 
     return rc;
 }
 
+static int my_table_exists(strata_conn *conn, const char *name, int *exists)
+{
+    strata_value v = strata_vtext(name);
+    char *out = NULL;
+    int rc = strata_conn_query_string(conn,
+                                      "SELECT 1 FROM information_schema.tables WHERE table_schema "
+                                      "= DATABASE() AND table_name = ?",
+                                      &v, 1, &out);
+    *exists = out != NULL;
+    free(out);
+    return rc;
+}
+
+/* ---- session locks: GET_LOCK ---- */
+
+/* The GET_LOCK name of lock `name`: "<name>:<database>" (lock names are
+ * server-wide), shortened to the server's 64 characters the way long
+ * identifiers are. */
+static char *my_lock_name(const strata_conn *conn, const char *name)
+{
+    char *full = conn_lock_scoped_name(conn, name);
+    char *n = name_shorten(full);
+    free(full);
+    return n;
+}
+
+static int my_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
+{
+    char *lock = my_lock_name(conn, name);
+    /* GET_LOCK waits whole seconds */
+    strata_value args[2] = {strata_vtext(lock), strata_vint((long long)(wait + 0.999))};
+    char *got = NULL;
+    int rc = strata_conn_query_string(conn, "SELECT GET_LOCK(?, ?)", args, 2, &got);
+    free(lock);
+    /* 1: taken; 0: still held when the wait ran out; NULL: the wait failed
+     * (say, it was killed) */
+    if (!rc)
+        *state = got && strcmp(got, "1") == 0 ? LOCK_TAKEN : LOCK_HELD;
+    free(got);
+    return rc;
+}
+
+static int my_unlock(strata_conn *conn, const char *name)
+{
+    char *lock = my_lock_name(conn, name);
+    strata_value v = strata_vtext(lock);
+    int rc = strata_conn_execp(conn, "SELECT RELEASE_LOCK(?)", &v, 1, NULL);
+    free(lock);
+    return rc;
+}
+
+/* The id of the connection that holds lock `name` (*id NULL: none). */
+static int my_lock_owner(strata_conn *conn, const char *name, char **id)
+{
+    char *lock = my_lock_name(conn, name);
+    strata_value v = strata_vtext(lock);
+    int rc = strata_conn_query_string(conn, "SELECT IS_USED_LOCK(?)", &v, 1, id);
+    free(lock);
+    return rc;
+}
+
+/* Who holds the lock: connection id, account, and what it is doing. */
+static int my_lock_holder(strata_conn *conn, const char *name, char **who)
+{
+    char *id = NULL;
+    int rc = my_lock_owner(conn, name, &id);
+    if (rc || !id)
+        return rc;
+    strata_value v = strata_vtext(id);
+    char *info = NULL;
+    rc = strata_conn_query_string(
+        conn,
+        "SELECT CONCAT('connection ', ID, ' (', USER, '@', HOST, ', ', TIME, ' s in ', "
+        "COMMAND, ')') FROM information_schema.PROCESSLIST WHERE ID = ?",
+        &v, 1, &info);
+    if (!rc)
+        *who = info ? info : xasprintf("connection %s", id);
+    free(id);
+    return rc;
+}
+
+static int my_lock_break(strata_conn *conn, const char *name, char **who)
+{
+    int rc = my_lock_holder(conn, name, who);
+    if (rc || !*who)
+        return rc;
+    char *id = NULL;
+    rc = my_lock_owner(conn, name, &id);
+    if (!rc && id) {
+        char *q = xasprintf("KILL %lld", strtoll(id, NULL, 10));
+        rc = my_exec(conn, q);
+        free(q);
+    }
+    free(id);
+    return rc;
+}
+
+static char *my_lock_label(strata_conn *conn, const char *name)
+{
+    char *lock = my_lock_name(conn, name);
+    char *label = xasprintf("'%s'", lock);
+    free(lock);
+    return label;
+}
+
 const strata_driver strata_driver_mysql = {
     .name = "mysql",
     .dialect = STRATA_MYSQL,
@@ -761,4 +867,10 @@ const strata_driver strata_driver_mysql = {
     .commit = my_commit,
     .rollback = my_rollback,
     .bulk_load = my_bulk_load,
+    .table_exists = my_table_exists,
+    .lock_try = my_lock_try,
+    .unlock = my_unlock,
+    .lock_holder = my_lock_holder,
+    .lock_break = my_lock_break,
+    .lock_label = my_lock_label,
 };
