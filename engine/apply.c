@@ -62,8 +62,48 @@ int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *
     return 0;
 }
 
-/* Run a compiled migration op by op, recording progress after each (MySQL,
- * and "transaction": false), undoing on failure. */
+/* After op j of a progressive migration failed: undo what it applied and
+ * record the outcome (the migration forgotten, or left partial), keeping
+ * the op's error. */
+static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
+{
+    const migration *m = r->set.v[c->index];
+    char *msg = xstrdup(strata_error_message());
+    int code = strata_error_code();
+    int remaining = 0;
+    if (applied)
+        say(r, "undoing the %zu applied operation(s) of %s", applied, m->id);
+    int urc = undo_ops(r, c->index, c->down, applied, partial_op, &remaining);
+    if (urc == 0) {
+        if (c->down)
+            history_update(r, m, "applied", "up", (int)m->up.n, 0);
+        else
+            history_delete(r, m->id);
+        strata_set_error(code,
+                         "%s (the migration's applied operations were undone; the schema is as "
+                         "before it)",
+                         msg);
+    } else {
+        char *umsg = xstrdup(strata_error_message());
+        history_update(r, m, "partial", c->down ? "down" : "up", remaining, 0);
+        strata_set_error(STRATA_ESTATE,
+                         "%s; undoing it failed too (%s): migration %s is left partial - fix the "
+                         "database, then run `strata migrations repair`",
+                         msg, umsg, m->id);
+        free(umsg);
+    }
+    free(msg);
+    return strata_error_code();
+}
+
+/*
+ * Run a compiled migration op by op, recording progress after each (MySQL,
+ * and "transaction": false), and undo it on failure. Where every schema
+ * change can run inside a transaction (SQLite), each op commits together
+ * with its progress, so a kill never leaves an applied op unrecorded;
+ * elsewhere DDL commits by itself, or the migration asked to run outside a
+ * transaction, and the undo of an interrupted op is best effort.
+ */
 static int run_progressive(runner *r, compiled *c)
 {
     const migration *m = r->set.v[c->index];
@@ -73,31 +113,29 @@ static int run_progressive(runner *r, compiled *c)
                      : history_insert(r, m, "running", dir, 0, (int)c->nops, 0);
     if (rc)
         return rc;
-    int sqlite = strata_conn_dialect(r->conn) == STRATA_SQLITE;
+    int op_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
     for (size_t j = 0; j < c->nops; j++) {
         exec_state st = {STRVEC_INIT, 0};
         size_t failed = 0;
-        int fk_off = sqlite && stmt_list_needs_fk_off(&c->per_op[j]);
+        const char *fk_off =
+            stmt_list_needs_fk_off(&c->per_op[j]) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
         if (fk_off)
-            strata_conn_exec(r->conn, "PRAGMA foreign_keys = OFF");
-        if (sqlite)
+            strata_conn_exec(r->conn, fk_off);
+        if (op_tx)
             rc = strata_conn_begin(r->conn);
         if (!rc)
             rc = exec_stmts(r->conn, &c->per_op[j], &st, &failed);
         /* op j ran in full; from here on an undo must include it */
         int op_done = !rc;
-        /* On SQLite the op and its progress commit together, so a kill
-         * never leaves an applied op unrecorded; elsewhere DDL commits by
-         * itself and the undo of an interrupted op is best effort. After
-         * the last op the final state is written at once (one round trip
-         * less per migration). */
+        /* After the last op the final state is written at once (one round
+         * trip less per migration). */
         if (!rc && j + 1 < c->nops)
             rc = history_update(r, m, "running", dir, (int)j + 1, 0);
         else if (!rc)
             rc = c->down ? history_delete(r, m->id)
                          : history_update(r, m, "applied", "up", (int)c->nops,
                                           (long long)((now_seconds() - start) * 1000));
-        if (sqlite) {
+        if (op_tx) {
             if (rc) {
                 strata_conn_rollback(r->conn);
             } else if ((rc = strata_conn_commit(r->conn)) != 0) {
@@ -112,37 +150,11 @@ static int run_progressive(runner *r, compiled *c)
             }
         }
         if (fk_off)
-            strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
+            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
         exec_state_free(&st);
         if (rc) {
             describe_failure(r, c, j);
-            char *msg = xstrdup(strata_error_message());
-            int code = strata_error_code();
-            int remaining = 0;
-            size_t applied = op_done ? j + 1 : j;
-            if (applied)
-                say(r, "undoing the %zu applied operation(s) of %s", applied, m->id);
-            int urc = undo_ops(r, c->index, c->down, applied, !op_done && failed > 0, &remaining);
-            if (urc == 0) {
-                if (c->down)
-                    history_update(r, m, "applied", "up", (int)m->up.n, 0);
-                else
-                    history_delete(r, m->id);
-                strata_set_error(code,
-                                 "%s (the migration's applied operations were undone; the "
-                                 "schema is as before it)",
-                                 msg);
-            } else {
-                char *umsg = xstrdup(strata_error_message());
-                history_update(r, m, "partial", dir, remaining, 0);
-                strata_set_error(STRATA_ESTATE,
-                                 "%s; undoing it failed too (%s): migration %s is left partial - "
-                                 "fix the database, then run `strata migrations repair`",
-                                 msg, umsg, m->id);
-                free(umsg);
-            }
-            free(msg);
-            return strata_error_code();
+            return undo_failed(r, c, op_done ? j + 1 : j, !op_done && failed > 0);
         }
     }
     if (c->nops > 0)
@@ -153,39 +165,44 @@ static int run_progressive(runner *r, compiled *c)
     return history_update(r, m, "applied", "up", 0, 0);
 }
 
-/* Run a compiled migration in one transaction with its history row. */
+/*
+ * Run a compiled migration in one transaction with its history row; on a
+ * failure roll it back. Foreign keys go off around the transaction when a
+ * statement needs that (SQLite's table rebuild: the pragma does nothing
+ * inside one). *skipped: the history, re-read inside the transaction, says
+ * another runner did it already.
+ */
 static int run_transactional(runner *r, compiled *c, int *skipped)
 {
     const migration *m = r->set.v[c->index];
-    int sqlite = strata_conn_dialect(r->conn) == STRATA_SQLITE;
-    int fk_off = 0;
-    for (size_t j = 0; sqlite && j < c->nops; j++)
-        fk_off |= stmt_list_needs_fk_off(&c->per_op[j]);
+    const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
     double start = now_seconds();
     *skipped = 0;
     int rc = 0;
     if (fk_off)
-        rc = strata_conn_exec(r->conn, "PRAGMA foreign_keys = OFF");
+        rc = strata_conn_exec(r->conn, fk_off);
     if (!rc)
         rc = strata_conn_begin(r->conn);
     if (rc) {
         if (fk_off)
-            strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
+            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
         return strata_error_prefix("migration %s: ", m->id);
     }
-    /* On SQLite, re-read the history under the write lock: a runner that
-     * does not take the lock file (an older strata) may have applied it.
-     * PostgreSQL and MySQL runners hold the migration lock since before
-     * the history was read, so there it saves a round trip. */
+    /* Where a query costs no round trip (SQLite, in this process), re-read
+     * the history under the write lock: an older strata there took no lock
+     * file, only the write lock, and may have applied the migration since.
+     * Elsewhere every runner holds the migration lock since before it read
+     * the history, and the re-read would cost a round trip per migration. */
+    int reread = conn_has_trait(r->conn, DRIVER_EMBEDDED);
     char *state = NULL;
-    if (sqlite)
+    if (reread)
         rc = history_state(r, m->id, &state);
-    if (sqlite && !rc && ((!c->down && state) || (c->down && !state))) {
+    if (reread && !rc && ((!c->down && state) || (c->down && !state))) {
         *skipped = 1;
         free(state);
         strata_conn_rollback(r->conn);
         if (fk_off)
-            strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
+            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
         return 0;
     }
     free(state);
@@ -216,7 +233,7 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
         free(msg);
     }
     if (fk_off)
-        strata_conn_exec(r->conn, "PRAGMA foreign_keys = ON");
+        strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
     return rc;
 }
 

@@ -2,12 +2,39 @@
  * history.c - the migration history: the table strata_migrations in the
  * target database, one row per applied (or half-applied) migration, read
  * into a `history` and written as migrations run.
+ *
+ * The table is an ordinary create_table operation of the migration format
+ * (history_table below), compiled by the connection's dialect like any
+ * migration, so it has the same columns and keys on every database. Rows
+ * are written with bound parameters on all of them.
  */
 #include "runner.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* The history table, as a migration. id is the file stem
+ * "<version>_<name>"; state is applied, running or partial; direction is
+ * up or down; applied_at is UTC "YYYY-MM-DD HH:MM:SS"; run_id tells the
+ * command that wrote the row. */
+static const char history_table[] =
+    "{\"up\": [{\"op\": \"create_table\", \"table\": \"strata_migrations\", "
+    "\"if_not_exists\": true, \"columns\": ["
+    "{\"name\": \"id\", \"type\": \"string\", \"length\": 255, \"primary_key\": true}, "
+    "{\"name\": \"version\", \"type\": \"string\", \"length\": 20, \"nullable\": false}, "
+    "{\"name\": \"name\", \"type\": \"string\", \"length\": 255, \"nullable\": false}, "
+    "{\"name\": \"checksum\", \"type\": \"string\", \"length\": 64, \"nullable\": false}, "
+    "{\"name\": \"state\", \"type\": \"string\", \"length\": 16, \"nullable\": false}, "
+    "{\"name\": \"direction\", \"type\": \"string\", \"length\": 8, \"nullable\": false, "
+    "\"default\": \"up\"}, "
+    "{\"name\": \"ops_applied\", \"type\": \"integer\", \"nullable\": false, \"default\": 0}, "
+    "{\"name\": \"ops_total\", \"type\": \"integer\", \"nullable\": false, \"default\": 0}, "
+    "{\"name\": \"applied_at\", \"type\": \"string\", \"length\": 32, \"nullable\": false}, "
+    "{\"name\": \"duration_ms\", \"type\": \"bigint\", \"nullable\": false, \"default\": 0}, "
+    "{\"name\": \"run_id\", \"type\": \"string\", \"length\": 64, \"nullable\": false}]}]}";
+
+#define HISTORY_TABLE "strata_migrations"
 
 void history_free(history *h)
 {
@@ -33,56 +60,42 @@ hist_row *history_find(const history *h, const char *id)
     return NULL;
 }
 
-static const char *history_table_sql(strata_dialect d)
+void utc_now(char out[32])
 {
-    switch (d) {
-    case STRATA_POSTGRES:
-        return "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (\"id\" varchar(255) NOT NULL "
-               "PRIMARY KEY, \"version\" varchar(20) NOT NULL, \"name\" varchar(255) NOT NULL, "
-               "\"checksum\" char(64) NOT NULL, \"state\" varchar(16) NOT NULL, \"direction\" "
-               "varchar(8) NOT NULL DEFAULT 'up', \"ops_applied\" integer NOT NULL DEFAULT 0, "
-               "\"ops_total\" integer NOT NULL DEFAULT 0, \"applied_at\" varchar(32) NOT NULL, "
-               "\"duration_ms\" bigint NOT NULL DEFAULT 0, \"run_id\" varchar(64) NOT NULL)";
-    case STRATA_MYSQL:
-        return "CREATE TABLE IF NOT EXISTS `strata_migrations` (`id` varchar(255) NOT NULL "
-               "PRIMARY KEY, `version` varchar(20) NOT NULL, `name` varchar(255) NOT NULL, "
-               "`checksum` char(64) NOT NULL, `state` varchar(16) NOT NULL, `direction` "
-               "varchar(8) NOT NULL DEFAULT 'up', `ops_applied` int NOT NULL DEFAULT 0, "
-               "`ops_total` int NOT NULL DEFAULT 0, `applied_at` varchar(32) NOT NULL, "
-               "`duration_ms` bigint NOT NULL DEFAULT 0, `run_id` varchar(64) NOT NULL) "
-               "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
-    case STRATA_SQLITE:
-        return "CREATE TABLE IF NOT EXISTS \"strata_migrations\" (\"id\" text NOT NULL PRIMARY "
-               "KEY, \"version\" text NOT NULL, \"name\" text NOT NULL, \"checksum\" text NOT "
-               "NULL, \"state\" text NOT NULL, \"direction\" text NOT NULL DEFAULT 'up', "
-               "\"ops_applied\" integer NOT NULL DEFAULT 0, \"ops_total\" integer NOT NULL "
-               "DEFAULT 0, \"applied_at\" text NOT NULL, \"duration_ms\" integer NOT NULL "
-               "DEFAULT 0, \"run_id\" text NOT NULL)";
-    }
-    return NULL;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
-static int table_exists(strata_conn *conn, const char *name, int *exists)
+/* Create the history table unless it exists: history_table compiled for
+ * the connection's target, its statements run as they come. */
+static int history_create(runner *r)
 {
-    const char *sql = NULL;
-    switch (strata_conn_dialect(conn)) {
-    case STRATA_POSTGRES:
-        sql = "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND "
-              "tablename = ?";
-        break;
-    case STRATA_MYSQL:
-        sql = "SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND "
-              "table_name = ?";
-        break;
-    case STRATA_SQLITE:
-        sql = "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?";
-        break;
+    migration *m = NULL;
+    int rc = migration_parse("the history table", "0_" HISTORY_TABLE, history_table, &m);
+    stmt_list *per = NULL;
+    if (!rc) {
+        schema s;
+        schema_init(&s);
+        model_begin_migration(&s, 0);
+        per = xcalloc(m->up.n + 1, sizeof *per);
+        rc = compile_ops(&r->tg, &s, m, &m->up, per);
+        schema_free(&s);
     }
-    strata_value v = strata_vtext(name);
-    char *out = NULL;
-    int rc = strata_conn_query_string(conn, sql, &v, 1, &out);
-    *exists = out != NULL;
-    free(out);
+    for (size_t j = 0; !rc && j < m->up.n; j++)
+        for (size_t k = 0; !rc && k < per[j].n; k++) {
+            const stmt *st = &per[j].v[k];
+            rc = st->kind == STMT_SQL ? strata_conn_exec(r->conn, st->sql)
+                                      : strata_set_error(STRATA_ESTATE, "not plain SQL: %s",
+                                                         st->sql ? st->sql : "?");
+        }
+    for (size_t j = 0; per && j < m->up.n; j++)
+        stmt_list_free(&per[j]);
+    free(per);
+    migration_free(m);
+    if (rc)
+        strata_error_prefix("creating the history table " HISTORY_TABLE ": ");
     return rc;
 }
 
@@ -92,18 +105,18 @@ static char *dup_text(strata_rows *rows, size_t i)
     return t ? xstrdup(t) : NULL;
 }
 
+/* Read every row of the history; no table is an empty history. */
 int history_load(strata_conn *conn, history *h)
 {
     memset(h, 0, sizeof *h);
-    int rc = table_exists(conn, "strata_migrations", &h->exists);
+    int rc = conn_table_exists(conn, HISTORY_TABLE, &h->exists);
     if (rc || !h->exists)
         return rc;
     strata_rows *rows;
-    char *q = NULL;
-    char *t = strata_conn_quote_ident(conn, "strata_migrations");
-    q = xasprintf("SELECT id, version, name, checksum, state, direction, ops_applied, ops_total, "
-                  "applied_at, duration_ms FROM %s",
-                  t);
+    char *t = strata_conn_quote_ident(conn, HISTORY_TABLE);
+    char *q = xasprintf("SELECT id, version, name, checksum, state, direction, ops_applied, "
+                        "ops_total, applied_at, duration_ms FROM %s",
+                        t);
     free(t);
     rc = strata_conn_query(conn, q, NULL, 0, &rows);
     free(q);
@@ -128,6 +141,15 @@ int history_load(strata_conn *conn, history *h)
     return rc < 0 ? rc : 0;
 }
 
+int history_prepare(runner *r)
+{
+    int rc = history_create(r);
+    if (rc)
+        return rc;
+    history_free(&r->hist);
+    return history_load(r->conn, &r->hist);
+}
+
 int history_applied_ids(strata_conn *conn, strvec *ids, int *exists)
 {
     history h;
@@ -140,49 +162,15 @@ int history_applied_ids(strata_conn *conn, strvec *ids, int *exists)
     return rc;
 }
 
-void utc_now(char out[32])
-{
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(out, 32, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static char *qtable(runner *r)
-{
-    return strata_conn_quote_ident(r->conn, "strata_migrations");
-}
-
-/*
- * Execute a history statement with `?` parameters. On MySQL/MariaDB a
- * statement with parameters is a server-side prepared statement: prepare,
- * execute and close, three round trips, paid after every operation there
- * (progress is recorded per op). The values (ids, names, checksums, states,
- * times: all made or validated by the engine) are inlined as quoted
- * literals instead, one round trip. Elsewhere parameters cost nothing.
- */
+/* Run a statement on the history table: `sql` names it as %s, and takes
+ * the n values as `?` parameters. */
 static int history_exec(runner *r, const char *sql, const strata_value *v, size_t n)
 {
-    if (strata_conn_dialect(r->conn) != STRATA_MYSQL)
-        return strata_conn_execp(r->conn, sql, v, n, NULL);
-    sbuf b = SBUF_INIT;
-    size_t k = 0;
-    for (const char *p = sql; *p; p++) {
-        if (*p != '?' || k >= n) {
-            sbuf_addc(&b, *p);
-            continue;
-        }
-        if (v[k].type == STRATA_VINT) {
-            sbuf_addf(&b, "%lld", (long long)v[k].i);
-        } else {
-            char *lit = strata_conn_quote_literal(r->conn, v[k].s);
-            sbuf_add(&b, lit);
-            free(lit);
-        }
-        k++;
-    }
-    int rc = strata_conn_exec(r->conn, sbuf_str(&b));
-    sbuf_free(&b);
+    char *t = strata_conn_quote_ident(r->conn, HISTORY_TABLE);
+    char *q = xasprintf(sql, t);
+    int rc = strata_conn_execp(r->conn, q, v, n, NULL);
+    free(q);
+    free(t);
     return rc;
 }
 
@@ -191,18 +179,15 @@ int history_insert(runner *r, const migration *m, const char *state, const char 
 {
     char at[32];
     utc_now(at);
-    char *t = qtable(r);
-    char *q = xasprintf("INSERT INTO %s (id, version, name, checksum, state, direction, "
-                        "ops_applied, ops_total, applied_at, duration_ms, run_id) VALUES "
-                        "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                        t);
     strata_value v[] = {strata_vtext(m->id),       strata_vtext(m->version), strata_vtext(m->name),
                         strata_vtext(m->checksum), strata_vtext(state),      strata_vtext(dir),
                         strata_vint(ops_applied),  strata_vint(ops_total),   strata_vtext(at),
                         strata_vint(duration_ms),  strata_vtext(r->run_id)};
-    int rc = history_exec(r, q, v, 11);
-    free(q);
-    free(t);
+    int rc = history_exec(r,
+                          "INSERT INTO %s (id, version, name, checksum, state, direction, "
+                          "ops_applied, ops_total, applied_at, duration_ms, run_id) VALUES "
+                          "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                          v, 11);
     if (rc)
         strata_error_prefix("recording migration %s in the history: ", m->id);
     return rc;
@@ -213,17 +198,15 @@ int history_update(runner *r, const migration *m, const char *state, const char 
 {
     char at[32];
     utc_now(at);
-    char *t = qtable(r);
-    char *q = xasprintf("UPDATE %s SET state = ?, direction = ?, ops_applied = ?, applied_at = ?, "
-                        "duration_ms = ?, checksum = ?, run_id = ? WHERE id = ?",
-                        t);
     strata_value v[] = {strata_vtext(state),      strata_vtext(dir),
                         strata_vint(ops_applied), strata_vtext(at),
                         strata_vint(duration_ms), strata_vtext(m->checksum),
                         strata_vtext(r->run_id),  strata_vtext(m->id)};
-    int rc = history_exec(r, q, v, 8);
-    free(q);
-    free(t);
+    int rc =
+        history_exec(r,
+                     "UPDATE %s SET state = ?, direction = ?, ops_applied = ?, applied_at = ?, "
+                     "duration_ms = ?, checksum = ?, run_id = ? WHERE id = ?",
+                     v, 8);
     if (rc)
         strata_error_prefix("recording migration %s in the history: ", m->id);
     return rc;
@@ -231,47 +214,29 @@ int history_update(runner *r, const migration *m, const char *state, const char 
 
 int history_delete(runner *r, const char *id)
 {
-    char *t = qtable(r);
-    char *q = xasprintf("DELETE FROM %s WHERE id = ?", t);
     strata_value v = strata_vtext(id);
-    int rc = history_exec(r, q, &v, 1);
-    free(q);
-    free(t);
+    int rc = history_exec(r, "DELETE FROM %s WHERE id = ?", &v, 1);
     if (rc)
         strata_error_prefix("removing migration %s from the history: ", id);
     return rc;
 }
 
-/* Inside a migration's transaction: is it (still) in the state we expect? */
+int history_set_checksum(runner *r, const char *id, const char *checksum)
+{
+    strata_value v[] = {strata_vtext(checksum), strata_vtext(id)};
+    int rc = history_exec(r, "UPDATE %s SET checksum = ? WHERE id = ?", v, 2);
+    if (rc)
+        strata_error_prefix("realigning the checksum of %s: ", id);
+    return rc;
+}
+
 int history_state(runner *r, const char *id, char **state)
 {
-    char *t = qtable(r);
+    char *t = strata_conn_quote_ident(r->conn, HISTORY_TABLE);
     char *q = xasprintf("SELECT state FROM %s WHERE id = ?", t);
     strata_value v = strata_vtext(id);
     int rc = strata_conn_query_string(r->conn, q, &v, 1, state);
     free(q);
     free(t);
-    return rc;
-}
-
-int history_prepare(runner *r)
-{
-    int rc = strata_conn_exec(r->conn, history_table_sql(strata_conn_dialect(r->conn)));
-    if (rc)
-        return strata_error_prefix("creating the history table strata_migrations: ");
-    history_free(&r->hist);
-    return history_load(r->conn, &r->hist);
-}
-
-int history_set_checksum(runner *r, const char *id, const char *checksum)
-{
-    char *t = qtable(r);
-    char *q = xasprintf("UPDATE %s SET checksum = ? WHERE id = ?", t);
-    strata_value v[] = {strata_vtext(checksum), strata_vtext(id)};
-    int rc = strata_conn_execp(r->conn, q, v, 2, NULL);
-    free(q);
-    free(t);
-    if (rc)
-        strata_error_prefix("realigning the checksum of %s: ", id);
     return rc;
 }

@@ -33,7 +33,7 @@ int migration_index(const runner *r, const char *id)
 
 int migration_is_progressive(const compile_target *tg, const migration *m)
 {
-    return tg->dialect == STRATA_MYSQL || !m->transaction;
+    return !(tg->caps & STRATA_CAP_TRANSACTIONAL_DDL) || !m->transaction;
 }
 
 /* Compile each op of `ops` in turn: apply it to the model `s` (validating
@@ -83,6 +83,14 @@ void compiled_free(compiled *c)
         stmt_list_free(&c->per_op[j]);
     free(c->per_op);
     memset(c, 0, sizeof *c);
+}
+
+int compiled_needs_fk_off(const compiled *c)
+{
+    for (size_t j = 0; j < c->nops; j++)
+        if (stmt_list_needs_fk_off(&c->per_op[j]))
+            return 1;
+    return 0;
 }
 
 /*
@@ -198,20 +206,21 @@ int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out)
     return rc;
 }
 
-/* Render a compiled migration for --dry-run. */
+/* The script of a compiled migration is what the runner runs: its
+ * transaction (unless it runs op by op), foreign keys off around it where a
+ * statement needs that, and each op's statements under a comment naming the
+ * op. */
 void render_compiled(const runner *r, const compiled *c, sbuf *out)
 {
     const migration *m = r->set.v[c->index];
     strata_dialect d = r->tg.dialect;
     sbuf_addf(out, "-- %s %s\n", c->down ? "revert" : "migration", m->id);
-    int progressive = d == STRATA_MYSQL || !m->transaction;
-    int fk_off = 0;
-    for (size_t j = 0; j < c->nops; j++)
-        fk_off |= d == STRATA_SQLITE && stmt_list_needs_fk_off(&c->per_op[j]);
+    int progressive = migration_is_progressive(&r->tg, m);
+    const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(d, 0) : NULL;
     if (fk_off)
-        sbuf_add(out, "PRAGMA foreign_keys = OFF;\n");
+        sbuf_addf(out, "%s;\n", fk_off);
     if (!progressive)
-        sbuf_add(out, d == STRATA_SQLITE ? "BEGIN IMMEDIATE;\n" : "BEGIN;\n");
+        sbuf_addf(out, "%s;\n", tx_begin_sql(d));
     for (size_t j = 0; j < c->nops; j++) {
         sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
                   op_names[c->ops->v[j]->kind]);
@@ -220,5 +229,5 @@ void render_compiled(const runner *r, const compiled *c, sbuf *out)
     if (!progressive)
         sbuf_add(out, "COMMIT;\n");
     if (fk_off)
-        sbuf_add(out, "PRAGMA foreign_keys = ON;\n");
+        sbuf_addf(out, "%s;\n", fk_enforcement_sql(d, 1));
 }

@@ -114,7 +114,6 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
     memset(r, 0, sizeof *r);
     r->conn = conn;
     r->opt = opt;
-    r->lock_fd = -1;
     r->log = opt->quiet ? NULL : (opt->log ? opt->log : stderr);
     if (conn)
         r->tg = compile_target_for(conn);

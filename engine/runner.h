@@ -17,6 +17,7 @@
 #ifndef STRATA_RUNNER_H
 #define STRATA_RUNNER_H
 
+#include "driver.h"
 #include "exec.h"
 
 #include <stdio.h>
@@ -52,7 +53,6 @@ typedef struct runner {
     char run_id[33];
     FILE *log;
     int locked;
-    int lock_fd; /* SQLite: the locked file beside the database, or -1 */
     strata_report *report;
     /* The schema model after migrations [0, model_pos), kept between
      * compiles (see model_advance). */
@@ -109,6 +109,8 @@ int compile_ops(const compile_target *tg, schema *s, const migration *m, const o
  * only moves forward. */
 int compile_migration(runner *r, size_t idx, int down, compiled *out);
 void compiled_free(compiled *c);
+/* Does any of its statements need foreign-key enforcement off? */
+int compiled_needs_fk_off(const compiled *c);
 /* The statements that undo op j of migration idx in direction `down`. */
 int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out);
 /* Append a compiled migration as a script (dry runs, `migrations sql`). */
