@@ -778,6 +778,19 @@ static void pg_type_tables(const stmt_list *l, op_cost *c)
     }
 }
 
+/* Has t a check that column c IS NOT NULL? PostgreSQL 12+ then sets NOT
+ * NULL without reading the table. */
+static int not_null_checked(const table *t, const char *c)
+{
+    for (size_t i = 0; t && i < t->nchecks; i++) {
+        const json_t *ck = t->checks[i].check;
+        const json_t *col = json_object_get(ck, "column"), *isn = json_object_get(ck, "is_null");
+        if (json_is_string(col) && strcmp(json_string_value(col), c) == 0 && json_is_false(isn))
+            return 1;
+    }
+    return 0;
+}
+
 static void pg_cost(const schema *after, const before_state *before, const op *o,
                     const stmt_list *l, op_cost *c)
 {
@@ -825,8 +838,12 @@ static void pg_cost(const schema *after, const before_state *before, const op *o
             }
         }
         if (old && col && old->nullable && !col->nullable && cost < STRATA_COST_INPLACE) {
-            cost = STRATA_COST_INPLACE;
-            why = "SET NOT NULL reads every row to check for NULLs";
+            if (not_null_checked(before->table, o->name)) {
+                why = "SET NOT NULL proved by a valid check (column IS NOT NULL): no scan";
+            } else {
+                cost = STRATA_COST_INPLACE;
+                why = "SET NOT NULL reads every row to check for NULLs";
+            }
         }
         if (cost > STRATA_COST_METADATA)
             lock = "ACCESS EXCLUSIVE on the table while it runs: reads and writes wait";
