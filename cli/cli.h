@@ -59,6 +59,7 @@ int cmd_migrations_sql(cli_opts *o);
 int cmd_migrations_validate(cli_opts *o);
 int cmd_migrations_repair(cli_opts *o);
 int cmd_migrations_lint(cli_opts *o);
+int cmd_migrations_plan(cli_opts *o);
 int cmd_migration_create(cli_opts *o);
 int cmd_migration_generate(cli_opts *o);
 int cmd_lock(cli_opts *o, int release);

@@ -27,6 +27,7 @@ static const char *usage_text =
     "  migrations validate\n"
     "  migrations repair [--mark-applied]\n"
     "  migrations lint [VERSION...] [--dialect D ...] [--ignore RULE,...] [--json] [--sarif FILE]\n"
+    "  migrations plan [--to VERSION] [--allow-out-of-order]\n"
     "  migration create NAME\n"
     "  migration generate NAME --schema FILE\n"
     "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
@@ -339,6 +340,7 @@ int main(int argc, char **argv)
         {"migrations", "validate", cmd_migrations_validate},
         {"migrations", "repair", cmd_migrations_repair},
         {"migrations", "lint", cmd_migrations_lint},
+        {"migrations", "plan", cmd_migrations_plan},
         {"migration", "create", cmd_migration_create},
         {"migration", "generate", cmd_migration_generate},
         {"db", "ping", cmd_db_ping},

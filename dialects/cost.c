@@ -397,6 +397,7 @@ static int fk_checks_off_at(const stmt_list *l, size_t i)
 /* One clause of an ALTER TABLE. */
 typedef struct clause_state {
     int added_column, virtual_column, index_op, shared;
+    int builds; /* it builds an index (reads the table), rather than only dropping one */
     int add_pk; /* some clause of the statement adds a primary key */
 } clause_state;
 
@@ -457,14 +458,14 @@ static my_algorithm clause_algorithm(const compile_target *tg, const schema *aft
             *why = "adding a foreign key with foreign_key_checks off";
             if (fk && has_leading_index(bt, &fk->cols))
                 return MY_ALG_INSTANT;
-            st->index_op = 1;
+            st->index_op = st->builds = 1;
             return nocopy; /* and the index InnoDB makes for it */
         }
         if (starts_ci(p, "CHECK")) {
             *why = "adding a check (InnoDB copies the table to check every row)";
             return MY_ALG_COPY;
         }
-        st->index_op = 1;
+        st->index_op = st->builds = 1;
         if (fk == NULL && becomes_clustered(bt, t, name_copy)) {
             *why = "a unique index on a table without a primary key becomes its clustered index "
                    "(the table is rebuilt)";
@@ -476,7 +477,7 @@ static my_algorithm clause_algorithm(const compile_target *tg, const schema *aft
         return nocopy;
     }
     if (starts_ci(cl, "ADD UNIQUE") || starts_ci(cl, "ADD INDEX") || starts_ci(cl, "ADD KEY")) {
-        st->index_op = 1;
+        st->index_op = st->builds = 1;
         *why = "building an index";
         p = cl + 4;
         while (*p && *p != '`')
@@ -585,15 +586,17 @@ static char *mysql_stmt_table(const char *sql)
 /* The cheapest algorithm for statement i, and why (a static text). */
 static my_algorithm stmt_analyse(const compile_target *tg, const schema *after,
                                  const before_state *before, const op *o, const stmt_list *stmts,
-                                 size_t i, int *shared, const char **reason)
+                                 size_t i, int *shared, int *builds, const char **reason)
 {
     *shared = 0;
+    *builds = 0;
     *reason = "";
     const stmt *s = &stmts->v[i];
     if (s->kind != STMT_SQL || !s->sql)
         return MY_ALG_NONE;
     if (starts_ci(s->sql, "CREATE INDEX ") || starts_ci(s->sql, "CREATE UNIQUE INDEX ")) {
         *reason = "building an index";
+        *builds = 1;
         const char *p = strchr(s->sql, '`');
         char *name = p ? read_ident(&p) : NULL;
         char *tn = mysql_stmt_table(s->sql);
@@ -646,6 +649,7 @@ static my_algorithm stmt_analyse(const compile_target *tg, const schema *after,
         *reason = "a new column and an index in one statement (the table is rebuilt)";
     }
     *shared = st.shared || alg == MY_ALG_COPY;
+    *builds = st.builds;
     strvec_free(&cl);
     free(table_name);
     return alg;
@@ -656,7 +660,8 @@ my_algorithm mysql_stmt_algorithm(const compile_target *tg, const schema *after,
                                   size_t i, int *shared)
 {
     const char *reason;
-    return stmt_analyse(tg, after, before, o, stmts, i, shared, &reason);
+    int builds;
+    return stmt_analyse(tg, after, before, o, stmts, i, shared, &builds, &reason);
 }
 
 /* ---- per dialect ---- */
@@ -679,12 +684,13 @@ static void mysql_cost(const compile_target *tg, const schema *after, const befo
 {
     my_algorithm top = MY_ALG_NONE;
     const char *top_reason = "";
-    int shared = 0, dml = 0;
+    int shared = 0, dml = 0, builds = 0;
     for (size_t i = 0; i < l->n; i++) {
-        int sh = 0;
+        int sh = 0, b = 0;
         const char *reason;
-        my_algorithm a = stmt_analyse(tg, after, before, o, l, i, &sh, &reason);
+        my_algorithm a = stmt_analyse(tg, after, before, o, l, i, &sh, &b, &reason);
         shared |= sh;
+        builds |= b;
         if (a >= MY_ALG_NOCOPY) {
             char *t = mysql_stmt_table(l->v[i].sql);
             add_table(c, t);
@@ -717,6 +723,8 @@ static void mysql_cost(const compile_target *tg, const schema *after, const befo
                                          STRATA_COST_INPLACE, STRATA_COST_REWRITE,
                                          STRATA_COST_COPY};
     strata_cost cost = by_alg[top];
+    if (top == MY_ALG_NOCOPY && !builds) /* dropping an index reads no rows */
+        cost = STRATA_COST_METADATA;
     if (dml && cost < STRATA_COST_DATA)
         cost = STRATA_COST_DATA;
     set_cost(c, cost, xasprintf("ALGORITHM=%s: %s", my_algorithm_name(top), top_reason));

@@ -19,6 +19,7 @@
 #include "migration.h"
 #include "opwalk.h"
 #include "options.h"
+#include "rowcount.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -303,78 +304,34 @@ static void add_finding(linter *L, int r, size_t mi, const char *path, unsigned 
 
 /* ---- row counts of the connected database ---- */
 
-/* How many rows table `name` holds in the connected database (estimated on
- * PostgreSQL and MySQL from their statistics, counted on SQLite); -1 when
- * there is no connection or no such table. */
-static long long table_rows(linter *L, const char *name)
+/* How many rows table `name` holds in the connected database (rowcount.c),
+ * asked once per table; -1 when there is no connection or no such table.
+ * *exact: counted, not estimated. */
+static long long rows_of(linter *L, const char *name, int *exact)
 {
+    *exact = 0;
     if (!L->conn || !name)
         return -1;
     size_t nlen = strlen(name);
     for (size_t i = 0; i < L->counts.n; i++)
-        if (strncmp(L->counts.v[i], name, nlen) == 0 && L->counts.v[i][nlen] == '\t')
-            return strtoll(L->counts.v[i] + nlen + 1, NULL, 10);
-    strata_value arg = strata_vtext(name);
-    char *out = NULL;
-    int rc = 0;
-    switch (strata_conn_dialect(L->conn)) {
-    case STRATA_POSTGRES:
-        rc = strata_conn_query_string(L->conn,
-                                      "SELECT CASE WHEN reltuples < 0 THEN NULL ELSE "
-                                      "reltuples::bigint END FROM pg_class WHERE oid = "
-                                      "to_regclass(quote_ident(?))",
-                                      &arg, 1, &out);
-        if (!rc && !out) { /* never analysed: count */
-            char *exists = NULL;
-            rc = strata_conn_query_string(L->conn, "SELECT to_regclass(quote_ident(?))::text", &arg,
-                                          1, &exists);
-            if (!rc && exists) {
-                char *q = strata_quote_ident(STRATA_POSTGRES, name);
-                char *sql = xasprintf("SELECT count(*) FROM %s", q);
-                rc = strata_conn_query_string(L->conn, sql, NULL, 0, &out);
-                free(sql);
-                free(q);
-            }
-            free(exists);
+        if (strncmp(L->counts.v[i], name, nlen) == 0 && L->counts.v[i][nlen] == '\t') {
+            char *end;
+            long long n = strtoll(L->counts.v[i] + nlen + 1, &end, 10);
+            *exact = *end == '=';
+            return n;
         }
-        break;
-    case STRATA_MYSQL:
-        rc = strata_conn_query_string(L->conn,
-                                      "SELECT TABLE_ROWS FROM information_schema.TABLES WHERE "
-                                      "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?",
-                                      &arg, 1, &out);
-        break;
-    case STRATA_SQLITE: {
-        char *exists = NULL;
-        rc = strata_conn_query_string(L->conn,
-                                      "SELECT name FROM sqlite_schema WHERE type = 'table' AND "
-                                      "name = ?",
-                                      &arg, 1, &exists);
-        if (!rc && exists) {
-            char *q = strata_quote_ident(STRATA_SQLITE, name);
-            char *sql = xasprintf("SELECT count(*) FROM %s", q);
-            rc = strata_conn_query_string(L->conn, sql, NULL, 0, &out);
-            free(sql);
-            free(q);
-        }
-        free(exists);
-        break;
-    }
-    }
-    long long n = !rc && out ? strtoll(out, NULL, 10) : -1;
-    free(out);
-    strata_error_clear();
-    strvec_pushf(&L->counts, "%s\t%lld", name, n);
+    long long n = table_rows(L->conn, name, exact);
+    strvec_pushf(&L->counts, "%s\t%lld%s", name, n, *exact ? "=" : "");
     return n;
 }
 
 /* " (N rows)" for messages, when the connected database knows the table. */
 static void rows_note(linter *L, sbuf *b, const char *table)
 {
-    long long n = table_rows(L, table);
+    int exact;
+    long long n = rows_of(L, table, &exact);
     if (n < 0)
         return;
-    int exact = strata_conn_dialect(L->conn) == STRATA_SQLITE;
     sbuf_addf(b, " (%s%lld row%s in the database)", exact ? "" : "about ", n, n == 1 ? "" : "s");
 }
 

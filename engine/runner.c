@@ -233,11 +233,12 @@ static int prepare_change(runner *r)
  * compiled before the first runs, then applied one by one (or, for a dry
  * run, printed). Assumes prepare_change has run.
  */
-static int run_impl(runner *r)
+/* The migrations `run` applies, in order (up to --to): those the history
+ * does not hold; one older than an applied one is refused unless
+ * --allow-out-of-order. *out (caller frees) gets their positions. */
+static int pending_migrations(runner *r, size_t **out, size_t *n)
 {
     const strata_options *opt = r->opt;
-    int rc = 0;
-    /* pending, in order; out-of-order ones are refused unless allowed */
     const char *max_applied = NULL;
     for (size_t i = 0; i < r->set.n; i++)
         if (history_find(&r->hist, r->set.v[i]->id))
@@ -259,6 +260,18 @@ static int run_impl(runner *r)
         }
         pending[np++] = i;
     }
+    *out = pending;
+    *n = np;
+    return 0;
+}
+
+static int run_impl(runner *r)
+{
+    const strata_options *opt = r->opt;
+    size_t *pending = NULL, np = 0;
+    int rc = pending_migrations(r, &pending, &np);
+    if (rc)
+        return rc;
     /* compile everything before running anything */
     compiled *cs = xcalloc(np + 1, sizeof *cs);
     for (size_t k = 0; k < np && !rc; k++)
@@ -316,6 +329,30 @@ static int with_runner(strata_conn *conn, const strata_options *opt, strata_repo
 int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     return with_runner(conn, opt, out, run_impl);
+}
+
+/* `migrations plan`: the migrations run would apply - the same list, the
+ * same refusals, the history only read - explained op by op (explain.c). */
+int strata_migrations_plan(strata_conn *conn, const strata_options *opt, strata_plan **out)
+{
+    *out = NULL;
+    if (!conn)
+        return strata_set_error(STRATA_EINPUT, "migrations plan needs a database connection");
+    runner r;
+    size_t *pending = NULL, np = 0;
+    int rc = runner_init(&r, conn, opt);
+    if (!rc)
+        rc = history_load(conn, &r.hist);
+    if (!rc)
+        rc = check_checksums(&r);
+    if (!rc)
+        rc = pending_migrations(&r, &pending, &np);
+    if (!rc)
+        rc = explain_pending(&r, pending, np, out);
+    free(pending);
+    strata_report_free(r.report);
+    runner_free(&r);
+    return rc;
 }
 
 /*

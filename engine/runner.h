@@ -13,6 +13,8 @@
  *              schema model; undo statements; the script of a dry run
  *   history.c  the history table strata_migrations: made, read and written
  *   lock.c     the migration lock: waiting for it; `lock status|release`
+ *   explain.c  `migrations plan`: the pending migrations op by op, with what
+ *              each costs on the database
  */
 #ifndef STRATA_RUNNER_H
 #define STRATA_RUNNER_H
@@ -122,6 +124,13 @@ int compiled_needs_no_tx(const compiled *c);
 int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out);
 /* Append a compiled migration as a script (dry runs, `migrations sql`). */
 void render_compiled(const runner *r, const compiled *c, sbuf *out);
+
+/* ---- explain.c ---- */
+
+/* `migrations plan`: migrations pending[0..n) of r->set (positions, in the
+ * order run applies them), each op compiled for r->tg with its cost there
+ * and the rows of its table in r->conn. */
+int explain_pending(runner *r, const size_t *pending, size_t n, strata_plan **out);
 
 /* ---- history.c ---- */
 

@@ -417,6 +417,52 @@ typedef enum {
  * "unknown". */
 STRATA_EXTERN const char *strata_cost_name(strata_cost c);
 
+/* One operation of a plan: what it runs on the connected database and what
+ * that costs there. */
+typedef struct strata_plan_op {
+    char *migration;   /* its migration's id */
+    char *path;        /* its JSON path, "up[3]" */
+    const char *op;    /* the operation, "add_column" (static) */
+    char *table;       /* its table (NULL for enums and raw SQL) */
+    char *sql;         /* its statements, as `migrations sql` prints them */
+    strata_cost cost;  /* the costliest thing it does */
+    char *algorithm;   /* MySQL/MariaDB: "INSTANT", "NOCOPY", "INPLACE" or "COPY" of its
+                          costliest statement; NULL elsewhere or when not an ALTER */
+    char *lock;        /* what it locks, and for how long */
+    char *detail;      /* why it costs that */
+    int blocks_writes; /* writers to the table wait while it runs (more than briefly) */
+    int new_table;     /* its table is created by the same migration (and is empty) */
+    long long rows;    /* rows of the table it reads, rewrites, copies or rebuilds
+                          (estimated; -1 when none or unknown) */
+    int outside_tx;    /* runs outside a transaction ("online" on PostgreSQL) */
+} strata_plan_op;
+
+typedef struct strata_plan_migration {
+    char *id;
+    int transactional; /* runs in one transaction (else op by op, progress recorded) */
+    size_t first_op;   /* its operations: ops[first_op .. first_op + nops) */
+    size_t nops;
+} strata_plan_migration;
+
+typedef struct strata_plan {
+    strata_plan_migration *migrations; /* the pending ones, in the order run applies them */
+    size_t nmigrations;
+    strata_plan_op *ops;
+    size_t n;
+    strata_dialect dialect;
+    char *server_version;
+    size_t by_cost[8]; /* how many operations of each strata_cost */
+} strata_plan;
+
+/* What `migrations run` would do to the connected database, operation by
+ * operation, without doing it (`migrations plan`): the pending migrations
+ * (up to opt->to; refused as run refuses them, e.g. out of order), each
+ * operation's SQL for this server, its cost class, lock and the table's
+ * rows. Reads the history; changes nothing. */
+STRATA_EXTERN int strata_migrations_plan(strata_conn *conn, const strata_options *opt,
+                                         strata_plan **out);
+STRATA_EXTERN void strata_plan_free(strata_plan *p);
+
 /* ---- lint ----
  *
  * `migrations lint`: what each migration will do to each database, known

@@ -13,6 +13,9 @@
  *    rewrote, and they must be those predicted to be rewritten;
  *  - SQLite: the tables whose root page changed were rebuilt, and they must
  *    be those predicted to be rebuilt.
+ * `migrations plan`, made on the fresh database before, must name exactly
+ * the operations the database then copied (MySQL), rewrote (PostgreSQL) or
+ * rebuilt (SQLite).
  * Set STRATA_TEST_VERBOSE=1 to see every costly operation (docs/medusa.md
  * lists the Medusa ones from this).
  */
@@ -32,7 +35,18 @@ typedef struct verify_ctx {
     strvec mismatches;
     int verbose;
     size_t ops, checked;
+    const strata_plan *plan; /* `migrations plan` of the fresh database, made before */
+    size_t heavy;            /* ops that copied (MySQL), rewrote (PostgreSQL), rebuilt (SQLite) */
 } verify_ctx;
+
+/* The plan's entry for op `path` of migration `id`. */
+static const strata_plan_op *plan_op(const strata_plan *p, const char *id, const char *path)
+{
+    for (size_t i = 0; p && i < p->n; i++)
+        if (strcmp(p->ops[i].migration, id) == 0 && strcmp(p->ops[i].path, path) == 0)
+            return &p->ops[i];
+    return NULL;
+}
 
 /* Name -> storage id (PostgreSQL relfilenode, SQLite root page) of every
  * table, as "name\tid" lines in a vector. */
@@ -270,8 +284,24 @@ static void mismatch(verify_ctx *x, const op_step *s, const char *fmt, const cha
     free(what);
 }
 
+/* `migrations plan` named the op as copied / rewritten / rebuilt exactly
+ * when the database did that. */
+static void check_plan(verify_ctx *x, const op_step *s, int did, strata_cost heavy)
+{
+    const strata_plan_op *po = plan_op(x->plan, s->m->id, s->o->path);
+    x->heavy += did;
+    if (!po) {
+        mismatch(x, s, "%s%s", "the plan has no entry for it", "");
+        return;
+    }
+    if ((po->cost == heavy) != did)
+        mismatch(x, s, "the plan says %s, the database %s", strata_cost_name(po->cost),
+                 did ? strata_cost_name(heavy) : "did not");
+}
+
 static int verify_mysql(verify_ctx *x, const op_step *s, const op_cost *c)
 {
+    int copied = 0;
     exec_state st = {STRVEC_INIT, 0};
     int rc = 0;
     for (size_t k = 0; k < s->stmts->n && !rc; k++) {
@@ -307,6 +337,7 @@ static int verify_mysql(verify_ctx *x, const op_step *s, const op_cost *c)
             mismatch(x, s, "%s: failed: %s", sql, strata_error_message());
             continue;
         }
+        copied |= got == MY_ALG_COPY;
         if (got != want) {
             char *what = NULL;
             if (asprintf(&what, "ALGORITHM=%s predicted, the server needed %s",
@@ -316,6 +347,7 @@ static int verify_mysql(verify_ctx *x, const op_step *s, const op_cost *c)
         }
     }
     exec_state_free(&st);
+    check_plan(x, s, copied, STRATA_COST_COPY);
     const table *t = s->o->kind == OP_ADD_COLUMN ? schema_table(s->after, s->o->table) : NULL;
     if (!rc && t && table_column(t, s->o->col->name))
         fill_rows(x->conn, s->after, t, table_column(t, s->o->col->name));
@@ -345,6 +377,7 @@ static int verify_storage(verify_ctx *x, const op_step *s, const op_cost *c)
     strata_cost heavy = sqlite ? STRATA_COST_REBUILD : STRATA_COST_REWRITE;
     for (size_t i = 0; c->cost == heavy && i < c->tables.n; i++)
         strvec_push(&predicted, c->tables.v[i]);
+    check_plan(x, s, changed.n > 0, heavy);
     char *a = joined(&predicted), *b = joined(&changed);
     x->checked++;
     if (strcmp(a, b) != 0)
@@ -395,8 +428,22 @@ static void verify_dir(const char *dir)
     int rc = migrations_load_dir(dir, &set);
     CU_ASSERT_EQUAL(rc, 0);
     compile_target tg = compile_target_for(x.conn);
+    strata_options opt = STRATA_OPTIONS_INIT;
+    opt.migrations_dir = dir;
+    strata_plan *plan = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_plan(x.conn, &opt, &plan), 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
+    CU_ASSERT_EQUAL(plan->nmigrations, set.n);
+    x.plan = plan;
     if (!rc)
         rc = ops_walk(&set, 0, set.n, NULL, &tg, verify_op, NULL, &x);
+    CU_ASSERT(x.heavy > 0);
+    if (x.verbose)
+        fprintf(stderr, "  %zu ops %s\n", x.heavy,
+                test_dialect == STRATA_MYSQL      ? "copied"
+                : test_dialect == STRATA_POSTGRES ? "rewritten"
+                                                  : "rebuilt");
+    strata_plan_free(plan);
     CU_ASSERT_EQUAL(rc, 0);
     for (size_t i = 0; i < x.mismatches.n; i++)
         fprintf(stderr, "\n  %s: %s", strata_dialect_name(test_dialect), x.mismatches.v[i]);
