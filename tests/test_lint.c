@@ -490,6 +490,30 @@ static void test_lint_key(void)
     strata_error_clear();
 }
 
+/* Versioned options, as every entry point: an unknown version is refused
+ * before anything is read. */
+static void test_options(void)
+{
+    strata_lint_options opt;
+    CU_ASSERT_EQUAL(strata_lint_options_init(&opt, STRATA_LINT_OPTIONS_VERSION), 0);
+    CU_ASSERT_EQUAL(opt.version, STRATA_LINT_OPTIONS_VERSION);
+    CU_ASSERT_PTR_NULL(opt.migrations_dir);
+    CU_ASSERT_EQUAL(strata_lint_options_init(&opt, 99), STRATA_EINPUT);
+    opt.version = 0;
+    strata_lint_result *r = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_lint(NULL, &opt, NULL, 0, &r), STRATA_EINPUT);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_lint_options version 0");
+    CU_ASSERT_PTR_NULL(r);
+    strata_options bad = STRATA_OPTIONS_INIT;
+    bad.version = 42;
+    strata_plan *p = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_plan(NULL, &bad, &p), STRATA_EINPUT);
+    CU_ASSERT_PTR_NULL(p);
+    CU_ASSERT_STRING_EQUAL(strata_cost_name(STRATA_COST_COPY), "copy");
+    CU_ASSERT_STRING_EQUAL(strata_lint_severity_name(STRATA_LINT_NOTICE), "notice");
+    strata_error_clear();
+}
+
 static void test_json_path_position(void)
 {
     const char *text = "{\n  \"up\": [\n    {\"op\": \"a\"},\n    {\"op\": \"b\",\n"
@@ -517,6 +541,7 @@ static const test_case offline_tests[] = {
     {"exit statuses and output", test_exit_status},
     {"the lint key and online", test_lint_key},
     {"JSON path positions", test_json_path_position},
+    {"versioned options", test_options},
     {NULL, NULL},
 };
 
