@@ -85,7 +85,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         const char *msg = strata_error_message();
         if (check && memmem(msg, strlen(msg), pw, n)) {
-            fprintf(stderr, "password leaked by strata_url_parse's error:\n  input: %s\n  error: %s\n",
+            fprintf(stderr,
+                    "password leaked by strata_url_parse's error:\n  input: %s\n  error: %s\n",
                     text, msg);
             abort();
         }

@@ -26,7 +26,7 @@ static void scratch_cleanup(void)
         while ((e = readdir(d)) != NULL) {
             if (e->d_name[0] == '.' && (!e->d_name[1] || (e->d_name[1] == '.' && !e->d_name[2])))
                 continue;
-            char p[PATH_MAX];
+            char p[PATH_MAX + 512];
             snprintf(p, sizeof p, "%s/%s", scratch, e->d_name);
             unlink(p);
         }
@@ -54,7 +54,7 @@ const char *fuzz_scratch_dir(void)
 
 const char *fuzz_write(const char *name, const uint8_t *data, size_t size)
 {
-    static char path[PATH_MAX];
+    static char path[PATH_MAX + 512];
     snprintf(path, sizeof path, "%s/%s", fuzz_scratch_dir(), name);
     int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (fd < 0) {
