@@ -5,8 +5,8 @@
 #   scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # SECONDS per target (default 60); TARGET names (fuzz_url, url, ...) pick
-# some of fuzz_migration, fuzz_migration_name, fuzz_predicate, fuzz_seed_json, fuzz_seed_source,
-# fuzz_url (default: all). Exits non-zero when any target finds something;
+# some of fuzz_migration, fuzz_migration_name, fuzz_predicate,
+# fuzz_seed_json, fuzz_seed_source, fuzz_url (default: all). Exits non-zero when any target finds something;
 # the log then holds the reproducer (base64 and a hex dump) and it is kept
 # under $STRATA_FUZZ_BUILD_DIR/artifacts/<target>/. See fuzz/README.md for
 # longer runs and for turning a finding into a regression test.
@@ -38,14 +38,14 @@ done
 # clang and libFuzzer's runtime come from Debian's packages
 export CC=${CC:-clang-14}
 scripts/deps.sh
-if ! command -v "$CC" >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
+if ! command -v python3 >/dev/null || ! command -v "$CC" >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
         >/dev/null 2>&1; then
-    echo "fuzz: installing clang-14 and libclang-rt-14-dev" >&2
+    echo "fuzz: installing clang-14, libclang-rt-14-dev and python3" >&2
     SUDO=""
     [[ $(id -u) -eq 0 ]] || SUDO=sudo
     $SUDO apt-get update -qq || true
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        clang-14 libclang-rt-14-dev >/dev/null
+        clang-14 libclang-rt-14-dev python3 >/dev/null
 fi
 
 build=${STRATA_FUZZ_BUILD_DIR:-build-fuzz}
@@ -97,26 +97,35 @@ for dialect in ("postgres", "mysql", "sqlite"):
 for n, text in enumerate(sorted(seen)[:400]):
     with open(os.path.join(corpus, "fuzz_predicate", "derived-%03d.sql" % n), "w") as f:
         f.write(text)
-# CSV / NDJSON seeds from the Strata seed in data/: the rows of each table
-for path in glob.glob("data/*.json"):
-    with open(path) as f:
-        doc = json.load(f)
-    tables = doc.get("tables", [])
-    if isinstance(tables, dict):
-        tables = [{"table": k, "rows": v} for k, v in tables.items()]
-    for n, t in enumerate(tables):
-        rows = [r for r in t.get("rows", []) if isinstance(r, dict)]
-        if not rows:
-            continue
+# CSV / NDJSON seeds from the seed files (data/, the Medusa fixture): every
+# list of objects in them (a Strata table's rows, Medusa's regions, products,
+# ...) becomes one CSV and one NDJSON file
+def row_lists(v, depth=0):
+    if isinstance(v, list) and v and all(isinstance(r, dict) for r in v):
+        yield v
+    if depth < 3:
+        for c in (v.values() if isinstance(v, dict) else v if isinstance(v, list) else []):
+            yield from row_lists(c, depth + 1)
+def cell(v):
+    s = "" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v))
+    return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
+n = 0
+for path in sorted(glob.glob(os.path.join(corpus, "fuzz_seed_json", "*.json"))):
+    try:
+        with open(path) as f:
+            doc = json.load(f)
+    except ValueError:
+        continue
+    for rows in row_lists(doc):
+        if n >= 60:
+            break
         with open(os.path.join(corpus, "fuzz_seed_source", "data-%02d-ndjson" % n), "wb") as f:
             f.write(b"\x02" + "".join(json.dumps(r) + "\n" for r in rows).encode())
         cols = sorted({k for r in rows for k in r if not k.startswith("$")})
-        def cell(v):
-            s = "" if v is None else (json.dumps(v) if isinstance(v, (dict, list)) else str(v))
-            return '"' + s.replace('"', '""') + '"' if any(c in s for c in ',"\n') else s
         lines = [",".join(cols)] + [",".join(cell(r.get(c)) for c in cols) for r in rows]
         with open(os.path.join(corpus, "fuzz_seed_source", "data-%02d-csv" % n), "wb") as f:
             f.write(b"\x00" + ("\n".join(lines) + "\n").encode())
+        n += 1
 EOF
 
 # ---- run
