@@ -1354,7 +1354,8 @@ static void run_case(const bad_case *c)
     free(p);
     free(mig);
 
-    if (c->setup && run_sh(dir, c->setup, 30, NULL, err) != 0) {
+    int setup_failed = c->setup && run_sh(dir, c->setup, 30, NULL, err) != 0;
+    if (setup_failed) {
         char *e = read_all(err);
         problem(&pr, "setup failed: %.200s", e);
         free(e);
@@ -1363,7 +1364,7 @@ static void run_case(const bad_case *c)
     char *fs_before = fs_snapshot(dir);
 
     int runs = c->flags & F_JSON ? 2 : 1;
-    for (int json = 0; json < runs && !pr.n; json++) {
+    for (int json = 0; json < runs && !setup_failed; json++) {
         char *cmd = json ? fmt("%s --json", c->cmd) : strdup(c->cmd);
         int status = run_sh(dir, cmd, c->timeout ? c->timeout : 20, out, err);
         char *o = read_all(out), *e = read_all(err);
