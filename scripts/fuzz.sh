@@ -38,8 +38,9 @@ done
 # clang and libFuzzer's runtime come from Debian's packages
 export CC=${CC:-clang-14}
 scripts/deps.sh
-if ! command -v python3 >/dev/null || ! command -v "$CC" >/dev/null || ! ls /usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a \
-        >/dev/null 2>&1; then
+runtime=(/usr/lib/llvm-14/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a)
+if ! command -v python3 >/dev/null || ! command -v "$CC" >/dev/null || [[ ! -f "${runtime[0]}" ]]
+then
     echo "fuzz: installing clang-14, libclang-rt-14-dev and python3" >&2
     SUDO=""
     [[ $(id -u) -eq 0 ]] || SUDO=sudo
@@ -158,9 +159,15 @@ for t in "${targets[@]}"; do
     fi
     status=1
     echo "-> FINDING (exit $rc); the report:"
-    # the sanitizer's report: from its first line, at most 80 lines
-    awk '/^==[0-9]+==|runtime error:|^INFO: Running|password leaked|^SUMMARY:|^Deadly signal/{p=1} p' "$log" \
-        | grep -v '^#[0-9]*\s*\(NEW\|REDUCE\|pulse\)' | head -n 80
+    # the report: from its first line (sanitizer, libFuzzer or the target's
+    # own words), at most 80 lines; else the end of the log
+    report=$(awk '/^==[0-9]+==|runtime error:|password leaked|^Deadly signal|^ALARM:|ERROR: libFuzzer/{p=1} p' \
+        "$log" | head -n 80)
+    if [[ -n "$report" ]]; then
+        echo "$report"
+    else
+        tail -n 40 "$log"
+    fi
     for f in "$art"/*; do
         [[ -f "$f" ]] || continue
         echo "reproducer $f ($(stat -c %s "$f") bytes), base64:"
