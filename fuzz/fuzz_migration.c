@@ -58,10 +58,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     /* the whole offline path: directory, parse, replay, compile */
     fuzz_write("1_fuzz.json", data, size);
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = migdir;
-    opt.quiet = 1;
     for (int d = 0; d < STRATA_DIALECT_COUNT; d++)
         for (int down = 0; down <= 1; down++) {
             char *sql = NULL;

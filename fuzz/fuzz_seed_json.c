@@ -101,10 +101,8 @@ static void setup(void)
         fprintf(stderr, "fuzz: %s\n", strata_error_message());
         abort();
     }
-    strata_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
-    opt.quiet = 1;
     strata_report *rep = NULL;
     if (strata_migrations_run(conn, &opt, &rep) != 0) {
         fprintf(stderr, "fuzz: schema: %s\n", strata_error_message());
@@ -122,8 +120,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     if (strata_conn_begin(conn) != 0)
         abort();
-    strata_seed_options opt;
-    memset(&opt, 0, sizeof opt);
+    strata_seed_options opt = STRATA_SEED_OPTIONS_INIT;
     strata_seed_report *rep = NULL;
     strata_seed_file(conn, p, &opt, &rep);
     strata_seed_report_free(rep);

@@ -81,7 +81,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (char **p = url.params; *p; p += 2)
             if (!p[1])
                 abort(); /* a key without a value */
-        strata_url_free(&url);
+        strata_url_dispose(&url);
     } else {
         const char *msg = strata_error_message();
         if (check && memmem(msg, strlen(msg), pw, n)) {
