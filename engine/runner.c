@@ -250,6 +250,24 @@ static void say_warning(runner *r, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Where a run or revert stands, to the caller's progress callback: as
+ * migration `number` of `total` starts, and once it is done. */
+static void progress_migration(runner *r, const migration *m, size_t number, size_t total, int down,
+                               int done, double started)
+{
+    if (!r->opt->progress_cb)
+        return;
+    strata_migration_progress p;
+    memset(&p, 0, sizeof p);
+    p.id = m->id;
+    p.number = number;
+    p.total = total;
+    p.down = down;
+    p.done = done;
+    p.seconds = now_seconds() - started;
+    r->opt->progress_cb(&p, r->opt->progress_payload);
+}
+
 static void make_run_id(char out[33])
 {
     unsigned char bytes[16];
@@ -1355,13 +1373,16 @@ static int run_impl(runner *r)
         for (size_t k = 0; k < np; k++)
             report_add(r->report, r->set.v[pending[k]], STRATA_MIG_PENDING, NULL);
     }
+    double started = now_seconds();
     for (size_t k = 0; k < np && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[pending[k]];
         double start = now_seconds();
         int skipped = 0;
+        progress_migration(r, m, k + 1, np, 0, 0, started);
         rc = run_compiled(r, &cs[k], &skipped);
         if (rc)
             break;
+        progress_migration(r, m, k + 1, np, 0, 1, started);
         if (skipped)
             continue;
         hist_row h;
@@ -1457,11 +1478,15 @@ static int revert_impl(runner *r)
             render_compiled(r, &cs[k], &out);
         r->report->sql = sbuf_detach(&out);
     }
+    double started = now_seconds();
     for (size_t k = 0; k < nt && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[todo[k]];
         double start = now_seconds();
         int skipped = 0;
+        progress_migration(r, m, k + 1, nt, 1, 0, started);
         rc = run_compiled(r, &cs[k], &skipped);
+        if (!rc)
+            progress_migration(r, m, k + 1, nt, 1, 1, started);
         if (rc || skipped)
             continue;
         hist_row h;
