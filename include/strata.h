@@ -449,11 +449,54 @@ STRATA_EXTERN void strata_diff_result_free(strata_diff_result *r);
 STRATA_EXTERN int strata_db_diff(strata_conn *conn, const strata_options *opt,
                                  strata_diff_result **out);
 
+/* Adopt a database that already has the schema: record every migration up
+ * to and including opt->to (a version or id) that the history lacks as
+ * applied, without running it (`migrations baseline`; Flyway's baseline,
+ * Prisma's resolve --applied). First the database is compared with the
+ * schema those migrations build, as strata_db_diff does: on a difference
+ * nothing is recorded and the call fails with STRATA_EDRIFT, unless
+ * opt->force. *drift (when drift is not NULL) gets the comparison, the
+ * caller frees it with strata_diff_result_free; the report lists what was
+ * recorded. A history that already goes past opt->to is STRATA_ESTATE. */
+STRATA_EXTERN int strata_migrations_baseline(strata_conn *conn, const strata_options *opt,
+                                             strata_report **out, strata_diff_result **drift);
+
 /* The connected database's schema as one migration (`db pull`): JSON text
  * (caller frees) and warnings about what has no neutral form (a
  * NULL-terminated array the caller frees with each string). */
 STRATA_EXTERN int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings,
                                  size_t *nwarnings);
+
+/* ---- schema as text and diagrams ----
+ *
+ * A schema - the one the migrations build, or a live database's - as one
+ * migration (JSON, the `db pull` format), a Mermaid ER diagram or a
+ * Graphviz graph: tables, columns with their neutral types, primary,
+ * unique and foreign keys, one line per foreign key with crow's-foot ends.
+ * Deterministic: tables by name, no date or version in the diagrams.
+ */
+
+typedef enum {
+    STRATA_SCHEMA_JSON = 0,    /* one migration that builds the schema */
+    STRATA_SCHEMA_MERMAID = 1, /* a Mermaid erDiagram */
+    STRATA_SCHEMA_DOT = 2,     /* a Graphviz digraph (dot -Tsvg draws it) */
+} strata_schema_format;
+
+/* "json", "mermaid", "dot" -> the format; -1 if unknown. */
+STRATA_EXTERN int strata_schema_format_parse(const char *name);
+/* The format's name; NULL if unknown. */
+STRATA_EXTERN const char *strata_schema_format_name(strata_schema_format f);
+
+/* The schema the migrations of opt->migrations_dir build (up to and
+ * including opt->to, when set), offline, in format f (caller frees *out)
+ * (`migrations schema`). */
+STRATA_EXTERN int strata_migrations_schema(const strata_options *opt, strata_schema_format f,
+                                           char **out);
+/* The connected database's schema in format f (`db pull --format`); for
+ * STRATA_SCHEMA_JSON the same as strata_db_pull. *out and the warnings
+ * (what has no neutral form; NULL-terminated) belong to the caller. */
+STRATA_EXTERN int strata_db_schema(strata_conn *conn, strata_schema_format f, char **out,
+                                   char ***warnings, size_t *nwarnings);
 
 /* ---- portability check ---- */
 

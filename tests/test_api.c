@@ -209,6 +209,16 @@ static void test_wrong_version_refused(void)
         strata_diff_result *diff = NULL;
         expect_version_error(strata_db_diff(c, &opt, &diff), expected);
         strata_diff_result_free(diff);
+        diff = NULL;
+        opt.to = "001";
+        expect_version_error(strata_migrations_baseline(c, &opt, &rep, &diff), expected);
+        opt.to = NULL;
+        strata_report_free(rep);
+        rep = NULL;
+        strata_diff_result_free(diff);
+        char *text = NULL;
+        expect_version_error(strata_migrations_schema(&opt, STRATA_SCHEMA_DOT, &text), expected);
+        CU_ASSERT_PTR_NULL(text);
         char *path = NULL;
         size_t nops = 0;
         expect_version_error(strata_migration_generate(&opt, "x", "none.json", &path, &nops),
