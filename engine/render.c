@@ -304,7 +304,8 @@ static void dot_table(sbuf *b, const table *t)
         dot_html(b, c->name);
         sbuf_add(b, "</TD><TD ALIGN=\"LEFT\">");
         dot_html(b, type);
-        sbuf_addf(b, "%s</TD><TD>", c->nullable ? "" : " not null");
+        /* a key's columns are NOT NULL anyway */
+        sbuf_addf(b, "%s</TD><TD>", c->nullable || table_in_pk(t, c->name) ? "" : " not null");
         dot_html(b, keys);
         sbuf_add(b, "</TD></TR>\n");
         free(keys);
