@@ -8,8 +8,10 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libsqlite3-dev
       libjansson-dev libcunit1-dev libssl-dev iso-codes)
 if [[ "${1:-}" == "--test" ]]; then
+    # graphviz renders the schema diagrams (scripts/diagrams.sh), zsh runs the
+    # completion tests, dpkg-dev builds and reads the Debian package
     pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3 unicode-cldr-core
-           python3 valgrind libxml2-utils)
+           python3 valgrind libxml2-utils graphviz zsh dpkg-dev)
 fi
 
 missing=()
