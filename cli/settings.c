@@ -139,13 +139,16 @@ int cli_option_set(cli_opts *o, const cli_option *opt, const char *text, const c
 {
     char *field = (char *)o + opt->offset;
     char *end = NULL;
+    char at[256] = ""; /* "STRATA_X: ", or nothing on the command line */
+    if (strcmp(where, opt->name) != 0)
+        snprintf(at, sizeof at, "%s: ", where);
     switch (opt->kind) {
     case CLI_FLAG:
         if (parse_flag(text, (int *)(void *)field) != 0)
             return cli_input_error(o,
-                                   "%s: %s takes 1, true, yes or on, or 0, false, no or off, "
+                                   "%s%s takes 1, true, yes or on, or 0, false, no or off, "
                                    "not '%s'",
-                                   where, opt->name, text);
+                                   at, opt->name, text);
         return 0;
     case CLI_TEXT:
     case CLI_URL:
@@ -156,8 +159,8 @@ int cli_option_set(cli_opts *o, const cli_option *opt, const char *text, const c
         errno = 0;
         double v = strtod(text, &end);
         if (!*text || *end || errno || v < 0 || v != v)
-            return cli_input_error(o, "%s: %s needs a number of seconds, not '%s'", where,
-                                   opt->name, text);
+            return cli_input_error(o, "%s%s needs a number of seconds, not '%s'", at, opt->name,
+                                   text);
         *(double *)(void *)field = v;
         return 0;
     }
@@ -165,7 +168,7 @@ int cli_option_set(cli_opts *o, const cli_option *opt, const char *text, const c
         errno = 0;
         long v = strtol(text, &end, 10);
         if (!*text || *end || errno || v < 1 || v > 1000000000)
-            return cli_input_error(o, "%s: %s needs a positive number, not '%s'", where, opt->name,
+            return cli_input_error(o, "%s%s needs a positive number, not '%s'", at, opt->name,
                                    text);
         *(int *)(void *)field = (int)v;
         return 0;

@@ -12,7 +12,7 @@
  * and "zero or one" when they may be NULL; the referencing side is "zero
  * or many", or "zero or one" when the key's columns are unique there.
  * Output is deterministic: tables by name, columns in table order, lines
- * by referencing table, then in key order. It holds no date or version, so
+ * by referencing table, then by the key's columns. It holds no date or version, so
  * a checked-in diagram changes only when the schema does.
  */
 #include "introspect.h"
@@ -142,6 +142,31 @@ static int fk_identifying(const table *t, const fk_def *fk)
     return fk->cols.n > 0;
 }
 
+static int cmp_fks(const void *a, const void *b)
+{
+    const fk_def *x = *(const fk_def *const *)a, *y = *(const fk_def *const *)b;
+    for (size_t i = 0; i < x->cols.n && i < y->cols.n; i++) {
+        int c = strcmp(x->cols.v[i], y->cols.v[i]);
+        if (c)
+            return c;
+    }
+    if (x->cols.n != y->cols.n)
+        return x->cols.n < y->cols.n ? -1 : 1;
+    return strcmp(x->ref_table, y->ref_table);
+}
+
+/* A table's foreign keys by their columns, then the table they reference:
+ * the order a database lists them in is its own (caller frees). */
+static const fk_def **fks_sorted(const table *t)
+{
+    const fk_def **v = xcalloc(t->nfks + 1, sizeof *v);
+    for (size_t i = 0; i < t->nfks; i++)
+        v[i] = &t->fks[i];
+    if (t->nfks)
+        qsort(v, t->nfks, sizeof *v, cmp_fks);
+    return v;
+}
+
 static char *join(const strvec *v, const char *sep)
 {
     sbuf b = SBUF_INIT;
@@ -239,9 +264,12 @@ char *schema_mermaid(const schema *s)
     const table **v = tables_by_name(s);
     for (size_t i = 0; i < s->ntables; i++)
         mermaid_table(&b, v[i]);
-    for (size_t i = 0; i < s->ntables; i++)
+    for (size_t i = 0; i < s->ntables; i++) {
+        const fk_def **fks = fks_sorted(v[i]);
         for (size_t k = 0; k < v[i]->nfks; k++)
-            mermaid_fk(&b, v[i], &v[i]->fks[k]);
+            mermaid_fk(&b, v[i], fks[k]);
+        free(fks);
+    }
     free(v);
     return sbuf_detach(&b);
 }
@@ -349,9 +377,12 @@ char *schema_dot(const schema *s, const char *title)
     const table **v = tables_by_name(s);
     for (size_t i = 0; i < s->ntables; i++)
         dot_table(&b, v[i]);
-    for (size_t i = 0; i < s->ntables; i++)
+    for (size_t i = 0; i < s->ntables; i++) {
+        const fk_def **fks = fks_sorted(v[i]);
         for (size_t k = 0; k < v[i]->nfks; k++)
-            dot_fk(&b, v[i], &v[i]->fks[k]);
+            dot_fk(&b, v[i], fks[k]);
+        free(fks);
+    }
     free(v);
     sbuf_add(&b, "}\n");
     return sbuf_detach(&b);

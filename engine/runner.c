@@ -1793,7 +1793,6 @@ int strata_migrations_baseline(strata_conn *conn, const strata_options *opt, str
                                 "migrations up to %s (--force)",
                                 d->n, d->n == 1 ? "" : "s", r.set.v[upto - 1]->id);
             report_warn(r.report, w);
-            say_warning(&r, "%s", w);
             free(w);
         }
     }
