@@ -28,8 +28,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the databases' threads share: the progress callback is called
+ * under `lock`, one call at a time. */
+typedef struct check_shared {
+    pthread_mutex_t lock;
+    double start;
+} check_shared;
+
 typedef struct check_db {
     const char *url;
+    check_shared *shared;
     char *label;
     strata_dialect dialect;
     const strata_check_options *opt;
@@ -44,6 +52,13 @@ typedef struct check_db {
     double seconds;
 } check_db;
 
+/* The steps a database runs when each passes (see check_one). */
+static size_t steps_total(const strata_check_options *opt)
+{
+    return opt->seed_file ? 9 : 7;
+}
+
+/* Record a finished step, and tell the caller's progress callback. */
 static void step(check_db *db, const char *name, int ok, const char *message, double t0)
 {
     db->steps = xgrow(db->steps, &db->cap, db->nsteps + 1, sizeof *db->steps);
@@ -53,6 +68,19 @@ static void step(check_db *db, const char *name, int ok, const char *message, do
     s->ok = ok;
     s->message = message ? xstrdup(message) : NULL;
     s->seconds = now_seconds() - t0;
+    if (!db->opt->progress_cb)
+        return;
+    strata_check_progress p;
+    memset(&p, 0, sizeof p);
+    p.database = db->label;
+    p.step = name;
+    p.ok = ok;
+    p.steps_done = db->nsteps;
+    p.steps_total = steps_total(db->opt);
+    pthread_mutex_lock(&db->shared->lock);
+    p.seconds = now_seconds() - db->shared->start;
+    db->opt->progress_cb(&p, db->opt->progress_payload);
+    pthread_mutex_unlock(&db->shared->lock);
 }
 
 static int migrate(strata_conn *c, const char *dir, int revert)
@@ -413,8 +441,12 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         return rc;
     check_db *dbs = xcalloc(n, sizeof *dbs);
     pthread_t *th = xcalloc(n, sizeof *th);
+    check_shared shared;
+    pthread_mutex_init(&shared.lock, NULL);
+    shared.start = now_seconds();
     for (size_t i = 0; i < n; i++) {
         dbs[i].url = urls[i];
+        dbs[i].shared = &shared;
         dbs[i].opt = opt;
         strata_url u;
         int d = strata_url_parse(urls[i], &u) == 0 ? (int)u.dialect : -1;
@@ -506,6 +538,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     }
     free(dbs);
     free(th);
+    pthread_mutex_destroy(&shared.lock);
     r->ok = all_ok && r->ndifferences == 0;
     return 0;
 }

@@ -1,6 +1,6 @@
 /*
  * cmd_check.c - `strata check`: the portability check's report as a table,
- * JSON, or JUnit XML.
+ * JSON, or JUnit XML; while it runs, how far each database has come.
  */
 #include "cli.h"
 
@@ -165,8 +165,11 @@ int cmd_check(cli_opts *o)
     strata_check_options opt = STRATA_CHECK_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
     opt.seed_file = o->file;
+    if (cli_progress_enabled(o))
+        opt.progress_cb = cli_progress_check;
     strata_check_result *r = NULL;
     int rc = strata_check(urls, n, &opt, &r);
+    cli_progress_clear();
     free(env);
     if (rc) {
         strata_check_result_free(r);

@@ -184,11 +184,11 @@ int cmd_migrations_lint(cli_opts *o)
 {
     strata_lint_options opt = STRATA_LINT_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
-    for (int i = 0; i < o->ndialects; i++) {
-        int d = strata_dialect_parse(o->dialects[i]);
+    for (int i = 0; i < o->dialects.n; i++) {
+        int d = strata_dialect_parse(o->dialects.v[i]);
         if (d < 0)
             return cli_usage_error(o, "unknown dialect '%s' (postgres, mysql or sqlite)",
-                                   o->dialects[i]);
+                                   o->dialects.v[i]);
         opt.dialects |= 1u << d;
     }
     /* --ignore a,b --ignore c */
@@ -196,8 +196,8 @@ int cmd_migrations_lint(cli_opts *o)
     char *copies[64];
     int ncopies = 0;
     size_t nignore = 0;
-    for (int i = 0; i < o->nignores && ncopies < 64; i++) {
-        char *s = strdup(o->ignores[i]);
+    for (int i = 0; i < o->ignores.n && ncopies < 64; i++) {
+        char *s = strdup(o->ignores.v[i]);
         copies[ncopies++] = s;
         for (char *tok = strtok(s, ","); tok && nignore < 255; tok = strtok(NULL, ","))
             if (*tok)

@@ -1,13 +1,13 @@
 /*
- * cmd_migrations.c - `strata migrations ...`, `strata migration create` and
- * `strata lock ...`: argument checks, then one library call, then printing.
+ * cmd_migrations.c - `strata migrations ...`, `strata migration create|generate`
+ * and `strata lock ...`: argument checks, then one library call, then
+ * printing.
  */
 #include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -80,29 +80,7 @@ static json_t *report_json(const strata_report *r, const char *key)
 
 static void print_json(json_t *root)
 {
-    char *s = json_dumps(root, JSON_INDENT(2));
-    printf("%s\n", s);
-    free(s);
-    json_decref(root);
-}
-
-/* Open the connection; for read-only commands a SQLite file that does not
- * exist is not created (*conn stays NULL: nothing is applied there). */
-static int open_conn(cli_opts *o, int create, strata_conn **conn)
-{
-    *conn = NULL;
-    const char *u = o->database_url;
-    if (!create && strncmp(u, "sqlite:", 7) == 0 && strcmp(u, "sqlite::memory:") != 0) {
-        strata_url url;
-        if (strata_url_parse(u, &url) == 0) {
-            struct stat st;
-            int missing = stat(url.database, &st) != 0;
-            strata_url_dispose(&url);
-            if (missing)
-                return 0;
-        }
-    }
-    return strata_conn_open(conn, u);
+    cli_print_json(root);
 }
 
 /* The connection for run and revert. A dry run must not create a SQLite
@@ -110,12 +88,13 @@ static int open_conn(cli_opts *o, int create, strata_conn **conn)
  * which is what that file would be. */
 static int open_for_change(cli_opts *o, strata_conn **conn)
 {
-    if (!o->dry_run)
-        return strata_conn_open(conn, o->database_url);
-    int rc = open_conn(o, 0, conn);
-    if (!rc && !*conn)
-        rc = strata_conn_open(conn, "sqlite::memory:");
-    return rc;
+    int status = cli_open(o, !o->dry_run, conn);
+    if (!status && !*conn) {
+        int rc = strata_conn_open(conn, "sqlite::memory:");
+        if (rc)
+            status = cli_fail(o, rc);
+    }
+    return status;
 }
 
 static void fill_options(const cli_opts *o, strata_options *opt)
@@ -129,7 +108,10 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->steps = o->steps;
     opt->all = o->all;
     opt->mark_applied = o->mark_applied;
+    opt->force = o->force;
     opt->log_cb = cli_log;
+    if (!o->dry_run && cli_progress_enabled(o))
+        opt->progress_cb = cli_progress_migration;
 }
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
@@ -158,13 +140,13 @@ int cmd_migrations_run(cli_opts *o)
     if (o->nargs)
         return cli_usage_error(o, "'migrations run' takes no arguments");
     strata_conn *conn;
-    int rc = open_for_change(o, &conn);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = open_for_change(o, &conn);
+    if (status)
+        return status;
     strata_options opt;
     fill_options(o, &opt);
     strata_report *rep = NULL;
-    rc = strata_migrations_run(conn, &opt, &rep);
+    int rc = strata_migrations_run(conn, &opt, &rep);
     if (!rc) {
         if (o->json) {
             json_t *j = report_json(rep, o->dry_run ? "pending" : "applied");
@@ -191,13 +173,13 @@ int cmd_migrations_revert(cli_opts *o)
     if ((o->steps > 0) + (o->to != NULL) + o->all > 1)
         return cli_usage_error(o, "give one of --steps, --to and --all");
     strata_conn *conn;
-    int rc = open_for_change(o, &conn);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = open_for_change(o, &conn);
+    if (status)
+        return status;
     strata_options opt;
     fill_options(o, &opt);
     strata_report *rep = NULL;
-    rc = strata_migrations_revert(conn, &opt, &rep);
+    int rc = strata_migrations_revert(conn, &opt, &rep);
     if (!rc) {
         if (o->json) {
             json_t *j = report_json(rep, "reverted");
@@ -220,13 +202,13 @@ int cmd_migrations_show(cli_opts *o)
     if (o->nargs)
         return cli_usage_error(o, "'migrations show' takes no arguments");
     strata_conn *conn;
-    int rc = open_conn(o, 0, &conn);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = cli_open(o, 0, &conn);
+    if (status)
+        return status;
     strata_options opt;
     fill_options(o, &opt);
     strata_report *rep = NULL;
-    rc = strata_migrations_status(conn, &opt, &rep);
+    int rc = strata_migrations_status(conn, &opt, &rep);
     if (rc)
         return finish(o, rc, rep, conn);
     if (o->json) {
@@ -275,7 +257,7 @@ int cmd_migrations_show(cli_opts *o)
         if (!rep->n)
             printf("no migrations in %s\n", o->migrations_dir);
     }
-    int status = rep->pending || rep->problems ? 1 : 0;
+    status = rep->pending || rep->problems ? 1 : 0;
     strata_report_free(rep);
     strata_conn_close(conn);
     return status;
@@ -284,12 +266,14 @@ int cmd_migrations_show(cli_opts *o)
 int cmd_migrations_sql(cli_opts *o)
 {
     strata_dialect d = STRATA_SQLITE;
-    if (o->dialect) {
-        int p = strata_dialect_parse(o->dialect);
+    const char *dialect = o->dialects.n ? o->dialects.v[o->dialects.n - 1] : NULL;
+    if (dialect) {
+        int p = strata_dialect_parse(dialect);
         if (p < 0)
-            return cli_usage_error(o, "unknown dialect '%s' (postgres, mysql or sqlite)",
-                                   o->dialect);
+            return cli_usage_error(o, "unknown dialect '%s' (postgres, mysql or sqlite)", dialect);
         d = (strata_dialect)p;
+    } else if (cli_database_is_default(o)) {
+        fprintf(stderr, "strata: SQL for sqlite (no --dialect, and no database configured)\n");
     } else {
         strata_url url;
         if (strata_url_parse(o->database_url, &url) == 0) {
@@ -318,13 +302,18 @@ int cmd_migrations_validate(cli_opts *o)
     if (o->nargs)
         return cli_usage_error(o, "'migrations validate' takes no arguments");
     strata_conn *conn = NULL;
-    int rc = open_conn(o, 0, &conn);
-    if (rc)
-        return cli_fail(o, rc);
+    if (cli_database_is_default(o) && cli_in_ci()) {
+        /* validating needs no database: in CI without one, it is offline */
+        fprintf(stderr, "strata: no database given and CI is set: validating offline only\n");
+    } else {
+        int status = cli_open(o, 0, &conn);
+        if (status)
+            return status;
+    }
     strata_options opt;
     fill_options(o, &opt);
     strata_report *rep = NULL;
-    rc = strata_migrations_validate(conn, &opt, &rep);
+    int rc = strata_migrations_validate(conn, &opt, &rep);
     if (!rc) {
         if (o->json) {
             json_t *j = json_pack("{s:b, s:i}", "valid", 1, "migrations", (int)rep->total);
@@ -342,13 +331,13 @@ int cmd_migrations_repair(cli_opts *o)
     if (o->nargs)
         return cli_usage_error(o, "'migrations repair' takes no arguments");
     strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = cli_open(o, 1, &conn);
+    if (status)
+        return status;
     strata_options opt;
     fill_options(o, &opt);
     strata_report *rep = NULL;
-    rc = strata_migrations_repair(conn, &opt, &rep);
+    int rc = strata_migrations_repair(conn, &opt, &rep);
     if (!rc) {
         if (o->json)
             print_json(report_json(rep, "repaired"));
@@ -356,6 +345,83 @@ int cmd_migrations_repair(cli_opts *o)
             printf("%zu migration%s repaired\n", rep->n, rep->n == 1 ? "" : "s");
     }
     return finish(o, rc, rep, conn);
+}
+
+/* The differences that stopped a baseline (or that --force went past). */
+static void baseline_drift(cli_opts *o, const strata_diff_result *d, int forced)
+{
+    if (!d || !d->n || o->json)
+        return;
+    cli_progress_clear();
+    fprintf(stderr, "%s:\n",
+            forced ? "strata: warning: the database differs from the migrations"
+                   : "strata: the database differs from the migrations");
+    cli_diff_print(stderr, d);
+}
+
+int cmd_migrations_baseline(cli_opts *o)
+{
+    if (o->nargs)
+        return cli_usage_error(o, "'migrations baseline' takes no arguments");
+    if (!o->to)
+        return cli_usage_error(o, "'migrations baseline' needs --to VERSION: the newest migration "
+                                  "whose schema the database already has");
+    strata_conn *conn;
+    int status = cli_open(o, 1, &conn);
+    if (status)
+        return status;
+    strata_options opt;
+    fill_options(o, &opt);
+    strata_report *rep = NULL;
+    strata_diff_result *drift = NULL;
+    int rc = strata_migrations_baseline(conn, &opt, &rep, &drift);
+    baseline_drift(o, drift, rc == 0);
+    if (rc && o->json && drift && drift->n) {
+        /* the drift that stopped it, with the error */
+        status = cli_exit_status(rc);
+        fprintf(stderr, "strata: %s\n", strata_error_message());
+        json_t *j =
+            json_pack("{s:[], s:o, s:s, s:i}", "baselined", "differences", cli_diff_json(drift),
+                      "error", strata_error_message(), "exit", status);
+        print_json(j);
+        strata_diff_result_free(drift);
+        strata_report_free(rep);
+        strata_conn_close(conn);
+        return status;
+    }
+    if (!rc) {
+        if (o->json) {
+            json_t *j = report_json(rep, "baselined");
+            json_object_set_new(j, "differences", cli_diff_json(drift));
+            print_json(j);
+        } else if (rep->n) {
+            printf("%zu migration%s recorded as applied, without running %s\n", rep->n,
+                   rep->n == 1 ? "" : "s", rep->n == 1 ? "it" : "them");
+        } else {
+            printf("nothing to baseline: the history has every migration up to %s\n", o->to);
+        }
+    }
+    strata_diff_result_free(drift);
+    return finish(o, rc, rep, conn);
+}
+
+int cmd_migrations_schema(cli_opts *o)
+{
+    if (o->nargs)
+        return cli_usage_error(o, "'migrations schema' takes no arguments");
+    strata_schema_format f;
+    int status = cli_schema_format(o, &f);
+    if (status)
+        return status;
+    strata_options opt;
+    fill_options(o, &opt);
+    char *text = NULL;
+    int rc = strata_migrations_schema(&opt, f, &text);
+    if (rc)
+        return cli_fail(o, rc);
+    status = cli_write_text(o, text);
+    free(text);
+    return status;
 }
 
 int cmd_migration_create(cli_opts *o)
@@ -374,16 +440,17 @@ int cmd_migration_create(cli_opts *o)
     return 0;
 }
 
-int cmd_lock(cli_opts *o, int release)
+static int cmd_lock(cli_opts *o, int release)
 {
     if (o->nargs)
         return cli_usage_error(o, "'lock %s' takes no arguments", release ? "release" : "status");
     /* a SQLite file that does not exist has no lock, and is not created */
     strata_conn *conn;
-    int rc = open_conn(o, 0, &conn);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = cli_open(o, 0, &conn);
+    if (status)
+        return status;
     char *text = NULL;
+    int rc = 0;
     if (!conn)
         text = strdup(release ? "the migration lock is free; nothing to release" : "free");
     else
@@ -397,6 +464,16 @@ int cmd_lock(cli_opts *o, int release)
     free(text);
     strata_conn_close(conn);
     return rc ? cli_fail(o, rc) : 0;
+}
+
+int cmd_lock_status(cli_opts *o)
+{
+    return cmd_lock(o, 0);
+}
+
+int cmd_lock_release(cli_opts *o)
+{
+    return cmd_lock(o, 1);
 }
 
 int cmd_migration_generate(cli_opts *o)

@@ -51,14 +51,19 @@ int migration_load_file(const char *path, migration **out);
 void migration_free(migration *m);
 
 /* Load every migration of a directory, ordered by numeric version then stem.
- * A missing directory is an empty set. */
-int migrations_load_dir(const char *dir, migration_set *out);
+ * A missing directory is an empty set. `dirs` may name several directories
+ * separated by ':', read as one set. */
+int migrations_load_dir(const char *dirs, migration_set *out);
+/* The directory of a ':' list that new migration files go to: the first
+ * (caller frees). */
+char *migrations_first_dir(const char *dirs);
 
 /* A new migration's name: letters, digits, '_' and '-', not empty. */
 int migration_name_check(const char *name);
 /* Write `text` as a new file DIR/<UTC yyyymmddHHMMSS>_NAME.json, creating
- * DIR when missing and never replacing a file. *path_out: the path. */
-int migration_file_write(const char *dir, const char *name, const char *text, char **path_out);
+ * DIR when missing and never replacing a file; DIR is the first directory
+ * of the ':' list `dirs`. *path_out: the path. */
+int migration_file_write(const char *dirs, const char *name, const char *text, char **path_out);
 void migration_set_free(migration_set *s);
 /* Compare two decimal version strings numerically. */
 int version_cmp(const char *a, const char *b);

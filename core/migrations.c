@@ -87,12 +87,11 @@ void migration_set_free(migration_set *s)
     memset(s, 0, sizeof *s);
 }
 
-/* See migration.h. Every file is parsed (any error stops the load and
- * frees what was read); the set is sorted only at the end. Warnings of
- * every file collect in out->warnings. */
-int migrations_load_dir(const char *dir, migration_set *out)
+/* Append every migration of one directory to `out`, unsorted. Every file
+ * is parsed (any error stops the load); warnings of every file collect in
+ * out->warnings. */
+static int load_one_dir(const char *dir, migration_set *out)
 {
-    memset(out, 0, sizeof *out);
     DIR *d = opendir(dir);
     if (!d) {
         if (errno == ENOENT)
@@ -132,13 +131,43 @@ int migrations_load_dir(const char *dir, migration_set *out)
         }
     }
     strvec_free(&names);
-    if (rc) {
-        migration_set_free(out);
-        return rc;
+    return rc;
+}
+
+/* See migration.h. The directories of a ':' list are read in turn and
+ * their migrations sorted together; a migration id found in two of them
+ * is an error (which one would run?). */
+int migrations_load_dir(const char *dirs, migration_set *out)
+{
+    memset(out, 0, sizeof *out);
+    int rc = 0;
+    const char *p = dirs;
+    while (!rc) {
+        size_t len = strcspn(p, ":");
+        if (len) {
+            char *dir = xstrndup(p, len);
+            rc = load_one_dir(dir, out);
+            free(dir);
+        }
+        if (!p[len])
+            break;
+        p += len + 1;
     }
-    if (out->n)
+    if (!rc && out->n)
         qsort(out->v, out->n, sizeof *out->v, cmp_migrations);
-    return 0;
+    for (size_t i = 1; !rc && i < out->n; i++)
+        if (strcmp(out->v[i - 1]->id, out->v[i]->id) == 0)
+            rc = strata_set_error(STRATA_EINPUT, "migration %s is in two directories: %s and %s",
+                                  out->v[i]->id, out->v[i - 1]->path, out->v[i]->path);
+    if (rc)
+        migration_set_free(out);
+    return rc;
+}
+
+char *migrations_first_dir(const char *dirs)
+{
+    size_t len = strcspn(dirs, ":");
+    return len ? xstrndup(dirs, len) : xstrdup("./migrations");
 }
 
 int migration_name_check(const char *name)
@@ -155,17 +184,22 @@ int migration_name_check(const char *name)
     return 0;
 }
 
-int migration_file_write(const char *dir, const char *name, const char *text, char **path_out)
+int migration_file_write(const char *dirs, const char *name, const char *text, char **path_out)
 {
     *path_out = NULL;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
-        return strata_set_error(STRATA_EIO, "cannot create %s: %s", dir, strerror(errno));
+    char *dir = migrations_first_dir(dirs);
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+        int e = strata_set_error(STRATA_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
+        return e;
+    }
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     char stamp[32];
     strftime(stamp, sizeof stamp, "%Y%m%d%H%M%S", &tm);
     char *path = xasprintf("%s/%s_%s.json", dir, stamp, name);
+    free(dir);
     FILE *f = fopen(path, "wx");
     if (!f) {
         int e = strata_set_error(STRATA_EIO, "cannot create %s: %s", path, strerror(errno));

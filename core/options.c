@@ -4,17 +4,31 @@
  * the struct it is given (strata.h, "options and callbacks").
  *
  * Entry points never read the caller's struct directly: they take a copy
- * in the current layout from *_options_get. That is where, once a struct
- * has a version 2, a version 1 struct is copied only as far as version 1
- * went and the fields appended since keep their defaults.
+ * in the current layout from *_options_get. That is where a struct of an
+ * older version is copied only as far as that version went, and the fields
+ * appended since keep their defaults: a program built against older
+ * headers passes a smaller struct, and nothing past its end is read.
  */
 #include "options.h"
 #include "util.h"
+
+#include <stddef.h>
+#include <string.h>
 
 static const strata_options options_defaults = STRATA_OPTIONS_INIT;
 static const strata_seed_options seed_options_defaults = STRATA_SEED_OPTIONS_INIT;
 static const strata_check_options check_options_defaults = STRATA_CHECK_OPTIONS_INIT;
 static const strata_lint_options lint_options_defaults = STRATA_LINT_OPTIONS_INIT;
+
+/* How many bytes of each struct a caller of each version filled: the
+ * fields of version k end where the first field of version k + 1 begins.
+ * Index 0 is unused (no version 0). */
+static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {0, offsetof(strata_options, force),
+                                                                sizeof(strata_options)};
+static const size_t seed_options_size[STRATA_SEED_OPTIONS_VERSION + 1] = {
+    0, sizeof(strata_seed_options)};
+static const size_t check_options_size[STRATA_CHECK_OPTIONS_VERSION + 1] = {
+    0, offsetof(strata_check_options, progress_cb), sizeof(strata_check_options)};
 
 /* 0 when this library knows `version` of the struct `type` (1 .. current). */
 static int version_check(const char *type, const char *init, unsigned int version,
@@ -39,8 +53,10 @@ int options_get(const strata_options *in, strata_options *out)
         return 0;
     int rc =
         version_check("strata_options", "STRATA_OPTIONS_INIT", in->version, STRATA_OPTIONS_VERSION);
-    if (!rc)
-        *out = *in;
+    if (!rc) {
+        memcpy(out, in, options_size[in->version]);
+        out->version = STRATA_OPTIONS_VERSION;
+    }
     return rc;
 }
 
@@ -51,8 +67,10 @@ int seed_options_get(const strata_seed_options *in, strata_seed_options *out)
         return 0;
     int rc = version_check("strata_seed_options", "STRATA_SEED_OPTIONS_INIT", in->version,
                            STRATA_SEED_OPTIONS_VERSION);
-    if (!rc)
-        *out = *in;
+    if (!rc) {
+        memcpy(out, in, seed_options_size[in->version]);
+        out->version = STRATA_SEED_OPTIONS_VERSION;
+    }
     return rc;
 }
 
@@ -63,8 +81,10 @@ int check_options_get(const strata_check_options *in, strata_check_options *out)
         return 0;
     int rc = version_check("strata_check_options", "STRATA_CHECK_OPTIONS_INIT", in->version,
                            STRATA_CHECK_OPTIONS_VERSION);
-    if (!rc)
-        *out = *in;
+    if (!rc) {
+        memcpy(out, in, check_options_size[in->version]);
+        out->version = STRATA_CHECK_OPTIONS_VERSION;
+    }
     return rc;
 }
 
@@ -86,8 +106,11 @@ int strata_options_init(strata_options *opts, unsigned int version)
         return strata_set_error(STRATA_EINPUT, "strata_options_init: opts is NULL");
     int rc =
         version_check("strata_options", "STRATA_OPTIONS_INIT", version, STRATA_OPTIONS_VERSION);
-    if (!rc)
-        *opts = options_defaults;
+    if (!rc) {
+        /* only as much as a struct of that version holds */
+        memcpy(opts, &options_defaults, options_size[version]);
+        opts->version = version;
+    }
     return rc;
 }
 
@@ -97,8 +120,11 @@ int strata_seed_options_init(strata_seed_options *opts, unsigned int version)
         return strata_set_error(STRATA_EINPUT, "strata_seed_options_init: opts is NULL");
     int rc = version_check("strata_seed_options", "STRATA_SEED_OPTIONS_INIT", version,
                            STRATA_SEED_OPTIONS_VERSION);
-    if (!rc)
-        *opts = seed_options_defaults;
+    if (!rc) {
+        /* only as much as a struct of that version holds */
+        memcpy(opts, &seed_options_defaults, seed_options_size[version]);
+        opts->version = version;
+    }
     return rc;
 }
 
@@ -108,8 +134,11 @@ int strata_check_options_init(strata_check_options *opts, unsigned int version)
         return strata_set_error(STRATA_EINPUT, "strata_check_options_init: opts is NULL");
     int rc = version_check("strata_check_options", "STRATA_CHECK_OPTIONS_INIT", version,
                            STRATA_CHECK_OPTIONS_VERSION);
-    if (!rc)
-        *opts = check_options_defaults;
+    if (!rc) {
+        /* only as much as a struct of that version holds */
+        memcpy(opts, &check_options_defaults, check_options_size[version]);
+        opts->version = version;
+    }
     return rc;
 }
 

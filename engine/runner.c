@@ -24,6 +24,7 @@
  *
  * runner.h says which file does what.
  */
+#include "introspect.h"
 #include "runner.h"
 #include "options.h"
 
@@ -61,6 +62,24 @@ void say_warning(runner *r, const char *fmt, ...)
     va_start(ap, fmt);
     vsay(r, STRATA_LOG_WARNING, fmt, ap);
     va_end(ap);
+}
+
+/* Where a run or revert stands, to the caller's progress callback: as
+ * migration `number` of `total` starts, and once it is done. */
+static void progress_migration(runner *r, const migration *m, size_t number, size_t total, int down,
+                               int done, double started)
+{
+    if (!r->opt->progress_cb)
+        return;
+    strata_migration_progress p;
+    memset(&p, 0, sizeof p);
+    p.id = m->id;
+    p.number = number;
+    p.total = total;
+    p.down = down;
+    p.done = done;
+    p.seconds = now_seconds() - started;
+    r->opt->progress_cb(&p, r->opt->progress_payload);
 }
 
 static void make_run_id(char out[33])
@@ -284,13 +303,16 @@ static int run_impl(runner *r)
         for (size_t k = 0; k < np; k++)
             report_add(r->report, r->set.v[pending[k]], STRATA_MIG_PENDING, NULL);
     }
+    double started = now_seconds();
     for (size_t k = 0; k < np && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[pending[k]];
         double start = now_seconds();
         int skipped = 0;
+        progress_migration(r, m, k + 1, np, 0, 0, started);
         rc = apply_compiled(r, &cs[k], &skipped);
         if (rc)
             break;
+        progress_migration(r, m, k + 1, np, 0, 1, started);
         if (skipped)
             continue;
         hist_row h;
@@ -416,11 +438,15 @@ static int revert_impl(runner *r)
             render_compiled(r, &cs[k], &out);
         r->report->sql = sbuf_detach(&out);
     }
+    double started = now_seconds();
     for (size_t k = 0; k < nt && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[todo[k]];
         double start = now_seconds();
         int skipped = 0;
+        progress_migration(r, m, k + 1, nt, 1, 0, started);
         rc = apply_compiled(r, &cs[k], &skipped);
+        if (!rc)
+            progress_migration(r, m, k + 1, nt, 1, 1, started);
         if (rc || skipped)
             continue;
         hist_row h;
@@ -630,6 +656,113 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
     lock_release(&r);
     *out = r.report;
     runner_free(&r);
+    return rc;
+}
+
+/* ---- baseline ---- */
+
+/* The number of migrations up to and including version (or id) `to`;
+ * STRATA_EINPUT when none has that version or id. */
+static int baseline_upto(runner *r, const char *to, size_t *upto)
+{
+    if (!to)
+        return strata_set_error(STRATA_EINPUT,
+                                "baseline needs --to VERSION: the newest migration whose schema "
+                                "the database already has");
+    int found = 0;
+    *upto = 0;
+    for (size_t i = 0; i < r->set.n; i++) {
+        const migration *m = r->set.v[i];
+        if (version_cmp(m->version, to) <= 0 || strcmp(m->id, to) == 0)
+            *upto = i + 1;
+        found |= strcmp(m->version, to) == 0 || strcmp(m->id, to) == 0;
+    }
+    if (!found)
+        return strata_set_error(STRATA_EINPUT, "no migration %s in %s", to,
+                                r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations");
+    return 0;
+}
+
+/* A baseline only fills in history below the newest applied migration it
+ * would record: applied migrations after `upto` mean the history already
+ * goes further, and recording older ones under them is not a baseline. */
+static int baseline_check_history(runner *r, size_t upto)
+{
+    for (size_t i = upto; i < r->set.n; i++)
+        if (history_find(&r->hist, r->set.v[i]->id))
+            return strata_set_error(STRATA_ESTATE,
+                                    "migration %s is applied already, after %s: the history goes "
+                                    "further than the baseline",
+                                    r->set.v[i]->id, r->set.v[upto - 1]->id);
+    return 0;
+}
+
+/* Record migrations [0, upto) that have no history row as applied, without
+ * running them, in one transaction. */
+static int baseline_record(runner *r, size_t upto)
+{
+    int rc = strata_conn_begin(r->conn);
+    for (size_t i = 0; i < upto && !rc; i++) {
+        const migration *m = r->set.v[i];
+        if (history_find(&r->hist, m->id))
+            continue;
+        rc = history_insert(r, m, "applied", "up", (int)m->up.n, (int)m->up.n, 0);
+        if (!rc)
+            report_add(r->report, m, STRATA_MIG_APPLIED, NULL);
+    }
+    if (rc) {
+        strata_conn_rollback(r->conn);
+        return rc;
+    }
+    rc = strata_conn_commit(r->conn);
+    for (size_t i = 0; i < r->report->n && !rc; i++)
+        say(r, "baselined %s", r->report->items[i].id);
+    return rc;
+}
+
+int strata_migrations_baseline(strata_conn *conn, const strata_options *opt, strata_report **out,
+                               strata_diff_result **drift)
+{
+    runner r;
+    size_t upto = 0;
+    strata_diff_result *d = NULL;
+    int rc = runner_init(&r, conn, opt);
+    if (!rc)
+        rc = baseline_upto(&r, r.opt->to, &upto);
+    if (!rc)
+        rc = lock_acquire(&r);
+    if (!rc)
+        rc = history_prepare(&r);
+    if (!rc)
+        rc = check_history_state(&r);
+    if (!rc)
+        rc = baseline_check_history(&r, upto);
+    if (!rc)
+        rc = diff_upto(conn, &r.set, upto, &d);
+    if (!rc && d->n) {
+        if (!r.opt->force) {
+            rc = strata_set_error(STRATA_EDRIFT,
+                                  "the database does not have the schema of the migrations up to "
+                                  "%s: %zu difference%s; nothing was recorded (--force records "
+                                  "them anyway)",
+                                  r.set.v[upto - 1]->id, d->n, d->n == 1 ? "" : "s");
+        } else {
+            char *w = xasprintf("recorded despite %zu difference%s between the database and the "
+                                "migrations up to %s (--force)",
+                                d->n, d->n == 1 ? "" : "s", r.set.v[upto - 1]->id);
+            report_warn(r.report, w);
+            free(w);
+        }
+    }
+    if (!rc)
+        rc = baseline_record(&r, upto);
+    lock_release(&r);
+    *out = r.report;
+    runner_free(&r);
+    if (drift)
+        *drift = d;
+    else
+        strata_diff_result_free(d);
     return rc;
 }
 

@@ -301,32 +301,57 @@ STRATA_EXTERN char *strata_quote_literal(strata_dialect d, const char *text);
 
 /* ---- migrations ---- */
 
+/* Where a run or revert stands: one event as each migration starts
+ * (done = 0) and one when it is applied or reverted (done = 1). Later
+ * versions may append fields (the library fills the struct, so a callback
+ * built against these headers keeps reading the same ones). */
+typedef struct strata_migration_progress {
+    const char *id; /* the migration, "<version>_<name>" */
+    size_t number;  /* its place among those this call runs, 1 .. total */
+    size_t total;   /* how many this call runs */
+    int down;       /* 1 when reverting */
+    int done;       /* 0 as it starts, 1 once it is applied (or reverted) */
+    double seconds; /* since the call began running migrations */
+} strata_migration_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_migration_progress_fn)(const strata_migration_progress *progress,
+                                             void *payload);
+
 /* Options of the migration functions (run, revert, status, validate,
- * repair, sql, generate, db diff); each reads the fields that concern it. */
+ * repair, baseline, sql, schema, generate, db diff); each reads the fields
+ * that concern it. */
 typedef struct strata_options {
     unsigned int version;       /* STRATA_OPTIONS_VERSION */
-    const char *migrations_dir; /* default "./migrations" */
+    const char *migrations_dir; /* default "./migrations"; several directories
+                                   separated by ':' are read as one set */
     double lock_timeout;        /* seconds to wait for the migration lock (default 0:
                                    do not wait; the CLI's default is 60) */
     int allow_out_of_order;     /* run: apply pending migrations older than applied ones */
     int dry_run;                /* run/revert: put the SQL in the report, change nothing */
-    const char *to;             /* run: up to and including VERSION; revert: down to VERSION */
+    const char *to;             /* run: up to and including VERSION; revert: down to VERSION;
+                                   baseline, schema: up to and including VERSION */
     int steps;                  /* revert: how many (default 0: 1) */
     int all;                    /* revert: all */
     int mark_applied;           /* repair: mark the partial migration applied */
     strata_log_fn log_cb;       /* progress lines (default NULL: none) */
     void *log_payload;          /* handed to log_cb */
+    /* version 2 */
+    int force;                                /* baseline: record the migrations even when
+                                                 the database's schema differs from theirs */
+    strata_migration_progress_fn progress_cb; /* run/revert: per migration (default NULL) */
+    void *progress_payload;                   /* handed to progress_cb */
 } strata_options;
 
-#define STRATA_OPTIONS_VERSION 1
+#define STRATA_OPTIONS_VERSION 2
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL                           \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL            \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as
- * STRATA_OPTIONS_INIT does; STRATA_EINPUT for a version this library does
- * not know. */
+ * STRATA_OPTIONS_INIT does, writing only the fields that version has;
+ * STRATA_EINPUT for a version this library does not know. */
 STRATA_EXTERN int strata_options_init(strata_options *opts, unsigned int version);
 
 typedef enum {
@@ -370,7 +395,8 @@ STRATA_EXTERN int strata_migrations_run(strata_conn *conn, const strata_options 
 /* Undo applied migrations (`migrations revert`). */
 STRATA_EXTERN int strata_migrations_revert(strata_conn *conn, const strata_options *opt,
                                            strata_report **out);
-/* Every migration with its status (`migrations show`). */
+/* Every migration with its status (`migrations show`). With conn NULL,
+ * offline: every migration of the directory, pending. */
 STRATA_EXTERN int strata_migrations_status(strata_conn *conn, const strata_options *opt,
                                            strata_report **out);
 /* Offline parse and type check of every file for every dialect, plus (when
@@ -388,10 +414,12 @@ STRATA_EXTERN int strata_migrations_sql(const strata_options *opt, strata_dialec
                                         const char *const *versions, size_t n, char **out);
 /* Write the migration that turns the schema the migrations build into the
  * one described by `schema_file` (create_table / create_enum operations),
- * with its down (`migration generate`). *nops gets the number of ops. */
+ * with its down (`migration generate`). *nops gets the number of ops. The
+ * file goes to the first directory of migrations_dir. */
 STRATA_EXTERN int strata_migration_generate(const strata_options *opt, const char *name,
                                             const char *schema_file, char **path_out, size_t *nops);
-/* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
+/* Write <dir>/<UTC timestamp>_<name>.json with empty up/down (the first
+ * directory when `dir` names several, separated by ':'). */
 STRATA_EXTERN int strata_migration_create(const char *dir, const char *name, char **path_out);
 
 /* ---- what an operation costs ----
@@ -574,24 +602,86 @@ STRATA_EXTERN void strata_diff_result_free(strata_diff_result *r);
 STRATA_EXTERN int strata_db_diff(strata_conn *conn, const strata_options *opt,
                                  strata_diff_result **out);
 
+/* Adopt a database that already has the schema: record every migration up
+ * to and including opt->to (a version or id) that the history lacks as
+ * applied, without running it (`migrations baseline`; Flyway's baseline,
+ * Prisma's resolve --applied). First the database is compared with the
+ * schema those migrations build, as strata_db_diff does: on a difference
+ * nothing is recorded and the call fails with STRATA_EDRIFT, unless
+ * opt->force. *drift (when drift is not NULL) gets the comparison, the
+ * caller frees it with strata_diff_result_free; the report lists what was
+ * recorded. A history that already goes past opt->to is STRATA_ESTATE. */
+STRATA_EXTERN int strata_migrations_baseline(strata_conn *conn, const strata_options *opt,
+                                             strata_report **out, strata_diff_result **drift);
+
 /* The connected database's schema as one migration (`db pull`): JSON text
  * (caller frees) and warnings about what has no neutral form (a
  * NULL-terminated array the caller frees with each string). */
 STRATA_EXTERN int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings,
                                  size_t *nwarnings);
 
+/* ---- schema as text and diagrams ----
+ *
+ * A schema - the one the migrations build, or a live database's - as one
+ * migration (JSON, the `db pull` format), a Mermaid ER diagram or a
+ * Graphviz graph: tables, columns with their neutral types, primary,
+ * unique and foreign keys, one line per foreign key with crow's-foot ends.
+ * Deterministic: tables by name, no date or version in the diagrams.
+ */
+
+typedef enum {
+    STRATA_SCHEMA_JSON = 0,    /* one migration that builds the schema */
+    STRATA_SCHEMA_MERMAID = 1, /* a Mermaid erDiagram */
+    STRATA_SCHEMA_DOT = 2,     /* a Graphviz digraph (dot -Tsvg draws it) */
+} strata_schema_format;
+
+/* "json", "mermaid", "dot" -> the format; -1 if unknown. */
+STRATA_EXTERN int strata_schema_format_parse(const char *name);
+/* The format's name; NULL if unknown. */
+STRATA_EXTERN const char *strata_schema_format_name(strata_schema_format f);
+
+/* The schema the migrations of opt->migrations_dir build (up to and
+ * including opt->to, when set), offline, in format f (caller frees *out)
+ * (`migrations schema`). */
+STRATA_EXTERN int strata_migrations_schema(const strata_options *opt, strata_schema_format f,
+                                           char **out);
+/* The connected database's schema in format f (`db pull --format`); for
+ * STRATA_SCHEMA_JSON the same as strata_db_pull. *out and the warnings
+ * (what has no neutral form; NULL-terminated) belong to the caller. */
+STRATA_EXTERN int strata_db_schema(strata_conn *conn, strata_schema_format f, char **out,
+                                   char ***warnings, size_t *nwarnings);
+
 /* ---- portability check ---- */
+
+/* A step of the check finished on one database. The databases are checked
+ * concurrently, each on a thread of its own, and the callback is called on
+ * those threads - one call at a time, never two at once. Later versions
+ * may append fields. */
+typedef struct strata_check_progress {
+    const char *database; /* its label: "postgres", "sqlite#2", ... */
+    const char *step;     /* the step that just finished */
+    int ok;               /* did it pass? (a failed step is that database's last) */
+    size_t steps_done;    /* that database's steps finished so far */
+    size_t steps_total;   /* how many it runs when every step passes */
+    double seconds;       /* since the check began */
+} strata_check_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_check_progress_fn)(const strata_check_progress *progress, void *payload);
 
 typedef struct strata_check_options {
     unsigned int version;       /* STRATA_CHECK_OPTIONS_VERSION */
     const char *migrations_dir; /* default ./migrations */
     const char *seed_file;      /* also seed and compare the data (NULL: no) */
+    /* version 2 */
+    strata_check_progress_fn progress_cb; /* per finished step (default NULL: none) */
+    void *progress_payload;               /* handed to progress_cb */
 } strata_check_options;
 
-#define STRATA_CHECK_OPTIONS_VERSION 1
+#define STRATA_CHECK_OPTIONS_VERSION 2
 #define STRATA_CHECK_OPTIONS_INIT                                                                  \
     {                                                                                              \
-        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL                                                   \
+        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL, NULL, NULL                                       \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_CHECK_OPTIONS_VERSION). */
@@ -663,6 +753,8 @@ typedef struct strata_seed_progress {
     double seconds;         /* since its loading began */
     double rows_per_second; /* rows / seconds (0 at first) */
     int done;               /* 1 on the table's last event */
+    size_t tables_done;     /* tables loaded before this one */
+    size_t tables_total;    /* tables the seed loads */
 } strata_seed_progress;
 
 /* `progress` and what it points to are valid during the call only. */

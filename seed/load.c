@@ -179,11 +179,14 @@ void progress_tick(seed_ctx *c, const char *table, long long rows, int done)
         return;
     c->last_tick = now;
     strata_seed_progress p;
+    memset(&p, 0, sizeof p);
     p.table = table;
     p.rows = rows;
     p.seconds = now - c->started;
     p.rows_per_second = p.seconds > 0 ? (double)rows / p.seconds : 0.0;
     p.done = done;
+    p.tables_done = c->tables_done;
+    p.tables_total = c->norder;
     c->opt->progress_cb(&p, c->opt->progress_payload);
 }
 
@@ -277,6 +280,7 @@ static int seed_run(seed_ctx *c, strata_seed_report *r)
     for (size_t i = 0; i < c->norder && !rc; i++) {
         seed_table *st = c->order[i];
         c->table_rows = 0;
+        c->tables_done = i;
         progress_start(c);
         rc = load_doc_rows(c, st);
         for (size_t f = 0; f < st->nfiles && !rc; f++)

@@ -103,6 +103,7 @@ typedef struct seed_ctx {
     /* progress (the caller's opt->progress_cb) */
     double started, last_tick;
     long long table_rows;
+    size_t tables_done; /* tables of `order` loaded before the current one */
     /* totals */
     long long updated_rows, sequences;
     fk_def **synthetic; /* $children links named by column, without a foreign key */
