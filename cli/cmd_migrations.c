@@ -26,6 +26,8 @@ static const char *status_mark(strata_mig_status s)
         return "[~]";
     case STRATA_MIG_MISSING_FILE:
         return "[?]";
+    case STRATA_MIG_INVALID:
+        return "[E]";
     }
     return "[ ]";
 }
@@ -47,6 +49,8 @@ static const char *status_word(strata_mig_status s)
         return "missing_file";
     case STRATA_MIG_REVERTED:
         return "reverted";
+    case STRATA_MIG_INVALID:
+        return "invalid";
     }
     return "?";
 }
@@ -114,10 +118,10 @@ static void fill_options(const cli_opts *o, strata_options *opt)
         opt->progress_cb = cli_progress_migration;
 }
 
+/* The report's warnings are not printed here: the library said each one
+ * through cli_log already; --json has them in its document. */
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
 {
-    for (size_t i = 0; rep && !o->json && i < rep->nwarnings; i++)
-        fprintf(stderr, "strata: warning: %s\n", rep->warnings[i]);
     int status;
     if (rc && o->json && rep && rep->n) {
         /* a run that failed part-way: what it did before, and the error */
@@ -242,6 +246,11 @@ int cmd_migrations_show(cli_opts *o)
                 break;
             case STRATA_MIG_MISSING_FILE:
                 n = asprintf(&more, "applied, but the file is missing");
+                break;
+            case STRATA_MIG_INVALID:
+                n = asprintf(&more, "%s%s",
+                             it->applied_at ? "applied, but the file is invalid: " : "",
+                             it->description ? it->description : "invalid");
                 break;
             default:
                 break;

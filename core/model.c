@@ -1690,6 +1690,8 @@ int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
         }
         if (rc)
             return rc;
+        if (p)
+            p->replayed = i + 1;
     }
     return 0;
 }

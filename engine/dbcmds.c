@@ -38,18 +38,8 @@ int migrations_model_upto(const char *dir, const char *to, schema *out, strvec *
     for (size_t i = 0; warnings && i < set.warnings.n; i++)
         strvec_push(warnings, set.warnings.v[i]);
     size_t upto = set.n;
-    if (to) {
-        upto = 0;
-        for (size_t i = 0; i < set.n; i++)
-            if (version_cmp(set.v[i]->version, to) <= 0 || strcmp(set.v[i]->id, to) == 0)
-                upto = i + 1;
-        int found = 0;
-        for (size_t i = 0; i < set.n && !found; i++)
-            found = strcmp(set.v[i]->version, to) == 0 || strcmp(set.v[i]->id, to) == 0;
-        if (!found)
-            rc = strata_set_error(STRATA_EINPUT, "no migration %s in %s", to,
-                                  dir ? dir : "./migrations");
-    }
+    if (to)
+        rc = migrations_resolve_to(&set, to, dir ? dir : "./migrations", &upto);
     if (!rc)
         rc = plan_replay(&set, upto, out, NULL);
     *count = upto;

@@ -310,7 +310,8 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     if (rc)
         return rc;
     migration_set set;
-    rc = migrations_load_dir(dir, &set);
+    /* the first migration of a project may be a generated one */
+    rc = migrations_load(dir, MIGRATIONS_MISSING_OK, &set);
     if (rc) {
         schema_free(&want);
         return rc;

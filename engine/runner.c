@@ -143,9 +143,26 @@ void strata_report_free(strata_report *r)
     free(r);
 }
 
+void warn(runner *r, const char *fmt, ...)
+{
+    sbuf b = SBUF_INIT;
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    report_warn(r->report, sbuf_str(&b));
+    say_warning(r, "%s", sbuf_str(&b));
+    sbuf_free(&b);
+}
+
 /* Set up a command: options, compile target, run id, the migrations
- * loaded, validated and their downs derived (conn is NULL offline). */
-static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
+ * loaded, validated and their downs derived (conn is NULL offline).
+ * `lenient` is for the commands that need only the applied migrations
+ * (revert, show): a file that does not load is kept aside in
+ * r->set.broken, and one that does not validate ends the replay there
+ * (r->valid_upto, r->invalid_error) - for the command to judge - instead
+ * of failing the setup. */
+static int runner_setup(runner *r, strata_conn *conn, const strata_options *opt, int lenient)
 {
     memset(r, 0, sizeof *r);
     r->conn = conn;
@@ -159,14 +176,26 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
     make_run_id(r->run_id);
     r->report = xcalloc(1, sizeof *r->report);
     const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";
-    rc = migrations_load_dir(dir, &r->set);
+    rc = migrations_load(dir, lenient ? MIGRATIONS_KEEP_BROKEN : 0, &r->set);
     if (rc)
         return rc;
-    r->report->total = r->set.n;
+    r->report->total = r->set.n + r->set.nbroken;
     for (size_t i = 0; i < r->set.warnings.n; i++)
-        report_warn(r->report, r->set.warnings.v[i]);
+        warn(r, "%s", r->set.warnings.v[i]);
     /* validate everything offline and derive the downs */
-    return plan_derive(r);
+    rc = plan_derive(r);
+    r->valid_upto = rc ? r->plan.replayed : r->set.n;
+    if (rc && lenient) {
+        r->invalid_error = xstrdup(strata_error_message());
+        strata_error_clear();
+        rc = 0;
+    }
+    return rc;
+}
+
+static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
+{
+    return runner_setup(r, conn, opt, 0);
 }
 
 static void runner_free(runner *r)
@@ -176,6 +205,7 @@ static void runner_free(runner *r)
     migration_set_free(&r->set);
     plan_free(&r->plan);
     history_free(&r->hist);
+    free(r->invalid_error);
 }
 
 /* ---- preparing a change ---- */
@@ -203,19 +233,24 @@ static int check_history_state(runner *r)
     return history_load(r->conn, &r->hist);
 }
 
+/* Warn about applied migrations that have no file. */
+static void warn_missing_files(runner *r)
+{
+    for (size_t i = 0; i < r->hist.n; i++) {
+        const hist_row *h = &r->hist.v[i];
+        if (migration_index(r, h->id) < 0)
+            warn(r, "applied migration %s has no file in %s", h->id,
+                 r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations");
+    }
+}
+
 static int check_checksums(runner *r)
 {
     for (size_t i = 0; i < r->hist.n; i++) {
         const hist_row *h = &r->hist.v[i];
         int idx = migration_index(r, h->id);
-        if (idx < 0) {
-            char *w = xasprintf("applied migration %s has no file in %s", h->id,
-                                r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations");
-            report_warn(r->report, w);
-            say_warning(r, "%s", w);
-            free(w);
+        if (idx < 0)
             continue;
-        }
         if (strcmp(h->state, "applied") == 0 && strcmp(h->checksum, r->set.v[idx]->checksum) != 0)
             return strata_set_error(STRATA_ESTATE,
                                     "migration %s was changed after it was applied (checksum %.12s "
@@ -258,6 +293,13 @@ static int prepare_change(runner *r)
 static int pending_migrations(runner *r, size_t **out, size_t *n)
 {
     const strata_options *opt = r->opt;
+    size_t upto = r->set.n;
+    if (opt->to) {
+        int rc = migrations_resolve_to(
+            &r->set, opt->to, opt->migrations_dir ? opt->migrations_dir : "./migrations", &upto);
+        if (rc)
+            return rc;
+    }
     const char *max_applied = NULL;
     for (size_t i = 0; i < r->set.n; i++)
         if (history_find(&r->hist, r->set.v[i]->id))
@@ -268,7 +310,7 @@ static int pending_migrations(runner *r, size_t **out, size_t *n)
         const migration *m = r->set.v[i];
         if (history_find(&r->hist, m->id))
             continue;
-        if (opt->to && version_cmp(m->version, opt->to) > 0 && strcmp(m->id, opt->to) != 0)
+        if (i >= upto)
             continue;
         if (max_applied && version_cmp(m->version, max_applied) < 0 && !opt->allow_out_of_order) {
             free(pending);
@@ -291,6 +333,7 @@ static int run_impl(runner *r)
     int rc = pending_migrations(r, &pending, &np);
     if (rc)
         return rc;
+    warn_missing_files(r);
     /* compile everything before running anything */
     compiled *cs = xcalloc(np + 1, sizeof *cs);
     for (size_t k = 0; k < np && !rc; k++)
@@ -334,10 +377,10 @@ static int run_impl(runner *r)
 
 /* run or revert: set up, prepare (lock, history, checksums), do, release, report. */
 static int with_runner(strata_conn *conn, const strata_options *opt, strata_report **out,
-                       int (*impl)(runner *))
+                       int (*impl)(runner *), int lenient)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
+    int rc = runner_setup(&r, conn, opt, lenient);
     if (!rc)
         rc = prepare_change(&r);
     if (!rc)
@@ -350,7 +393,7 @@ static int with_runner(strata_conn *conn, const strata_options *opt, strata_repo
 
 int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
-    return with_runner(conn, opt, out, run_impl);
+    return with_runner(conn, opt, out, run_impl, 0);
 }
 
 /* `migrations plan`: the migrations run would apply - the same list, the
@@ -370,6 +413,8 @@ int strata_migrations_plan(strata_conn *conn, const strata_options *opt, strata_
     if (!rc)
         rc = pending_migrations(&r, &pending, &np);
     if (!rc)
+        warn_missing_files(&r);
+    if (!rc)
         rc = explain_pending(&r, pending, np, out);
     free(pending);
     strata_report_free(r.report);
@@ -377,44 +422,137 @@ int strata_migrations_plan(strata_conn *conn, const strata_options *opt, strata_
     return rc;
 }
 
+/* History rows in the order of their files: version, then id. */
+static int cmp_rows(const void *a, const void *b)
+{
+    const hist_row *x = *(const hist_row *const *)a, *y = *(const hist_row *const *)b;
+    int c = version_cmp(x->version ? x->version : "0", y->version ? y->version : "0");
+    return c ? c : strcmp(x->id, y->id);
+}
+
+/* The error of the file of migration `id` that did not load, or NULL. */
+static const char *broken_error(const runner *r, const char *id)
+{
+    for (size_t i = 0; i < r->set.nbroken; i++)
+        if (strcmp(r->set.broken[i].id, id) == 0)
+            return r->set.broken[i].error;
+    return NULL;
+}
+
+/* How many of the newest of `rows` (nr, oldest first) revert undoes: --all,
+ * those after --to (an applied migration's id or version), else --steps. */
+static int revert_count(runner *r, const hist_row **rows, size_t nr, size_t *take)
+{
+    const strata_options *opt = r->opt;
+    const char *to = opt->to;
+    *take = opt->all ? nr : (size_t)(opt->steps > 0 ? opt->steps : 1);
+    if (!opt->all && *take > nr)
+        *take = nr;
+    if (!to)
+        return 0;
+    if (!*to)
+        return strata_set_error(STRATA_EINPUT, "--to is empty: give a migration's version or id");
+    size_t keep = 0;
+    int found = 0;
+    for (size_t i = 0; i < nr; i++)
+        if (strcmp(rows[i]->id, to) == 0) {
+            keep = i + 1;
+            found = 1;
+        }
+    for (size_t i = 0; !found && migration_version_text(to) && i < nr; i++)
+        if (version_cmp(rows[i]->version ? rows[i]->version : "0", to) == 0)
+            keep = i + 1;
+    if (keep) {
+        *take = nr - keep;
+        return 0;
+    }
+    size_t digits = strspn(to, "0123456789");
+    if (!migration_version_text(to) && !(digits >= 1 && digits <= 20 && to[digits] == '_'))
+        return strata_set_error(STRATA_EINPUT,
+                                "--to '%s' is neither a migration's version (1 to 20 digits) nor "
+                                "its id (VERSION_NAME)",
+                                str_brief(to));
+    return strata_set_error(STRATA_EINPUT,
+                            "--to: no applied migration %s, so there is nothing to revert down to",
+                            str_brief(to));
+}
+
+/*
+ * What `revert` undoes, newest first: the migrations the history holds -
+ * not the files, so a file that is gone cannot make an applied migration
+ * look unapplied - as many as --steps (default 1), those after --to, or
+ * --all. Each one's down comes from its file (explicit, or derived from the
+ * schema model of every migration before it), so a chosen migration
+ * without a file, or any applied one whose file does not load or validate,
+ * is bad input naming them, before anything changes. Pending files that
+ * are broken do not matter. *out (caller frees) gets positions in r->set.
+ */
+static int revert_choose(runner *r, size_t **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    const hist_row **rows = xcalloc(r->hist.n + 1, sizeof *rows);
+    for (size_t i = 0; i < r->hist.n; i++)
+        rows[i] = &r->hist.v[i];
+    size_t nr = r->hist.n, take = 0;
+    qsort(rows, nr, sizeof *rows, cmp_rows);
+    int rc = revert_count(r, rows, nr, &take);
+    for (size_t i = 0; i < nr && !rc; i++) {
+        const char *why = broken_error(r, rows[i]->id);
+        if (why)
+            rc = strata_set_error(STRATA_EINPUT,
+                                  "cannot revert: applied migration %s does not load: %s",
+                                  rows[i]->id, why);
+    }
+    size_t *todo = xcalloc(take + 1, sizeof *todo);
+    sbuf missing = SBUF_INIT;
+    size_t nmissing = 0;
+    for (size_t k = 0; k < take && !rc; k++) {
+        const hist_row *h = rows[nr - 1 - k];
+        int idx = migration_index(r, h->id);
+        if (idx < 0) {
+            if (nmissing++ < 5)
+                sbuf_addf(&missing, "%s%s", nmissing > 1 ? ", " : "", h->id);
+        } else if ((size_t)idx >= r->valid_upto) {
+            rc = strata_set_error(STRATA_EINPUT, "cannot revert %s: %s", h->id,
+                                  r->invalid_error ? r->invalid_error : "it does not validate");
+        } else {
+            todo[(*n)++] = (size_t)idx;
+        }
+    }
+    if (!rc && nmissing)
+        rc = strata_set_error(STRATA_EINPUT,
+                              "cannot revert %s%s: %s no file in %s (revert runs the down of each "
+                              "migration it reverts, from its file: restore %s)",
+                              sbuf_str(&missing), nmissing > 5 ? ", ..." : "",
+                              nmissing == 1 ? "it has" : "they have",
+                              r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations",
+                              nmissing == 1 ? "it" : "them");
+    sbuf_free(&missing);
+    free(rows);
+    if (rc) {
+        free(todo);
+        *n = 0;
+        return rc;
+    }
+    *out = todo;
+    return 0;
+}
+
 /*
  * `migrations revert`: the newest applied migrations (--steps, --to or
- * --all), newest first. Refused before anything changes when one of them,
- * or a newer applied one, has no file, or one cannot be reverted. Assumes
- * prepare_change has run.
+ * --all), newest first, as revert_choose picks them; refused before
+ * anything changes when one cannot be reverted. Assumes prepare_change
+ * has run.
  */
 static int revert_impl(runner *r)
 {
     const strata_options *opt = r->opt;
-    int rc = 0;
-    /* what to revert: applied migrations, newest first */
-    size_t *todo = xcalloc(r->set.n + 1, sizeof(size_t));
-    size_t nt = 0;
-    int steps = opt->all ? -1 : (opt->to ? -1 : (opt->steps > 0 ? opt->steps : 1));
-    for (size_t i = r->set.n; i-- > 0;) {
-        const migration *m = r->set.v[i];
-        if (!history_find(&r->hist, m->id))
-            continue;
-        if (opt->to && (version_cmp(m->version, opt->to) <= 0 || strcmp(m->id, opt->to) == 0))
-            break;
-        if (steps >= 0 && (int)nt >= steps)
-            break;
-        todo[nt++] = i;
-    }
-    /* applied migrations without files cannot be reverted */
-    for (size_t i = 0; i < r->hist.n && nt; i++)
-        if (migration_index(r, r->hist.v[i].id) < 0) {
-            int newer = 0;
-            for (size_t k = 0; k < nt; k++)
-                if (version_cmp(r->hist.v[i].version, r->set.v[todo[k]]->version) >= 0)
-                    newer = 1;
-            if (newer) {
-                free(todo);
-                return strata_set_error(STRATA_ESTATE,
-                                        "applied migration %s has no file; it cannot be reverted",
-                                        r->hist.v[i].id);
-            }
-        }
+    size_t *todo = NULL, nt = 0;
+    int rc = revert_choose(r, &todo, &nt);
+    if (rc)
+        return rc;
+    warn_missing_files(r);
     if (nt == 0) {
         free(todo);
         say(r, "nothing to revert");
@@ -465,15 +603,45 @@ static int revert_impl(runner *r)
 
 int strata_migrations_revert(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
-    return with_runner(conn, opt, out, revert_impl);
+    return with_runner(conn, opt, out, revert_impl, 1);
 }
 
+/* A migration whose file does not load or validate, for `show`: its
+ * description says why. */
+static void report_invalid(strata_report *rep, const char *id, const char *why, const hist_row *h)
+{
+    migration m;
+    memset(&m, 0, sizeof m);
+    size_t digits = strspn(id, "0123456789");
+    m.id = (char *)id;
+    m.version = xstrndup(id, digits);
+    m.name = (char *)(id[digits] == '_' ? id + digits + 1 : id + digits);
+    m.description = (char *)why;
+    report_add(rep, &m, STRATA_MIG_INVALID, h);
+    free(m.version);
+    rep->problems++;
+}
+
+/* Every migration with its status, in order: the files (those that do not
+ * load or validate marked invalid), then applied migrations without one. */
 static void status_list(runner *r)
 {
     strata_report *rep = r->report;
-    for (size_t i = 0; i < r->set.n; i++) {
+    size_t b = 0; /* next of r->set.broken, merged in version order */
+    for (size_t i = 0; i <= r->set.n; i++) {
+        while (b < r->set.nbroken &&
+               (i == r->set.n || migration_id_cmp(r->set.broken[b].id, r->set.v[i]->id) <= 0)) {
+            const broken_migration *bm = &r->set.broken[b++];
+            report_invalid(rep, bm->id, bm->error, history_find(&r->hist, bm->id));
+        }
+        if (i == r->set.n)
+            break;
         const migration *m = r->set.v[i];
         hist_row *h = history_find(&r->hist, m->id);
+        if (i == r->valid_upto && r->invalid_error) {
+            report_invalid(rep, m->id, r->invalid_error, h);
+            continue;
+        }
         strata_mig_status st = STRATA_MIG_PENDING;
         if (h) {
             if (strcmp(h->state, "partial") == 0)
@@ -492,16 +660,19 @@ static void status_list(runner *r)
             rep->problems++;
     }
     for (size_t i = 0; i < r->hist.n; i++)
-        if (migration_index(r, r->hist.v[i].id) < 0) {
+        if (migration_index(r, r->hist.v[i].id) < 0 && !broken_error(r, r->hist.v[i].id)) {
             report_add(rep, NULL, STRATA_MIG_MISSING_FILE, &r->hist.v[i]);
             rep->problems++;
         }
 }
 
+/* `migrations show`: set up leniently - a file that does not load or
+ * validate is listed as invalid, not an error - so that the list always
+ * shows what is applied. */
 int strata_migrations_status(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
+    int rc = runner_setup(&r, conn, opt, 1);
     if (!rc && conn)
         rc = history_load(conn, &r.hist);
     if (!rc)
@@ -669,18 +840,8 @@ static int baseline_upto(runner *r, const char *to, size_t *upto)
         return strata_set_error(STRATA_EINPUT,
                                 "baseline needs --to VERSION: the newest migration whose schema "
                                 "the database already has");
-    int found = 0;
-    *upto = 0;
-    for (size_t i = 0; i < r->set.n; i++) {
-        const migration *m = r->set.v[i];
-        if (version_cmp(m->version, to) <= 0 || strcmp(m->id, to) == 0)
-            *upto = i + 1;
-        found |= strcmp(m->version, to) == 0 || strcmp(m->id, to) == 0;
-    }
-    if (!found)
-        return strata_set_error(STRATA_EINPUT, "no migration %s in %s", to,
-                                r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations");
-    return 0;
+    return migrations_resolve_to(
+        &r->set, to, r->opt->migrations_dir ? r->opt->migrations_dir : "./migrations", upto);
 }
 
 /* A baseline only fills in history below the newest applied migration it
@@ -750,7 +911,7 @@ int strata_migrations_baseline(strata_conn *conn, const strata_options *opt, str
             char *w = xasprintf("recorded despite %zu difference%s between the database and the "
                                 "migrations up to %s (--force)",
                                 d->n, d->n == 1 ? "" : "s", r.set.v[upto - 1]->id);
-            report_warn(r.report, w);
+            warn(&r, "%s", w);
             free(w);
         }
     }

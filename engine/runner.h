@@ -61,6 +61,10 @@ typedef struct runner {
     schema model;
     size_t model_pos;
     int model_live;
+    /* Set up leniently (revert, show: runner.c): migrations [0, valid_upto)
+     * validated; the next one did not (invalid_error says why). */
+    size_t valid_upto;
+    char *invalid_error;
 } runner;
 
 /* A compiled migration, ready to run in one direction. */
@@ -80,6 +84,8 @@ void say(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 void say_warning(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Add a migration (or, without a file, a history row) to the report. */
 void report_add(strata_report *rep, const migration *m, strata_mig_status st, const hist_row *h);
+/* A warning: in the report and, once, to the log callback. */
+void warn(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 
 /* ---- apply.c ---- */
 

@@ -362,13 +362,15 @@ typedef enum {
     STRATA_MIG_RUNNING,      /* interrupted while running */
     STRATA_MIG_MISSING_FILE, /* applied, but no file any more */
     STRATA_MIG_REVERTED,     /* reverted by this command */
+    STRATA_MIG_INVALID,      /* its file does not load or validate (`show` lists it;
+                                the description says why) */
 } strata_mig_status;
 
 typedef struct strata_migration_info {
     char *id; /* file stem "<version>_<name>" */
     char *version;
     char *name;
-    char *description;
+    char *description; /* the file's; for STRATA_MIG_INVALID, why it is invalid */
     strata_mig_status status;
     char *applied_at; /* UTC "YYYY-MM-DD HH:MM:SS", NULL if not applied */
     long long duration_ms;
@@ -384,7 +386,7 @@ typedef struct strata_report {
     size_t nwarnings;
     size_t total; /* how many migration files there are */
     int pending;  /* show: how many are pending */
-    int problems; /* validate/show: changed, partial, missing files */
+    int problems; /* validate/show: changed, partial, missing files, invalid ones */
 } strata_report;
 
 STRATA_EXTERN void strata_report_free(strata_report *r);
