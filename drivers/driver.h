@@ -139,6 +139,11 @@ int conn_has_trait(const strata_conn *conn, unsigned flag);
  * databases whose lock names are server-wide. */
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name);
 
+/* The value of query parameter `name` of a parsed URL (url.c checked it
+ * against the driver's table and spells MySQL's names as the table does),
+ * or NULL. */
+const char *url_param_get(const strata_url *url, const char *name);
+
 /* Helpers for drivers. */
 void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url *url,
                       const char *masked, const char *endpoint);

@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct my_conn {
     strata_conn base;
@@ -58,6 +59,61 @@ static int version_at_least(const strata_conn *c, int mariadb, int mysql)
     return need && c->server_version_num >= need;
 }
 
+/* The URL's parameters (url.c checked names and values) as client
+ * options: timeouts (connect: 10 s unless given) and TLS. ssl-mode
+ * PREFERRED asks for TLS and takes plain text from a server without it;
+ * REQUIRED also refuses plain text (my_open checks); VERIFY_CA and
+ * VERIFY_IDENTITY verify the server's certificate and host name (Connector/C
+ * checks both together). Returns 1 when TLS is required. */
+static int set_url_options(MYSQL *my, const strata_url *url)
+{
+    static const struct {
+        const char *name;
+        enum mysql_option opt;
+    } paths[] = {
+        {"ssl-ca", MYSQL_OPT_SSL_CA},           {"ssl-capath", MYSQL_OPT_SSL_CAPATH},
+        {"ssl-cert", MYSQL_OPT_SSL_CERT},       {"ssl-key", MYSQL_OPT_SSL_KEY},
+        {"ssl-cipher", MYSQL_OPT_SSL_CIPHER},   {"ssl-crl", MYSQL_OPT_SSL_CRL},
+        {"ssl-crlpath", MYSQL_OPT_SSL_CRLPATH}, {"tls-version", MARIADB_OPT_TLS_VERSION},
+    };
+    static const struct {
+        const char *name;
+        enum mysql_option opt;
+        unsigned def;
+    } timeouts[] = {
+        {"connect-timeout", MYSQL_OPT_CONNECT_TIMEOUT, 10},
+        {"read-timeout", MYSQL_OPT_READ_TIMEOUT, 0},
+        {"write-timeout", MYSQL_OPT_WRITE_TIMEOUT, 0},
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        const char *v = url_param_get(url, timeouts[i].name);
+        unsigned t = v ? (unsigned)strtoul(v, NULL, 10) : timeouts[i].def;
+        if (t)
+            mysql_optionsv(my, timeouts[i].opt, &t);
+    }
+    int tls = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *v = url_param_get(url, paths[i].name);
+        if (v) {
+            mysql_optionsv(my, paths[i].opt, v);
+            tls = 1;
+        }
+    }
+    const char *mode = url_param_get(url, "ssl-mode");
+    my_bool yes = 1, no = 0;
+    if (mode && strcasecmp(mode, "DISABLED") == 0) {
+        mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &no);
+        return 0;
+    }
+    if (tls || mode)
+        mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &yes);
+    int verify =
+        mode && (strcasecmp(mode, "VERIFY_CA") == 0 || strcasecmp(mode, "VERIFY_IDENTITY") == 0);
+    if (verify)
+        mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+    return mode && (verify || strcasecmp(mode, "REQUIRED") == 0);
+}
+
 static int my_open(const strata_url *url, const char *masked, strata_conn **out)
 {
     char *endpoint =
@@ -67,22 +123,26 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
         free(endpoint);
         return strata_set_error(STRATA_ECONNECT, "cannot initialise the MySQL client library");
     }
-    unsigned int timeout = 10;
     my_bool on = 1;
-    mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &on);
-    for (char **p = url->params; p && p[0]; p += 2) {
-        if (strcmp(p[0], "connect_timeout") == 0) {
-            timeout = (unsigned)atoi(p[1]);
-            mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-        }
-    }
+    int tls_required = set_url_options(my, url);
     if (!mysql_real_connect(my, url->host ? url->host : "localhost", url->user, url->password,
                             url->database, (unsigned)url->port, NULL,
                             CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
         strata_set_error(STRATA_ECONNECT, "cannot connect to MySQL/MariaDB at %s (%s): %s",
                          endpoint, masked, mysql_error(my));
+        mysql_close(my);
+        free(endpoint);
+        return STRATA_ECONNECT;
+    }
+    /* Connector/C falls back to plain text when the server has no TLS,
+     * whatever was asked: ssl-mode=REQUIRED is checked here */
+    if (tls_required && !mysql_get_ssl_cipher(my)) {
+        strata_set_error(STRATA_ECONNECT,
+                         "cannot connect to MySQL/MariaDB at %s (%s): the URL requires TLS "
+                         "(ssl-mode=%s), but the server does not use SSL/TLS",
+                         endpoint, masked, url_param_get(url, "ssl-mode"));
         mysql_close(my);
         free(endpoint);
         return STRATA_ECONNECT;

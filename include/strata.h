@@ -167,8 +167,16 @@ STRATA_EXTERN int strata_url_parse(const char *text, strata_url *out);
 /* Free what strata_url_parse put into *url (not url itself) and zero it. */
 STRATA_EXTERN void strata_url_dispose(strata_url *url);
 /* The URL with its password replaced by "****" (caller frees). Works on
- * malformed URLs too, so error messages never leak a password. */
+ * malformed URLs too, so error messages never leak a password: after
+ * "scheme:" and any slashes, everything from the first ':' to the last '@'
+ * is taken for the password (a password with an unencoded '/', '?' or '@'
+ * included). SQLite URLs are returned as they are. */
 STRATA_EXTERN char *strata_url_mask(const char *text);
+/* `text` (a message, a command line word) with the password of every
+ * URL-like word in it masked as strata_url_mask does (caller frees); a
+ * word ends at white space or a quote. For printing anything that may
+ * hold a URL a user typed. */
+STRATA_EXTERN char *strata_text_mask(const char *text);
 
 /* ---- connections ------------------------------------------------------- */
 
