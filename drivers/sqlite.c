@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -28,6 +29,9 @@ typedef struct sl_conn {
     sqlite3 *db;
     int busy_ms; /* the busy timeout statements run with */
     int lock_fd; /* the locked file of this session's lock, or -1 */
+    /* The file to create at the first statement that writes; until then
+     * db is an empty in-memory database standing for it (sl_open). */
+    char *create_path;
 } sl_conn;
 
 typedef struct sl_rows {
@@ -44,13 +48,15 @@ static int sl_error(sqlite3 *db)
                             sqlite3_extended_errcode(db));
 }
 
-static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
+/* Open `path` with `flags` and set the session up; *db NULL and an
+ * ECONNECT error naming `shown` (the path the URL gave) on failure. */
+static int sl_open_db(const char *path, const char *shown, int flags, sqlite3 **out)
 {
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(url->database, &db, flags, NULL);
+    *out = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", shown,
                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return STRATA_ECONNECT;
@@ -65,17 +71,123 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
     /* Touch the file so a path that is not a database fails here, not later. */
     if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_schema;", NULL,
                      NULL, &err) != SQLITE_OK) {
-        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", shown,
                          err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
         sqlite3_close(db);
         return STRATA_ECONNECT;
+    }
+    *out = db;
+    return 0;
+}
+
+/*
+ * Where the database file of `path` is, for opening it: its directory
+ * resolved (a symlinked directory is fine), its own name not - a database
+ * that is a symbolic link is refused, so a link planted where the database
+ * will be is never followed (SQLITE_OPEN_NOFOLLOW, which would also refuse
+ * symlinked directories, then only guards the last name). *exists says
+ * whether it is there. Caller frees *out.
+ */
+static int sl_locate(const char *path, char **out, int *exists)
+{
+    *out = NULL;
+    *exists = 0;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+    const char *base = slash ? slash + 1 : path;
+    char *real = realpath(dir, NULL);
+    struct stat st;
+    int rc = 0;
+    if (!*base)
+        rc = strata_set_error(STRATA_ECONNECT,
+                              "cannot open SQLite database '%s': it names a "
+                              "directory, not a file",
+                              path);
+    else if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = strata_set_error(STRATA_ECONNECT,
+                              "cannot open SQLite database '%s': its directory %s %s", path, dir,
+                              real ? "is not a directory" : "does not exist");
+    if (!rc) {
+        *out = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+        if (lstat(*out, &st) == 0) {
+            *exists = 1;
+            if (S_ISLNK(st.st_mode))
+                rc = strata_set_error(STRATA_ECONNECT,
+                                      "cannot open SQLite database '%s': it is a symbolic link, "
+                                      "which Strata does not follow to a database",
+                                      path);
+        }
+    }
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    free(real);
+    free(dir);
+    return rc;
+}
+
+/* Create the database file a connection opened before it existed: at the
+ * first statement that writes (see sl_open). */
+static int sl_create_file(sl_conn *c)
+{
+    if (!c->create_path)
+        return 0;
+    sqlite3 *db;
+    int rc = sl_open_db(c->create_path, c->base.database,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, &db);
+    if (rc)
+        return rc;
+    sqlite3_busy_timeout(db, c->busy_ms);
+    sqlite3_close_v2(c->db); /* cursors still open on it keep it until they end */
+    c->db = db;
+    free(c->create_path);
+    c->create_path = NULL;
+    return 0;
+}
+
+/*
+ * Open a database. A file that does not exist yet is not created here
+ * (mode rwc, the default): an in-memory database, empty as the new file
+ * would be, stands for it, and the file is made at the first statement
+ * that writes - so a command that fails on bad input before changing
+ * anything leaves no file behind. ?mode=ro opens read-only, ?mode=rw
+ * refuses a file that does not exist.
+ */
+static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
+{
+    const char *mode = url_param_get(url, "mode");
+    int flags = mode && strcmp(mode, "ro") == 0   ? SQLITE_OPEN_READONLY
+                : mode && strcmp(mode, "rw") == 0 ? SQLITE_OPEN_READWRITE
+                                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    char *path = NULL;
+    int exists = 1;
+    int rc = 0;
+    if (strcmp(url->database, ":memory:") != 0)
+        rc = sl_locate(url->database, &path, &exists);
+    if (rc)
+        return rc;
+    sqlite3 *db = NULL;
+    int later = !exists && (flags & SQLITE_OPEN_CREATE);
+    if (later)
+        rc = sl_open_db(":memory:", url->database, SQLITE_OPEN_READWRITE, &db);
+    else
+        rc = sl_open_db(path ? path : url->database, url->database,
+                        flags | (path ? SQLITE_OPEN_NOFOLLOW : 0), &db);
+    if (rc) {
+        free(path);
+        return rc;
     }
     sl_conn *c = xcalloc(1, sizeof *c);
     conn_init_common(&c->base, &strata_driver_sqlite, url, masked, url->database);
     c->db = db;
     c->busy_ms = DEFAULT_BUSY_MS;
     c->lock_fd = -1;
+    if (later)
+        c->create_path = path;
+    else
+        free(path);
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
     c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
@@ -95,7 +207,8 @@ static void sl_close(strata_conn *conn)
     sl_conn *c = (sl_conn *)conn;
     if (c->lock_fd >= 0)
         close(c->lock_fd); /* the kernel drops the lock with it */
-    sqlite3_close(c->db);
+    sqlite3_close_v2(c->db);
+    free(c->create_path);
     conn_free_common(conn);
     free(c);
 }
@@ -104,6 +217,12 @@ static int sl_exec(strata_conn *conn, const char *sql)
 {
     sl_conn *c = (sl_conn *)conn;
     char *err = NULL;
+    /* outside a transaction begun on the stand-in, anything may write */
+    if (c->create_path && sqlite3_get_autocommit(c->db)) {
+        int rc = sl_create_file(c);
+        if (rc)
+            return rc;
+    }
     if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
         strata_set_error(STRATA_EDB, "%s (SQLite error %d)", err ? err : sqlite3_errmsg(c->db),
                          sqlite3_extended_errcode(c->db));
@@ -197,6 +316,15 @@ static int sl_query(strata_conn *conn, const char *sql, const strata_value *para
         return sl_error(c->db);
     if (!st)
         return strata_set_error(STRATA_EINPUT, "empty statement");
+    /* a statement that writes makes the file first (sl_open) */
+    if (c->create_path && !sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        int rc = sl_create_file(c);
+        if (rc)
+            return rc;
+        if (sqlite3_prepare_v2(c->db, sql, -1, &st, &tail) != SQLITE_OK)
+            return sl_error(c->db);
+    }
     if ((size_t)sqlite3_bind_parameter_count(st) != n) {
         sqlite3_finalize(st);
         return strata_set_error(STRATA_EINPUT, "statement has %d placeholders but %zu values: %s",
@@ -301,6 +429,9 @@ static int sl_bulk_load(strata_conn *conn, const char *table, const char *const 
     sl_conn *c = (sl_conn *)conn;
     if (loaded)
         *loaded = 0;
+    int made = sl_create_file(c);
+    if (made)
+        return made;
     sbuf sql = SBUF_INIT;
     insert_sql_into(&sql, STRATA_SQLITE, table, cols, ncols);
     sqlite3_stmt *st = NULL;
@@ -380,16 +511,49 @@ static char *sl_lock_path(const strata_conn *conn, const char *name)
     return xasprintf("%s-%s-lock", db, name);
 }
 
+/* Why the lock file could not be opened. */
+static int lock_file_error(const char *path, int err)
+{
+    if (err == ELOOP)
+        return strata_set_error(STRATA_EIO,
+                                "the lock file %s is a symbolic link, which Strata "
+                                "does not follow; remove it",
+                                path);
+    return strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path, strerror(err));
+}
+
+/* Open (or make) the lock file: never through a symbolic link, and only a
+ * regular file with no other name (a hard link would make Strata truncate
+ * another file); made readable and writable by this user only, whatever
+ * the umask. -1 with the error set. */
+static int lock_file_open(const char *path)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        lock_file_error(path, errno);
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1) {
+        close(fd);
+        strata_set_error(STRATA_EIO,
+                         "the lock file %s is not a plain file (a device, or a hard link to "
+                         "another file?); remove it",
+                         path);
+        return -1;
+    }
+    return fd;
+}
+
 /* Who holds the lock file at `path`, from the line its holder wrote
  * (*who NULL: nobody). */
 static int sl_file_holder(const char *path, char **who)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT)
         return 0; /* never taken */
     if (fd < 0)
-        return strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                strerror(errno));
+        return lock_file_error(path, errno);
     int rc = 0;
     if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
         flock(fd, LOCK_UN);
@@ -480,12 +644,10 @@ static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_st
         return 0;
     }
     if (c->lock_fd < 0) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        int fd = lock_file_open(path);
         if (fd < 0) {
-            int e = strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                     strerror(errno));
             free(path);
-            return e;
+            return STRATA_EIO;
         }
         if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
             int err = errno;
