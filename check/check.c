@@ -20,6 +20,7 @@
 #include "migration.h"
 #include "names.h"
 #include "options.h"
+#include "seed.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -411,6 +412,24 @@ static void add_difference(strata_check_result *r, char *line)
     r->differences[r->ndifferences] = NULL;
 }
 
+/* What must be right before any database is touched, as bad input: every
+ * URL parses, and the seed file (when given) is a readable seed. */
+static int check_input(const char *const *urls, size_t n, const strata_check_options *opt)
+{
+    for (size_t i = 0; i < n; i++) {
+        strata_url u;
+        if (strata_url_parse(urls[i], &u) != 0)
+            return strata_error_prefix("--database-url #%zu: ", i + 1);
+        strata_url_dispose(&u);
+    }
+    if (!opt->seed_file)
+        return 0;
+    json_t *doc = NULL;
+    int rc = seed_read_file(opt->seed_file, NULL, &doc, NULL);
+    json_decref(doc);
+    return rc;
+}
+
 int strata_check(const char *const *urls, size_t n, const strata_check_options *options,
                  strata_check_result **out)
 {
@@ -437,6 +456,8 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         schema_free(&s);
         migration_set_free(&set);
     }
+    if (!rc)
+        rc = check_input(urls, n, opt);
     if (rc)
         return rc;
     check_db *dbs = xcalloc(n, sizeof *dbs);

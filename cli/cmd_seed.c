@@ -100,7 +100,10 @@ int cmd_seed(cli_opts *o)
         mopt.log_cb = o->json ? NULL : cli_log;
         if (progress)
             mopt.progress_cb = cli_progress_migration;
-        rc = strata_migrations_run(conn, &mopt, &mig);
+        /* a bad seed file is reported before pending migrations change anything */
+        rc = strata_seed_check(conn, o->file, &sopt, &mopt);
+        if (!rc)
+            rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);
             return cli_fail(o, rc);

@@ -120,6 +120,12 @@ typedef struct apply_ctx {
     strvec *warnings;   /* optional */
 } apply_ctx;
 
+/* A decimal number ([+-]digits[.digits][e[+-]digits]) for a
+ * decimal(precision, scale) column: rounded to `scale` fraction digits,
+ * half away from zero as PostgreSQL and MySQL round, into *out (caller
+ * frees; `out` may be NULL). NULL if it fits, else why not (static text):
+ * more integer digits than precision - scale. */
+const char *decimal_round(const char *text, int precision, int scale, char **out);
 /* Does a JSON value fit a column? NULL if so, else why not (static text). */
 const char *value_fits(const schema *s, const column *c, const json_t *v);
 /* Is s an ISO-8601 date-time (YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|+HH[:MM]])? */

@@ -40,16 +40,33 @@ typedef struct my_rows {
     int *binary;
 } my_rows;
 
+/* STRATA_ECONNECT for the errors that say the connection is gone (the
+ * server went away or killed it), so callers know no later statement can
+ * run; else EDB. */
+static int my_error_code(unsigned err)
+{
+    switch (err) {
+    case 2006: /* CR_SERVER_GONE_ERROR */
+    case 2013: /* CR_SERVER_LOST */
+    case 2055: /* CR_SERVER_LOST_EXTENDED */
+    case 1927: /* ER_CONNECTION_KILLED */
+    case 4031: /* MySQL 8: disconnected by the server */
+        return STRATA_ECONNECT;
+    default:
+        return STRATA_EDB;
+    }
+}
+
 static int my_error(my_conn *c)
 {
-    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_errno(c->my),
-                            mysql_sqlstate(c->my), mysql_error(c->my));
+    return strata_set_error(my_error_code(mysql_errno(c->my)), "ERROR %u (%s): %s",
+                            mysql_errno(c->my), mysql_sqlstate(c->my), mysql_error(c->my));
 }
 
 static int my_stmt_error(MYSQL_STMT *st)
 {
-    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_stmt_errno(st),
-                            mysql_stmt_sqlstate(st), mysql_stmt_error(st));
+    return strata_set_error(my_error_code(mysql_stmt_errno(st)), "ERROR %u (%s): %s",
+                            mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st));
 }
 
 /* Version gates as (MariaDB, MySQL) minimums; 0 means "never". */

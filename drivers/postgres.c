@@ -62,17 +62,25 @@ static char *one_line(const char *msg)
 }
 
 /* Set an EDB error from a failed result: "ERROR: message (detail)". */
+/* STRATA_ECONNECT when the connection is gone (the server ended it, or the
+ * network did), so callers know no later statement can run; else EDB. */
+static int pg_error_code(pg_conn *c)
+{
+    return PQstatus(c->pg) == CONNECTION_BAD ? STRATA_ECONNECT : STRATA_EDB;
+}
+
 static int pg_result_error(pg_conn *c, PGresult *res)
 {
     const char *sev = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    int code = pg_error_code(c);
     if (!msg) {
         char *m = one_line(PQerrorMessage(c->pg));
-        strata_set_error(STRATA_EDB, "%s", m);
+        strata_set_error(code, "%s%s", code == STRATA_ECONNECT ? "connection lost: " : "", m);
         free(m);
-        return STRATA_EDB;
+        return code;
     }
     sbuf b = SBUF_INIT;
     sbuf_addf(&b, "%s: %s", sev ? sev : "ERROR", msg);
@@ -82,9 +90,9 @@ static int pg_result_error(pg_conn *c, PGresult *res)
         sbuf_addf(&b, " [SQLSTATE %s]", state);
     char *m = one_line(sbuf_str(&b));
     sbuf_free(&b);
-    strata_set_error(STRATA_EDB, "%s", m);
+    strata_set_error(code, "%s%s", code == STRATA_ECONNECT ? "connection lost: " : "", m);
     free(m);
-    return STRATA_EDB;
+    return code;
 }
 
 static void ignore_notice(void *arg, const char *message)

@@ -26,6 +26,34 @@ static void describe_failure(runner *r, const compiled *c, size_t j)
                         o->path ? o->path : "", op_names[o->kind]);
 }
 
+/*
+ * The connection died (STRATA_ECONNECT) while migration c ran: at op j, or
+ * (j == c->nops) while it was being recorded. No statement can run any
+ * more - no undo, no rollback - so the message names the server, the
+ * migration and where it stopped, and says what the next run does: a
+ * transaction that never committed left nothing; a migration run op by op
+ * stays recorded as running and the next run recovers it (apply_recover).
+ */
+static int lost_connection(runner *r, const compiled *c, size_t j, int progressive)
+{
+    const migration *m = r->set.v[c->index];
+    char *words = str_cut(strata_error_message(), 160);
+    char *where = j < c->nops ? xasprintf("%s%s (%s)", c->down ? "revert: " : "",
+                                          c->ops->v[j]->path ? c->ops->v[j]->path : "",
+                                          op_names[c->ops->v[j]->kind])
+                              : xstrdup("recording it in the history");
+    const char *next =
+        progressive ? "it stays recorded as running; the next run recovers it (undoes what it "
+                      "applied, then goes on)"
+                    : "its transaction never committed, so nothing of it stays; the next run "
+                      "applies it again";
+    strata_set_error(STRATA_ECONNECT, "lost the connection to %s during migration %s, %s: %s; %s",
+                     strata_conn_url_masked(r->conn), m->id, where, words, next);
+    free(where);
+    free(words);
+    return STRATA_ECONNECT;
+}
+
 /* Each op's undo is computed from the migration file (undo_statements) and
  * run newest first; an op that failed halfway is undone best effort first,
  * ignoring what was never made. */
@@ -111,6 +139,8 @@ static int run_progressive(runner *r, compiled *c)
     double start = now_seconds();
     int rc = c->down ? history_update(r, m, "running", dir, 0, 0)
                      : history_insert(r, m, "running", dir, 0, (int)c->nops, 0);
+    if (rc == STRATA_ECONNECT)
+        return lost_connection(r, c, c->nops, 0); /* nothing was applied */
     if (rc)
         return rc;
     int op_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
@@ -152,6 +182,8 @@ static int run_progressive(runner *r, compiled *c)
         if (fk_off)
             strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
         exec_state_free(&st);
+        if (rc == STRATA_ECONNECT)
+            return lost_connection(r, c, j, 1);
         if (rc) {
             describe_failure(r, c, j);
             return undo_failed(r, c, op_done ? j + 1 : j, !op_done && failed > 0);
@@ -207,8 +239,11 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
     }
     free(state);
     exec_state st = {STRVEC_INIT, 0};
-    for (size_t j = 0; j < c->nops && !rc; j++) {
+    size_t j = 0; /* where it stopped: c->nops once every op ran */
+    for (; j < c->nops && !rc; j++) {
         rc = exec_stmts(r->conn, &c->per_op[j], &st, NULL);
+        if (rc == STRATA_ECONNECT)
+            break;
         if (rc)
             describe_failure(r, c, j);
     }
@@ -217,9 +252,27 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
     if (!rc)
         rc = c->down ? history_delete(r, m->id)
                      : history_insert(r, m, "applied", "up", (int)c->nops, (int)c->nops, ms);
+    if (rc == STRATA_ECONNECT) {
+        char *msg = xstrdup(strata_error_message());
+        strata_conn_rollback(r->conn); /* forgets the transaction; the server did already */
+        strata_set_error(STRATA_ECONNECT, "%s", msg);
+        free(msg);
+        if (fk_off)
+            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
+        return lost_connection(r, c, j, 0);
+    }
     if (!rc) {
         rc = strata_conn_commit(r->conn);
-        if (rc) {
+        if (rc == STRATA_ECONNECT) {
+            char *msg = xstrdup(strata_error_message());
+            strata_set_error(rc,
+                             "lost the connection to %s while committing migration %s: %s; "
+                             "whether it committed is not known, but its changes and its "
+                             "history row commit together, so the next run finds it applied "
+                             "or applies it again",
+                             strata_conn_url_masked(r->conn), m->id, msg);
+            free(msg);
+        } else if (rc) {
             char *msg = xstrdup(strata_error_message());
             strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
             strata_set_error(rc, "migration %s: commit: %s", m->id, msg);

@@ -808,6 +808,16 @@ typedef struct strata_seed_report {
 /* Load a seed file into the connected database. */
 STRATA_EXTERN int strata_seed_file(strata_conn *conn, const char *path,
                                    const strata_seed_options *opt, strata_seed_report **out);
+/* Check a seed file and write nothing: everything strata_seed_file checks
+ * before it writes (JSON, format, tables, columns, literal values, $ref
+ * aliases), against the connected database's schema as the migrations of
+ * `migrations` (its migrations_dir) make it once applied - NULL: as it is.
+ * So a bad seed is reported before `strata seed` applies pending
+ * migrations. Returns what strata_seed_file would for that input
+ * (STRATA_EINPUT), or 0. */
+STRATA_EXTERN int strata_seed_check(strata_conn *conn, const char *path,
+                                    const strata_seed_options *opt,
+                                    const strata_options *migrations);
 /* The Strata seed JSON a Medusa seed file becomes (caller frees). */
 STRATA_EXTERN int strata_seed_convert(const char *path, char **json_out);
 STRATA_EXTERN void strata_seed_report_free(strata_seed_report *r);

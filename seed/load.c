@@ -272,8 +272,8 @@ static void report_fill(seed_ctx *c, strata_seed_report *r)
 static int seed_run(seed_ctx *c, strata_seed_report *r)
 {
     int rc = seed_plan(c);
-    if (rc)
-        return rc;
+    if (rc || !r)
+        return rc; /* without a report to fill: a check, phase 1 only */
     int own_tx = !strata_conn_in_transaction(c->conn);
     if (own_tx && (rc = strata_conn_begin(c->conn)) != 0)
         return rc;
@@ -309,8 +309,37 @@ static int seed_run(seed_ctx *c, strata_seed_report *r)
     return rc;
 }
 
+/* The schema a seed is checked against: the database's, with the tables
+ * and enums of `model` (what the migrations build) in place of those it
+ * has - pending migrations create or change them. */
+static void overlay_model(schema *s, const schema *model)
+{
+    schema db = *s;
+    schema_copy(s, model);
+    for (size_t i = 0; i < db.ntables; i++)
+        if (!schema_table(s, db.tables[i].name)) {
+            s->tables = xgrow(s->tables, &s->cap_tables, s->ntables + 1, sizeof *s->tables);
+            table_copy(&s->tables[s->ntables++], &db.tables[i]);
+        }
+    schema_tables_moved(s);
+    for (size_t i = 0; i < db.nenums; i++)
+        if (!schema_enum(s, db.enums[i].name)) {
+            s->enums = xgrow(s->enums, &s->cap_enums, s->nenums + 1, sizeof *s->enums);
+            enum_def *e = &s->enums[s->nenums++];
+            e->name = xstrdup(db.enums[i].name);
+            memset(&e->values, 0, sizeof e->values);
+            for (size_t k = 0; k < db.enums[i].values.n; k++)
+                strvec_push(&e->values, db.enums[i].values.v[k]);
+        }
+    schema_free(&db);
+}
+
+/* Load a seed document into the database, or with `out` NULL only check it
+ * (phase 1), against the database's schema overlaid with `model` when
+ * given. */
 static int seed_document(strata_conn *conn, json_t *doc, const char *path,
-                         const strata_seed_options *opt, strata_seed_report **out)
+                         const strata_seed_options *opt, const schema *model,
+                         strata_seed_report **out)
 {
     seed_ctx c;
     memset(&c, 0, sizeof c);
@@ -326,14 +355,17 @@ static int seed_document(strata_conn *conn, json_t *doc, const char *path,
     c.lookups = json_object();
     seed_now_utc(c.now);
     c.doc = doc;
-    strata_seed_report *r = xcalloc(1, sizeof *r);
+    strata_seed_report *r = out ? xcalloc(1, sizeof *r) : NULL;
     double t0 = now_seconds();
     int rc = introspect_schema(conn, &c.s, NULL, NULL);
+    if (!rc && model)
+        overlay_model(&c.s, model);
     if (!rc)
         rc = seed_run(&c, r);
-    r->seconds = now_seconds() - t0;
+    if (r)
+        r->seconds = now_seconds() - t0;
     ctx_free(&c);
-    if (rc) {
+    if (rc || !out) {
         strata_seed_report_free(r);
         return rc;
     }
@@ -341,16 +373,21 @@ static int seed_document(strata_conn *conn, json_t *doc, const char *path,
     return 0;
 }
 
-/* Read a seed file: JSON with line:column on syntax errors. */
+/* Read a seed file: a regular file only (read_file), JSON with
+ * line:column on syntax errors. */
 static int load_json(const char *path, json_t **out)
 {
+    char *text;
+    size_t len;
+    *out = NULL;
+    int rc = read_file(path, &text, &len);
+    if (rc)
+        return rc;
     json_error_t err;
-    *out = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    free(text);
     if (*out)
         return 0;
-    if (access(path, R_OK) != 0)
-        return strata_set_error(STRATA_EIO, "cannot read seed file '%s': %s", path,
-                                strerror(errno));
     return strata_set_error(STRATA_EINPUT, "%s:%d:%d: invalid JSON: %s", path, err.line, err.column,
                             err.text);
 }
@@ -388,10 +425,54 @@ int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_opti
             return rc;
         doc = conv;
     }
-    rc = seed_document(conn, doc, path, opt, out);
+    rc = seed_document(conn, doc, path, opt, NULL, out);
     if (!rc)
         (*out)->format = xstrdup(medusa ? "medusa" : "strata");
     json_decref(doc);
+    return rc;
+}
+
+int seed_read_file(const char *path, const strata_seed_options *opt, json_t **out, int *medusa)
+{
+    json_t *doc = NULL;
+    *out = NULL;
+    int rc = load_json(path, &doc);
+    if (rc)
+        return rc;
+    int is_medusa = want_medusa(doc, opt, path);
+    if (medusa)
+        *medusa = is_medusa;
+    if (is_medusa) {
+        json_t *conv = NULL;
+        rc = medusa_convert(doc, path, &conv);
+        json_decref(doc);
+        doc = conv;
+    }
+    *out = doc;
+    return rc;
+}
+
+int strata_seed_check(strata_conn *conn, const char *path, const strata_seed_options *options,
+                      const strata_options *migrations)
+{
+    strata_seed_options checked;
+    int rc = seed_options_get(options, &checked);
+    if (rc)
+        return rc;
+    strata_options mopt;
+    if (migrations && (rc = options_get(migrations, &mopt)) != 0)
+        return rc;
+    schema model;
+    schema_init(&model);
+    if (migrations)
+        rc = migrations_model(mopt.migrations_dir, &model, NULL);
+    json_t *doc = NULL;
+    if (!rc)
+        rc = seed_read_file(path, &checked, &doc, NULL);
+    if (!rc)
+        rc = seed_document(conn, doc, path, &checked, migrations ? &model : NULL, NULL);
+    json_decref(doc);
+    schema_free(&model);
     return rc;
 }
 

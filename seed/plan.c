@@ -410,7 +410,8 @@ static int check_entry_keys(seed_ctx *c, json_t *e, const char *where)
 }
 
 /* An entry's "file": a CSV or NDJSON file of rows for `st` (relative to the
- * seed file's directory), loaded in phase 2; it must be readable now. */
+ * seed file's directory), loaded in phase 2; it must be a readable regular
+ * file now (bad input otherwise). */
 static int walk_entry_file(seed_ctx *c, seed_table *st, json_t *file, const char *where, int mode)
 {
     if (!json_is_string(file))
@@ -421,9 +422,10 @@ static int walk_entry_file(seed_ctx *c, seed_table *st, json_t *file, const char
     f->path = fp[0] == '/' ? xstrdup(fp) : xasprintf("%s/%s", c->dir, fp);
     f->where = xasprintf("%s.file", where);
     f->mode = mode;
-    if (access(f->path, R_OK) != 0)
-        return strata_set_error(STRATA_EIO, "%s: %s.file: cannot read '%s': %s", c->path, where,
-                                f->path, strerror(errno));
+    FILE *probe; /* a readable regular file: no FIFO waits for a writer later */
+    if (open_input_file(f->path, &probe) != 0)
+        return strata_error_prefix("%s: %s.file: ", c->path, where);
+    fclose(probe);
     return 0;
 }
 

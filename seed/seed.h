@@ -47,6 +47,13 @@ int medusa_is_seed(const json_t *doc);
 /* Convert a Medusa seed document to a Strata seed document. */
 int medusa_convert(const json_t *doc, const char *path, json_t **out);
 
+/* ---- load.c ---- */
+
+/* Read a seed file as a Strata seed document: JSON (a regular file only),
+ * converted when it is a Medusa seed (or opt says so: opt may be NULL).
+ * *medusa (may be NULL) says which it was. */
+int seed_read_file(const char *path, const strata_seed_options *opt, json_t **out, int *medusa);
+
 /* ---- values.c ---- */
 
 /*

@@ -1537,6 +1537,8 @@ static void test_lock_lookup_errors(void)
     }
 
     if (test_dialect == STRATA_SQLITE) {
+        /* the database file is made at the first write */
+        test_exec(conn, "CREATE TABLE lock_probe (x integer)");
         char *path = fmt("%s-strata-lock", db_url + 7);
         CU_ASSERT_EQUAL(symlink(path, path), 0);
         free(path);
@@ -1564,13 +1566,13 @@ static void test_lock_lookup_errors(void)
     if (test_dialect == STRATA_SQLITE) {
         /* the command line says so too, and a run cannot take the lock */
         CU_ASSERT_EQUAL(strata(&out, "lock status"), 1);
-        CU_ASSERT_STR_CONTAINS(out, "Too many levels of symbolic links");
+        CU_ASSERT_STR_CONTAINS(out, "is a symbolic link, which Strata does not follow");
         free(out);
         out = NULL;
         write_migration("001_a", "{\"up\": [{\"op\": \"create_table\", \"table\": \"a\", "
                                  "\"columns\": [{\"name\": \"id\", \"type\": \"integer\"}]}]}");
         CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
-        CU_ASSERT_STR_CONTAINS(out, "cannot open the lock file");
+        CU_ASSERT_STR_CONTAINS(out, "the lock file");
         free(out);
         CU_ASSERT(!table_exists_at(db_url, "a"));
     }
