@@ -92,9 +92,20 @@ typedef struct compile_target {
     int version;    /* major*10000 + minor*100 + patch */
     int is_mariadb; /* MySQL dialect only */
     unsigned caps;  /* STRATA_CAP_* */
+    /* MySQL: keep the PAD SPACE utf8mb4_bin collation where the server has
+     * a NO PAD one, because the database's tables were made with it (by an
+     * older Strata): a foreign key needs the same collation on both sides. */
+    int pad_space;
 } compile_target;
 
 compile_target compile_target_default(strata_dialect d);
+
+/* The collation of the tables Strata makes on MySQL/MariaDB: binary (case-
+ * and accent-sensitive, as PostgreSQL and SQLite compare) and NO PAD, so
+ * 'pad' and 'pad ' are two values: utf8mb4_nopad_bin (MariaDB 10.2.2+),
+ * utf8mb4_0900_bin (MySQL 8.0.17+); else, or with tg->pad_space,
+ * utf8mb4_bin (PAD SPACE: trailing spaces are ignored). */
+const char *mysql_collation(const compile_target *tg);
 
 /* The state before the operation, captured by the caller. */
 typedef struct before_state {

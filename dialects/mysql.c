@@ -2,8 +2,9 @@
  * mysql.c - the MySQL/MariaDB compiler.
  *
  * What differs from PostgreSQL:
- *   - tables are InnoDB, utf8mb4 with the case-sensitive utf8mb4_bin
- *     collation, so uniqueness and comparison behave as on the others;
+ *   - tables are InnoDB, utf8mb4 with a binary NO PAD collation where the
+ *     server has one (mysql_collation), so uniqueness and comparison
+ *     behave as on the others: case-sensitive, trailing spaces count;
  *   - enums are inline ENUM(...) column types; changing an enum is a MODIFY
  *     of every column that uses it, restating the whole definition;
  *   - there are no partial indexes: a unique partial index keeps its meaning
@@ -123,7 +124,14 @@ static int column_def(sbuf *b, const cctx *c, const column *col)
     return rc;
 }
 
-static const char *table_options = " ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin";
+const char *mysql_collation(const compile_target *tg)
+{
+    if (tg->pad_space)
+        return "utf8mb4_bin";
+    if (tg->is_mariadb ? tg->version >= 100202 : tg->version >= 80017)
+        return tg->is_mariadb ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin";
+    return "utf8mb4_bin";
+}
 
 /* Bytes a column takes in an InnoDB index key; -1 when it cannot be indexed. */
 static int key_bytes(const column *col)
@@ -583,8 +591,7 @@ static int compile_create_table(const cctx *c)
         sbuf_add(&b, ",\n  ");
         render_fk_clause(&b, c, &t->fks[i]);
     }
-    sbuf_add(&b, "\n)");
-    sbuf_add(&b, table_options);
+    sbuf_addf(&b, "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=%s", mysql_collation(c->tg));
     if (rc) {
         sbuf_free(&b);
         return rc;

@@ -185,3 +185,17 @@ compile_target compile_target_for(const strata_conn *conn)
     t.caps = strata_conn_caps(conn);
     return t;
 }
+
+void compile_target_read_collation(strata_conn *conn, compile_target *tg)
+{
+    if (tg->dialect != STRATA_MYSQL)
+        return;
+    char *coll = NULL;
+    if (strata_conn_query_string(conn,
+                                 "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE "
+                                 "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'strata_migrations'",
+                                 NULL, 0, &coll) != 0)
+        strata_error_clear(); /* nothing known: the target stays as it is */
+    tg->pad_space = coll && strcmp(coll, "utf8mb4_bin") == 0;
+    free(coll);
+}

@@ -17,6 +17,11 @@ void exec_state_free(exec_state *st);
 /* What a connection compiles for: its dialect, server version and
  * capabilities. */
 compile_target compile_target_for(const strata_conn *conn);
+/* MySQL/MariaDB: when the database's history table was made with the PAD
+ * SPACE utf8mb4_bin (by a Strata before NO PAD collations), the tables made
+ * from now on keep it too (tg->pad_space), so that foreign keys between old
+ * and new tables have the same collation on both sides. */
+void compile_target_read_collation(strata_conn *conn, compile_target *tg);
 
 /*
  * Execute a statement list. On failure the error message is

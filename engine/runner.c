@@ -171,8 +171,10 @@ static int runner_setup(runner *r, strata_conn *conn, const strata_options *opt,
     if (rc)
         return rc;
     opt = r->opt;
-    if (conn)
+    if (conn) {
         r->tg = compile_target_for(conn);
+        compile_target_read_collation(conn, &r->tg);
+    }
     make_run_id(r->run_id);
     r->report = xcalloc(1, sizeof *r->report);
     const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";

@@ -32,7 +32,7 @@
 #define SL STRATA_SQLITE
 
 /* The table options every MySQL CREATE TABLE ends with. */
-#define MY_OPTS "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_bin;\n"
+#define MY_OPTS "\n) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_nopad_bin;\n"
 
 /* The frame of SQLite's table rebuild around the statements a test expects. */
 #define SL_SAVE(t)                                                                                 \

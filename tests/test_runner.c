@@ -1636,6 +1636,58 @@ out:
     end_test();
 }
 
+/*
+ * MySQL/MariaDB: tables Strata makes use a binary NO PAD collation, so
+ * 'pad' and 'pad ' are two values as on the other databases; in a database
+ * whose history table an earlier Strata made with the PAD SPACE
+ * utf8mb4_bin, new tables keep utf8mb4_bin, because a foreign key from a
+ * new table to an old one needs the same collation on both sides.
+ */
+static void test_mysql_table_collation(void)
+{
+    if (test_dialect != STRATA_MYSQL)
+        return;
+    strata_conn *c = NULL;
+    if (!begin_test("collation") || !(c = test_connect(db_url))) {
+        CU_FAIL("no database");
+        goto out;
+    }
+    static const char *const query = "SELECT TABLE_COLLATION FROM information_schema.TABLES "
+                                     "WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '%s'";
+    write_migration("001_a", "{\"up\": [{\"op\": \"create_table\", \"table\": \"a\", "
+                             "\"columns\": [{\"name\": \"id\", \"type\": \"string\", "
+                             "\"primary_key\": true}]}]}");
+    expect_status(0, "migrations run");
+    char *sql = fmt(query, "a");
+    char *coll = test_scalar(c, sql);
+    CU_ASSERT(coll && !strcmp(coll, "utf8mb4_nopad_bin"));
+    free(coll);
+    free(sql);
+    sql = fmt(query, "strata_migrations");
+    coll = test_scalar(c, sql);
+    CU_ASSERT(coll && !strcmp(coll, "utf8mb4_nopad_bin"));
+    free(coll);
+    free(sql);
+    /* an earlier Strata's database: utf8mb4_bin everywhere */
+    test_exec(c, "ALTER TABLE `strata_migrations` CONVERT TO CHARACTER SET utf8mb4 COLLATE "
+                 "utf8mb4_bin");
+    test_exec(c, "ALTER TABLE `a` CONVERT TO CHARACTER SET utf8mb4 COLLATE utf8mb4_bin");
+    write_migration("002_b", "{\"up\": [{\"op\": \"create_table\", \"table\": \"b\", "
+                             "\"columns\": [{\"name\": \"id\", \"type\": \"integer\", "
+                             "\"primary_key\": true}, {\"name\": \"a_id\", \"type\": "
+                             "\"string\", \"references\": {\"table\": \"a\"}}]}]}");
+    expect_status(0, "migrations run");
+    sql = fmt(query, "b");
+    coll = test_scalar(c, sql);
+    CU_ASSERT(coll && !strcmp(coll, "utf8mb4_bin"));
+    free(coll);
+    free(sql);
+    expect_status(0, "migrations revert --all");
+out:
+    strata_conn_close(c);
+    end_test();
+}
+
 /* ---- repair ---- */
 
 /* 002 runs outside a transaction; its op up[1] is raw SQL, which has no
@@ -1857,6 +1909,8 @@ static const test_case runner_tests[] = {
     {"lock status reports a lookup that fails", test_lock_lookup_errors},
     {"a history table made by an earlier strata still serves",
      test_history_table_of_earlier_strata},
+    {"MySQL: NO PAD tables, and utf8mb4_bin kept where an earlier strata used it",
+     test_mysql_table_collation},
     {"repair --mark-applied after a manual fix", test_repair_mark_applied},
     {"repair undoes a partial migration", test_repair_undo},
     {NULL, NULL},

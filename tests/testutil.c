@@ -64,8 +64,8 @@ char *test_fresh_database(strata_dialect d, const char *tag)
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
     strata_conn_exec(c, sql);
     if (d == STRATA_MYSQL)
-        snprintf(sql, sizeof sql, "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin",
-                 name);
+        snprintf(sql, sizeof sql,
+                 "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin", name);
     else
         snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
     if (strata_conn_exec(c, sql) != 0) {
@@ -182,6 +182,14 @@ static void ensure_registry(void)
     }
 }
 
+/* STRATA_TEST_ONLY=text runs only the tests whose name holds it (while
+ * working on one; unset: every test). */
+static int test_selected(const char *name)
+{
+    const char *only = getenv("STRATA_TEST_ONLY");
+    return !only || !*only || strstr(name, only) != NULL;
+}
+
 void test_add_dialect_suites(const char *name, int (*init)(void), int (*cleanup)(void),
                              const test_case *tests)
 {
@@ -198,7 +206,8 @@ void test_add_dialect_suites(const char *name, int (*init)(void), int (*cleanup)
         snprintf(sname, sizeof sname, "%s/%s", name, strata_dialect_name((strata_dialect)d));
         CU_pSuite s = CU_add_suite(sname, init_wrappers[k][d], clean_wrappers[k][d]);
         for (const test_case *t = tests; t->name; t++)
-            CU_add_test(s, t->name, t->fn);
+            if (test_selected(t->name))
+                CU_add_test(s, t->name, t->fn);
     }
 }
 
@@ -207,7 +216,8 @@ void test_add_suite(const char *name, const test_case *tests)
     ensure_registry();
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
     for (const test_case *t = tests; t->name; t++)
-        CU_add_test(s, t->name, t->fn);
+        if (test_selected(t->name))
+            CU_add_test(s, t->name, t->fn);
 }
 
 int test_main(void)
