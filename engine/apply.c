@@ -13,6 +13,7 @@
  * finishes or undoes (apply_recover).
  */
 #include "runner.h"
+#include "sqltext.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -101,7 +102,7 @@ static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
     int remaining = 0;
     if (applied)
         say(r, "undoing the %zu applied operation(s) of %s", applied, m->id);
-    int urc = undo_ops(r, c->index, c->down, applied, partial_op, &remaining);
+    int urc = undo_interrupted(r, c->index, c->down, applied, partial_op, &remaining);
     if (urc == 0) {
         if (c->down)
             history_update(r, m, "applied", "up", (int)m->up.n, 0);
@@ -128,25 +129,45 @@ static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
  * Run a compiled migration op by op, recording progress after each (MySQL,
  * and "transaction": false), and undo it on failure. Where every schema
  * change can run inside a transaction (SQLite), each op commits together
- * with its progress, so a kill never leaves an applied op unrecorded;
- * elsewhere DDL commits by itself, or the migration asked to run outside a
+ * with its progress, so a kill never leaves an applied op unrecorded; so
+ * does an op that only reads or changes rows, everywhere (op_is_data_only).
+ * Elsewhere DDL commits by itself, or the migration asked to run outside a
  * transaction, and the undo of an interrupted op is best effort.
  */
-static int run_progressive(runner *r, compiled *c)
+/* Does op j only read or change rows (its every statement: sql_is_data_only)?
+ * Then it runs in a transaction with its progress record, even where DDL
+ * cannot: a kill leaves it done and recorded, or not done at all. */
+static int op_is_data_only(const compiled *c, size_t j)
+{
+    const stmt_list *l = &c->per_op[j];
+    for (size_t i = 0; i < l->n; i++) {
+        const stmt *st = &l->v[i];
+        if ((st->kind != STMT_SQL && st->kind != STMT_ASSERT_EMPTY) || (st->flags & STMT_NO_TX) ||
+            st->cleanup || !sql_is_data_only(st->sql))
+            return 0;
+    }
+    return l->n > 0;
+}
+
+/* Run ops [first, nops) of a compiled migration as run_progressive says;
+ * with first > 0 its history row exists already (a recovery going on). */
+static int run_progressive_from(runner *r, compiled *c, size_t first)
 {
     const migration *m = r->set.v[c->index];
     const char *dir = c->down ? "down" : "up";
     double start = now_seconds();
-    int rc = c->down ? history_update(r, m, "running", dir, 0, 0)
-                     : history_insert(r, m, "running", dir, 0, (int)c->nops, 0);
+    int rc = first     ? 0
+             : c->down ? history_update(r, m, "running", dir, 0, 0)
+                       : history_insert(r, m, "running", dir, 0, (int)c->nops, 0);
     if (rc == STRATA_ECONNECT)
         return lost_connection(r, c, c->nops, 0); /* nothing was applied */
     if (rc)
         return rc;
-    int op_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
-    for (size_t j = 0; j < c->nops; j++) {
+    int ddl_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
+    for (size_t j = first; j < c->nops; j++) {
         exec_state st = {STRVEC_INIT, 0};
         size_t failed = 0;
+        int op_tx = ddl_tx || op_is_data_only(c, j);
         const char *fk_off =
             stmt_list_needs_fk_off(&c->per_op[j]) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
         if (fk_off)
@@ -195,6 +216,11 @@ static int run_progressive(runner *r, compiled *c)
     if (c->down)
         return history_delete(r, m->id);
     return history_update(r, m, "applied", "up", 0, 0);
+}
+
+static int run_progressive(runner *r, compiled *c)
+{
+    return run_progressive_from(r, c, 0);
 }
 
 /*
@@ -298,11 +324,101 @@ int apply_compiled(runner *r, compiled *c, int *skipped)
     return run_transactional(r, c, skipped);
 }
 
+/* ---- undoing what has no inverse ---- */
+
+/* The first of ops [0, upto) of migration idx (direction `down`) that has
+ * no inverse (raw SQL), or -1 when each can be undone. */
+static long first_without_inverse(runner *r, size_t idx, int down, size_t upto)
+{
+    for (size_t j = 0; j < upto; j++) {
+        stmt_list l = {0};
+        int rc = undo_statements(r, idx, down, j, &l);
+        stmt_list_free(&l);
+        if (rc) {
+            strata_error_clear();
+            return (long)j;
+        }
+    }
+    return -1;
+}
+
+/* Undo an interrupted up with the migration's explicit down, run whole:
+ * what the down drops but the interrupted run never made is skipped
+ * (STMT_IGNORE_MISSING); any other failure stops it. */
+static int undo_by_explicit_down(runner *r, size_t idx)
+{
+    compiled c;
+    int rc = compile_migration(r, idx, 1, &c);
+    exec_state st = {STRVEC_INIT, 0};
+    for (size_t j = 0; j < c.nops && !rc; j++) {
+        for (size_t i = 0; i < c.per_op[j].n; i++)
+            c.per_op[j].v[i].flags |= STMT_IGNORE_MISSING;
+        rc = exec_stmts(r->conn, &c.per_op[j], &st, NULL);
+        if (rc)
+            strata_error_prefix("running its down, %s (%s): ", c.ops->v[j]->path,
+                                op_names[c.ops->v[j]->kind]);
+        exec_state_free(&st);
+    }
+    compiled_free(&c);
+    return rc;
+}
+
+int undo_interrupted(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining)
+{
+    const migration *m = r->set.v[idx];
+    long j = first_without_inverse(r, idx, down, upto);
+    if (j < 0)
+        return undo_ops(r, idx, down, upto, partial_op, remaining);
+    *remaining = (int)upto;
+    const op_list *ops = down ? &r->plan.downs[idx] : &m->up;
+    const char *path = ops->v[j]->path ? ops->v[j]->path : "?";
+    if (!down && m->down_mode == DOWN_EXPLICIT && m->down.n > 0) {
+        say(r, "%s (sql) of %s has no inverse: undoing the migration with its down instead", path,
+            m->id);
+        int rc = undo_by_explicit_down(r, idx);
+        if (!rc)
+            *remaining = 0;
+        return rc;
+    }
+    return strata_set_error(STRATA_ESTATE,
+                            "%s (sql) cannot be undone: raw SQL has no inverse. Either finish "
+                            "%s by hand - `strata migrations sql %s%s` shows its SQL; run it from "
+                            "%s[%zu] on - then `strata migrations repair --mark-applied`, or undo "
+                            "what ran by hand and give it a \"down\" for `strata migrations "
+                            "repair`",
+                            path, m->id, down ? "--down " : "", m->id, down ? "down" : "up", upto);
+}
+
+/* The interrupted op k left nothing half done (it only changes rows, and
+ * ran in a transaction with its progress: done and recorded, or rolled
+ * back), so the migration can go on from it instead of being undone. */
+static int resume_forward(runner *r, size_t idx, int down, size_t k, int *resumed)
+{
+    compiled c;
+    *resumed = 0;
+    int rc = compile_migration(r, idx, down, &c);
+    if (!rc && k < c.nops && op_is_data_only(&c, k)) {
+        say(r,
+            "recovering %s: it was interrupted in %s, which changes rows only and left nothing "
+            "half done; its %zu applied operation(s) cannot all be undone, so it goes on from "
+            "there",
+            r->set.v[idx]->id, c.ops->v[k]->path ? c.ops->v[k]->path : "?", k);
+        *resumed = 1;
+        rc = run_progressive_from(r, &c, k);
+    }
+    compiled_free(&c);
+    return rc;
+}
+
 /*
  * Finish a migration interrupted while running (its row says `running`):
  * record it as done if all its ops had run, else undo the ops it applied.
  * The undo is computed from the file, so the file must be the one that ran
- * (same checksum). An undo that fails leaves the migration `partial`.
+ * (same checksum). When an applied op has no inverse (raw SQL), the
+ * migration goes on from the interrupted op if that op left nothing half
+ * done, or is undone with its explicit down (undo_interrupted); an undo
+ * that fails leaves the migration `partial`, the message saying what to
+ * check and run.
  */
 int apply_recover(runner *r, hist_row *h)
 {
@@ -331,10 +447,17 @@ int apply_recover(runner *r, hist_row *h)
             return history_delete(r, h->id);
         return history_update(r, m, "applied", "up", (int)nops, 0);
     }
+    size_t k = h->ops_applied > 0 ? (size_t)h->ops_applied : 0;
+    if (first_without_inverse(r, (size_t)idx, down, k) >= 0) {
+        int resumed = 0;
+        int rc = resume_forward(r, (size_t)idx, down, k, &resumed);
+        if (resumed || rc)
+            return rc;
+    }
     say(r, "recovering %s: it was interrupted after %d operation(s); undoing them", h->id,
         h->ops_applied);
     int remaining = 0;
-    int rc = undo_ops(r, (size_t)idx, down, (size_t)h->ops_applied, 1, &remaining);
+    int rc = undo_interrupted(r, (size_t)idx, down, k, 1, &remaining);
     if (rc) {
         char *msg = xstrdup(strata_error_message());
         history_update(r, m, "partial", h->direction, remaining, 0);

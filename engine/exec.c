@@ -16,10 +16,11 @@ void exec_state_free(exec_state *st)
     strvec_free(&st->saved);
 }
 
-/* Is this error "the object does not exist"? (MySQL 1091, 1146, PG 42704/42P01) */
+/* Is this error "the object does not exist"? (MySQL 1051, 1091, 1146, PG 42704/42P01) */
 static int is_missing_error(const char *msg)
 {
-    return strstr(msg, "ERROR 1091") || strstr(msg, "ERROR 1146") || strstr(msg, "42704") ||
+    return strstr(msg, "ERROR 1091") || strstr(msg, "ERROR 1146") ||
+           strstr(msg, "ERROR 1051") /* DROP TABLE: unknown table */ || strstr(msg, "42704") ||
            strstr(msg, "42P01") || strstr(msg, "does not exist") || strstr(msg, "no such");
 }
 

@@ -792,8 +792,8 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
             say(&r, "marked %s %s", m->id, down ? "reverted" : "applied");
         } else {
             int remaining = 0;
-            rc = undo_ops(&r, (size_t)idx, down, (size_t)h->ops_applied,
-                          strcmp(h->state, "running") == 0, &remaining);
+            rc = undo_interrupted(&r, (size_t)idx, down, (size_t)h->ops_applied,
+                                  strcmp(h->state, "running") == 0, &remaining);
             if (rc) {
                 history_update(&r, m, "partial", h->direction, remaining, 0);
                 strata_error_prefix("repairing %s: ", m->id);

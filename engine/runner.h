@@ -100,6 +100,10 @@ int apply_recover(runner *r, hist_row *h);
  * migration that failed or was interrupted. Returns 0 when the schema is
  * back where it started; otherwise *remaining is how many ops stay applied. */
 int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining);
+/* undo_ops, or - when an op of [0, upto) has no inverse (raw SQL) - the
+ * migration's explicit down run whole (an up only); else an ESTATE error
+ * saying what the operator must check and run. */
+int undo_interrupted(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining);
 
 /* ---- plan.c ---- */
 

@@ -1782,6 +1782,61 @@ static const char undo_fixed_json[] =
     "\"columns\": [{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]}, {\"op\": "
     "\"create_index\", \"table\": \"base\", \"name\": \"base_id_idx\", \"columns\": [\"id\"]}]}";
 
+/*
+ * An `sql` op has no inverse. When a migration fails (or was interrupted)
+ * after one ran, its explicit down undoes it - run whole, what it drops
+ * that the failed run never made skipped - so the schema is as before;
+ * without a down the migration is left partial, and repair says what to
+ * check and run.
+ */
+static void test_sql_op_undone_by_down(void)
+{
+    if (!begin_test("sqldown")) {
+        CU_FAIL("no database");
+        goto out;
+    }
+    write_migration("001_base", "{\"up\": [{\"op\": \"create_table\", \"table\": \"base\", "
+                                "\"columns\": [{\"name\": \"id\", \"type\": \"integer\", "
+                                "\"primary_key\": true}]}]}");
+    expect_status(0, "migrations run");
+    char *before = schema_snapshot(db_url);
+    write_migration("002_sql",
+                    "{\"transaction\": false, \"up\": [{\"op\": \"sql\", \"all\": \"CREATE "
+                    "TABLE s1 (id integer)\"}, {\"op\": \"sql\", \"all\": \"CREATE TABLE s2 "
+                    "(id integer)\"}, {\"op\": \"sql\", \"all\": \"INSERT INTO no_such_table "
+                    "VALUES (1)\"}, {\"op\": \"sql\", \"all\": \"CREATE TABLE s3 (id "
+                    "integer)\"}], \"down\": [{\"op\": \"sql\", \"all\": \"DROP TABLE s3\"}, "
+                    "{\"op\": \"sql\", \"all\": \"DROP TABLE s2\"}, {\"op\": \"sql\", "
+                    "\"all\": \"DROP TABLE s1\"}]}");
+    char *out = NULL;
+    CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
+    CU_ASSERT_STR_CONTAINS(out, "undoing the migration with its down");
+    CU_ASSERT_STR_CONTAINS(out, "the schema is as before it");
+    free(out);
+    char *after = schema_snapshot(db_url);
+    CU_ASSERT_STRING_EQUAL(after, before);
+    free(after);
+    char *h = history_of(db_url);
+    CU_ASSERT_PTR_NULL(strstr(h, "002_sql"));
+    free(h);
+    /* no down: partial, and repair says what to do */
+    write_migration("002_sql",
+                    "{\"transaction\": false, \"up\": [{\"op\": \"sql\", \"all\": \"CREATE "
+                    "TABLE s1 (id integer)\"}, {\"op\": \"sql\", \"all\": \"INSERT INTO "
+                    "no_such_table VALUES (1)\"}]}");
+    CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
+    CU_ASSERT_STR_CONTAINS(out, "left partial");
+    free(out);
+    CU_ASSERT_EQUAL(strata(&out, "migrations repair"), 1);
+    CU_ASSERT_STR_CONTAINS(out, "up[0] (sql) cannot be undone");
+    CU_ASSERT_STR_CONTAINS(out, "strata migrations sql 002_sql");
+    CU_ASSERT_STR_CONTAINS(out, "repair --mark-applied");
+    free(out);
+    free(before);
+out:
+    end_test();
+}
+
 static void test_repair_undo(void)
 {
     strata_conn *gate = NULL;
@@ -1913,6 +1968,8 @@ static const test_case runner_tests[] = {
      test_mysql_table_collation},
     {"repair --mark-applied after a manual fix", test_repair_mark_applied},
     {"repair undoes a partial migration", test_repair_undo},
+    {"an sql op is undone by the migration's down, or repair says what to run",
+     test_sql_op_undone_by_down},
     {NULL, NULL},
 };
 
