@@ -152,6 +152,15 @@ int cli_usage_error(const cli_opts *o, const char *fmt, ...) __attribute__((form
 int cli_input_error(const cli_opts *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* The library's log callback: each line to stderr, warnings marked. */
 void cli_log(strata_log_level level, const char *message, void *payload);
+/* Text the tool prints that may hold what a user typed or the library
+ * said: every URL password masked (strata_text_mask), cut to at most `max`
+ * bytes in the middle (0: not cut). Caller frees. */
+char *cli_clean(const char *text, size_t max);
+/* Open an output file the user named (--out, --junit, --sarif) for
+ * writing: never through a symbolic link, a regular file only, made 0644
+ * when new (*created). NULL with the error printed and *status its exit
+ * status (2). */
+FILE *cli_create_output(const cli_opts *o, const char *path, int *status, int *created);
 /* The name of `names` nearest to `word` (a typo's fix), or NULL. */
 const char *cli_nearest(const char *word, const char *const *names, size_t n);
 /* Print a JSON document (taking its reference) on stdout. */

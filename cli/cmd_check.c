@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -35,11 +36,9 @@ static void xml_escape(FILE *f, const char *s)
     }
 }
 
-static int write_junit(const char *path, const strata_check_result *r)
+/* Write the JUnit report into `f` (opened before the check ran) and close it. */
+static int write_junit(FILE *f, const strata_check_result *r)
 {
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
     size_t failures = 0;
     for (size_t i = 0; i < r->nsteps; i++)
         failures += !r->steps[i].ok;
@@ -71,7 +70,9 @@ static int write_junit(const char *path, const strata_check_result *r)
                 fprintf(f, "/>\n");
             } else {
                 fprintf(f, ">\n      <failure message=\"");
-                xml_escape(f, s->message ? s->message : "failed");
+                char *msg = cli_clean(s->message ? s->message : "failed", 0);
+                xml_escape(f, msg);
+                free(msg);
                 fprintf(f, "\"/>\n    </testcase>\n");
             }
         }
@@ -130,9 +131,11 @@ static void print_table(const strata_check_result *r)
     }
     free(steps);
     for (size_t i = 0; i < r->nsteps; i++)
-        if (!r->steps[i].ok)
-            printf("\n%s, %s: %s", r->steps[i].database, r->steps[i].step,
-                   r->steps[i].message ? r->steps[i].message : "failed");
+        if (!r->steps[i].ok) {
+            char *msg = cli_clean(r->steps[i].message ? r->steps[i].message : "failed", 400);
+            printf("\n%s, %s: %s\n", r->steps[i].database, r->steps[i].step, msg);
+            free(msg);
+        }
     if (r->ndatabases > 1) {
         if (r->ndifferences) {
             printf("\n%zu difference%s across databases:\n", r->ndifferences,
@@ -167,24 +170,46 @@ int cmd_check(cli_opts *o)
     opt.seed_file = o->file;
     if (cli_progress_enabled(o))
         opt.progress_cb = cli_progress_check;
+    /* the report's file is made before anything runs: a path that cannot
+     * be written is bad input, found before the databases are touched */
+    FILE *junit = NULL;
+    int junit_made = 0;
+    if (o->junit) {
+        int status;
+        junit = cli_create_output(o, o->junit, &status, &junit_made);
+        if (!junit) {
+            free(env);
+            return status;
+        }
+    }
     strata_check_result *r = NULL;
     int rc = strata_check(urls, n, &opt, &r);
     cli_progress_clear();
     free(env);
     if (rc) {
+        if (junit) {
+            fclose(junit);
+            if (junit_made)
+                unlink(o->junit); /* nothing to report: leave no empty file */
+        }
         strata_check_result_free(r);
         return cli_fail(o, rc);
     }
-    if (o->junit && write_junit(o->junit, r) != 0)
-        fprintf(stderr, "strata: cannot write %s\n", o->junit);
+    if (junit && write_junit(junit, r) != 0) {
+        strata_check_result_free(r);
+        return cli_input_error(o, "cannot write %s", o->junit);
+    }
     if (o->json) {
         json_t *steps = json_array(), *diffs = json_array(), *rows = json_object();
         for (size_t i = 0; i < r->nsteps; i++) {
             json_t *s =
                 json_pack("{s:s, s:s, s:b, s:f}", "database", r->steps[i].database, "step",
                           r->steps[i].step, "ok", r->steps[i].ok, "seconds", r->steps[i].seconds);
-            if (r->steps[i].message)
-                json_object_set_new(s, "message", json_string(r->steps[i].message));
+            if (r->steps[i].message) {
+                char *msg = cli_clean(r->steps[i].message, 400);
+                json_object_set_new(s, "message", json_string(msg));
+                free(msg);
+            }
             json_array_append_new(steps, s);
         }
         for (size_t i = 0; i < r->ndifferences; i++)

@@ -113,9 +113,10 @@ int cli_write_text(cli_opts *o, const char *text)
             printf("\n");
         return 0;
     }
-    FILE *f = fopen(o->out, "w");
+    int status, created;
+    FILE *f = cli_create_output(o, o->out, &status, &created);
     if (!f)
-        return cli_input_error(o, "cannot write %s", o->out);
+        return status;
     fprintf(f, "%s", text);
     if (*text && text[strlen(text) - 1] != '\n')
         fprintf(f, "\n");

@@ -147,16 +147,21 @@ static void print_text(const strata_lint_result *r)
     printf("\n");
 }
 
-/* Write the SARIF log to `path` ("-": stdout). */
-static int write_sarif(const strata_lint_result *r, const char *path)
+/* Write the SARIF log to `path` ("-": stdout); 0, or the exit status of
+ * an error it printed. */
+static int write_sarif(const cli_opts *o, const strata_lint_result *r, const char *path)
 {
+    int status = 0, created = 0;
+    FILE *f = strcmp(path, "-") == 0 ? stdout : cli_create_output(o, path, &status, &created);
+    if (!f)
+        return status;
     json_t *log = sarif_log(r);
-    int rc = strcmp(path, "-") == 0 ? json_dumpf(log, stdout, JSON_INDENT(2))
-                                    : json_dump_file(log, path, JSON_INDENT(2));
-    if (strcmp(path, "-") == 0)
-        printf("\n");
+    int rc = json_dumpf(log, f, JSON_INDENT(2));
+    fputc('\n', f);
     json_decref(log);
-    return rc;
+    if ((f != stdout && fclose(f) != 0) || rc != 0)
+        return cli_input_error(o, "cannot write %s", path);
+    return 0;
 }
 
 /* The connection lint may use: only a --database-url given on the command
@@ -215,9 +220,8 @@ int cmd_migrations_lint(cli_opts *o)
     if (rc) {
         status = cli_fail(o, rc);
     } else {
-        if (o->sarif && write_sarif(r, o->sarif) != 0) {
-            fprintf(stderr, "strata: cannot write %s\n", o->sarif);
-            status = 2;
+        if (o->sarif && (status = write_sarif(o, r, o->sarif)) != 0) {
+            /* said */
         } else {
             if (o->json) {
                 json_t *j = lint_json(r);

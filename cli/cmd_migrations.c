@@ -276,13 +276,14 @@ int cmd_migrations_sql(cli_opts *o)
 {
     strata_dialect d = STRATA_SQLITE;
     const char *dialect = o->dialects.n ? o->dialects.v[o->dialects.n - 1] : NULL;
+    int guessed = 0; /* said once the SQL is there: an error needs no note */
     if (dialect) {
         int p = strata_dialect_parse(dialect);
         if (p < 0)
             return cli_usage_error(o, "unknown dialect '%s' (postgres, mysql or sqlite)", dialect);
         d = (strata_dialect)p;
     } else if (cli_database_is_default(o)) {
-        fprintf(stderr, "strata: SQL for sqlite (no --dialect, and no database configured)\n");
+        guessed = 1;
     } else {
         strata_url url;
         if (strata_url_parse(o->database_url, &url) == 0) {
@@ -296,6 +297,8 @@ int cmd_migrations_sql(cli_opts *o)
     int rc = strata_migrations_sql(&opt, d, o->down, o->args, (size_t)o->nargs, &sql);
     if (rc)
         return cli_fail(o, rc);
+    if (guessed)
+        fprintf(stderr, "strata: SQL for sqlite (no --dialect, and no database configured)\n");
     if (o->json) {
         json_t *j = json_pack("{s:s, s:s}", "dialect", strata_dialect_name(d), "sql", sql);
         print_json(j);

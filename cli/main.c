@@ -10,10 +10,14 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -37,13 +41,44 @@ void cli_print_json(json_t *root)
     json_decref(root);
 }
 
-/* An error line on stderr, and with --json the error document on stdout. */
+/* The longest line of a message the tool prints, in bytes ("strata: "
+ * included; the library cuts its own messages shorter still). */
+#define LINE_MAX_BYTES 400
+
+char *cli_clean(const char *text, size_t max)
+{
+    char *masked = strata_text_mask(text ? text : "");
+    size_t len = strlen(masked);
+    if (!max || len <= max)
+        return masked;
+    /* cut in the middle at whole UTF-8 characters: the start names what,
+     * the end why */
+    char marker[48];
+    int mlen = snprintf(marker, sizeof marker, "...(%zu bytes cut)...", len);
+    size_t room = max > (size_t)mlen ? max - (size_t)mlen : 0;
+    size_t head = room * 2 / 3, from = len - (room - head);
+    while (head > 0 && ((unsigned char)masked[head] & 0xC0) == 0x80)
+        head--;
+    while (from < len && ((unsigned char)masked[from] & 0xC0) == 0x80)
+        from++;
+    char *out = NULL;
+    if (asprintf(&out, "%.*s%s%s", (int)head, masked, marker, masked + from) < 0)
+        abort();
+    free(masked);
+    return out;
+}
+
+/* An error line on stderr, and with --json the error document on stdout:
+ * the one place every error the tool prints goes through, so that no URL's
+ * password and no value too long to read reaches the terminal or a log. */
 static void print_error(const cli_opts *o, const char *msg, int status)
 {
+    char *clean = cli_clean(msg, LINE_MAX_BYTES - strlen("strata: "));
     cli_progress_clear();
-    fprintf(stderr, "strata: %s\n", msg);
+    fprintf(stderr, "strata: %s\n", clean);
     if (o && o->json)
-        cli_print_json(json_pack("{s:s, s:i}", "error", msg, "exit", status));
+        cli_print_json(json_pack("{s:s, s:i}", "error", clean, "exit", status));
+    free(clean);
 }
 
 int cli_fail(const cli_opts *o, int code)
@@ -53,35 +88,75 @@ int cli_fail(const cli_opts *o, int code)
     return cli_exit_status(code);
 }
 
+/* The message of a printf-style error (caller frees). */
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *buf = NULL;
+    if (vasprintf(&buf, fmt, ap) < 0)
+        abort();
+    return buf;
+}
+
 int cli_usage_error(const cli_opts *o, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = vformat(fmt, ap);
     va_end(ap);
     print_error(o, buf, 2);
+    free(buf);
     fprintf(stderr, "Try 'strata --help'.\n");
     return 2;
 }
 
 int cli_input_error(const cli_opts *o, const char *fmt, ...)
 {
-    char buf[2048];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = vformat(fmt, ap);
     va_end(ap);
     print_error(o, buf, 2);
+    free(buf);
     return 2;
 }
 
 void cli_log(strata_log_level level, const char *message, void *payload)
 {
     (void)payload;
+    char *clean = cli_clean(message, LINE_MAX_BYTES);
     cli_progress_clear();
-    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", message);
+    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", clean);
     fflush(stderr);
+    free(clean);
+}
+
+FILE *cli_create_output(const cli_opts *o, const char *path, int *status, int *created)
+{
+    *status = 0;
+    *created = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        *created = 1;
+    else if (errno == EEXIST)
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        *status = errno == ELOOP ? cli_input_error(o,
+                                                   "%s is a symbolic link; strata does not write "
+                                                   "through one (remove it, or name another file)",
+                                                   path)
+                                 : cli_input_error(o, "cannot write %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) != 0) {
+        close(fd);
+        *status = cli_input_error(o, "cannot write %s: not a regular file", path);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        abort();
+    return f;
 }
 
 /* Edit distance, for suggestions. */
@@ -219,6 +294,11 @@ static int parse_args(int argc, char **argv, cli_opts *o, parsed *p)
     o->ignores.v = calloc((size_t)argc + 1, sizeof(char *));
     if (!p->words || !o->urls || !o->dialects.v || !o->ignores.v)
         abort();
+    /* --json anywhere makes every usage error a JSON document too, also
+     * one about an argument before it */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            o->json = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (a[0] != '-' || strcmp(a, "-") == 0) {
@@ -236,7 +316,12 @@ static int parse_args(int argc, char **argv, cli_opts *o, parsed *p)
         size_t index = 0;
         const cli_option *opt = find_option(a, nlen, &global, &index);
         if (!opt) {
-            const char *near = nearest_option(a);
+            /* the name is compared, not --name=value */
+            char *name = strndup(a, nlen);
+            if (!name)
+                abort();
+            const char *near = nearest_option(name);
+            free(name);
             return near ? cli_usage_error(o, "unknown option '%s' (did you mean '%s'?)", a, near)
                         : cli_usage_error(o, "unknown option '%s'", a);
         }
@@ -335,15 +420,18 @@ static int run(int argc, char **argv, cli_opts *o, parsed *p)
     if (!cmd || !cmd->usage) {
         const char *names[64];
         size_t n = 0;
-        char buf[64];
-        snprintf(buf, sizeof buf, "%s%s%s", p->words[0], p->nwords > 1 ? " " : "",
-                 p->nwords > 1 ? p->words[1] : "");
+        char *buf = NULL; /* whole: a URL typed here must reach the masker whole */
+        if (asprintf(&buf, "%s%s%s", p->words[0], p->nwords > 1 ? " " : "",
+                     p->nwords > 1 ? p->words[1] : "") < 0)
+            abort();
         for (size_t k = 0; k < cli_ncommands && n < 64; k++)
             if (cli_commands[k].usage)
                 names[n++] = cli_commands[k].words;
-        const char *near = cli_nearest(buf, names, n);
-        return near ? cli_usage_error(o, "unknown command '%s' (did you mean '%s'?)", buf, near)
-                    : cli_usage_error(o, "unknown command '%s'", buf);
+        const char *near = strlen(buf) < 64 ? cli_nearest(buf, names, n) : NULL;
+        status = near ? cli_usage_error(o, "unknown command '%s' (did you mean '%s'?)", buf, near)
+                      : cli_usage_error(o, "unknown command '%s'", buf);
+        free(buf);
+        return status;
     }
     o->command = cmd->words;
     o->args = p->words + used;

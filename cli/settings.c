@@ -42,6 +42,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,15 +151,23 @@ int cli_option_set(cli_opts *o, const cli_option *opt, const char *text, const c
                                    "not '%s'",
                                    at, opt->name, text);
         return 0;
-    case CLI_TEXT:
     case CLI_URL:
+        /* an explicitly empty value is a mistake, never "use the default" */
+        if (!*text)
+            return cli_input_error(o, "%s%s is empty: give a database URL (or leave it unset)", at,
+                                   opt->name);
+        *(const char **)(void *)field = text;
+        return 0;
+    case CLI_TEXT:
     case CLI_PATHS:
         *(const char **)(void *)field = text;
         return 0;
     case CLI_SECONDS: {
+        /* plain decimal seconds: no nan, inf, hex or exponent */
         errno = 0;
         double v = strtod(text, &end);
-        if (!*text || *end || errno || v < 0 || v != v)
+        if (!*text || *end || errno || v < 0 || !isfinite(v) ||
+            strspn(text, "0123456789.") != strlen(text))
             return cli_input_error(o, "%s%s needs a number of seconds, not '%s'", at, opt->name,
                                    text);
         *(double *)(void *)field = v;

@@ -100,8 +100,9 @@ const cli_command cli_commands[] = {
      "undo the last applied migration (or N, or down to VERSION, or all)",
      "--steps --to --all --dry-run", CLI_COMPLETE_NONE, NULL, 0},
     {"migrations show", cmd_migrations_show, "",
-     "[X] applied, [ ] pending, [!] changed, [~] partial; exit 1 if any is pending", "",
-     CLI_COMPLETE_NONE, NULL, 0},
+     "[X] applied, [ ] pending, [!] changed, [~] partial, [?] file missing, [E] invalid; exit "
+     "1 unless every one is applied",
+     "", CLI_COMPLETE_NONE, NULL, 0},
     {"migrations sql", cmd_migrations_sql,
      "[--dialect postgres|mysql|sqlite] [--down] [VERSION...]",
      "the migrations' SQL for a database, offline", "--dialect --down", CLI_COMPLETE_VERSION, NULL,
@@ -176,5 +177,10 @@ const char *const cli_precedence_text[] = {
     "5. the default",
     "Without a database from any of them, strata says on stderr that it uses sqlite:./strata.db, "
     "and refuses to (exit 2) when CI is set.",
+    "A password in --database-url is visible to other users in the process list (ps, "
+    "/proc/PID/cmdline); keep it out of the command line: give the URL in DATABASE_URL, ./.env "
+    "or strata.json (\"url\": \"postgres://app:${PW}@db/app\"), or leave the password out of "
+    "the URL and give it the driver's way: PGPASSWORD or ~/.pgpass (PGPASSFILE) for PostgreSQL, "
+    "MYSQL_PWD for MySQL/MariaDB. Messages never show a password.",
     NULL,
 };
