@@ -24,7 +24,13 @@ typedef struct migration {
     op_list up;
     op_list down; /* explicit down */
     down_mode down_mode;
-    char checksum[65]; /* SHA-256 of the canonical JSON */
+    char checksum[65]; /* SHA-256 of the canonical JSON, without "when" and "origin" */
+    /* "when": the flags that must all be on for the migration to apply
+     * (empty: it always applies), and the default it declares for them
+     * (-1: none, 0 off, 1 on; core/flags.c) */
+    strvec when_flags;
+    int when_default;
+    char *origin_typeorm; /* "origin.typeorm": TypeORM's name of the migration, or NULL */
 } migration;
 
 typedef struct migration_set {
