@@ -29,7 +29,9 @@ typedef struct cli_opts {
     int allow_out_of_order;
     int mark_applied;
     const char *junit;
-    const char **urls; /* every --database-url given, for `check` */
+    const char *history_compat; /* --history-compat: also keep that tool's history */
+    const char *from;           /* adopt --from */
+    const char **urls;          /* every --database-url given, for `check` */
     int nurls;
     /* positional words after the command words */
     const char **args;
@@ -47,7 +49,14 @@ int cli_usage_error(const cli_opts *o, const char *fmt, ...);
 /* The library's log callback: each line to stderr, warnings marked. */
 void cli_log(strata_log_level level, const char *message, void *payload);
 
+/* Feature flags (flags.c): a --flag (off: --no-flag) setting, in order;
+ * then every setting - MEDUSA_FF_* and STRATA_FLAGS from the environment
+ * first, so that the command line wins - for strata_options.flags. */
+void cli_flag_add(const char *setting, int off);
+const char *const *cli_flag_settings(size_t *n);
+
 int cmd_migrations_run(cli_opts *o);
+int cmd_migrations_adopt(cli_opts *o);
 int cmd_migrations_revert(cli_opts *o);
 int cmd_migrations_show(cli_opts *o);
 int cmd_migrations_sql(cli_opts *o);

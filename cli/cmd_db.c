@@ -20,6 +20,7 @@ int cmd_db_diff(cli_opts *o)
         return cli_fail(o, rc);
     strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
+    opt.flags = cli_flag_settings(&opt.nflags);
     strata_diff_result *r = NULL;
     rc = strata_db_diff(conn, &opt, &r);
     strata_conn_close(conn);

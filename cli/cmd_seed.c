@@ -112,6 +112,8 @@ int cmd_seed(cli_opts *o)
         mopt.migrations_dir = o->migrations_dir;
         mopt.lock_timeout = o->lock_timeout;
         mopt.log_cb = o->json ? NULL : cli_log;
+        mopt.flags = cli_flag_settings(&mopt.nflags);
+        mopt.history_compat = o->history_compat;
         rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);

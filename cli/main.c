@@ -26,6 +26,7 @@ static const char *usage_text =
     "  migrations sql [--dialect postgres|mysql|sqlite] [--down] [VERSION...]\n"
     "  migrations validate\n"
     "  migrations repair [--mark-applied]\n"
+    "  migrations adopt --from typeorm [--dry-run]\n"
     "  migration create NAME\n"
     "  migration generate NAME --schema FILE\n"
     "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
@@ -39,6 +40,9 @@ static const char *usage_text =
     "  --migrations-dir DIR  migration files (default ./migrations)\n"
     "  --json                print one JSON document instead of text\n"
     "  --lock-timeout SECS   how long to wait for the migration lock (default 60)\n"
+    "  --flag NAME[=false]   turn a feature flag on (or off); also --no-flag NAME,\n"
+    "                        STRATA_FLAGS=a,b,-c and MEDUSA_FF_<NAME>=true|false\n"
+    "  --history-compat typeorm  keep TypeORM's migrations table too (run, revert, seed)\n"
     "  -h, --help            this help\n"
     "  --version             print the version\n";
 
@@ -164,6 +168,10 @@ static const opt_spec known_opts[] = {
     {"--allow-out-of-order", 0},
     {"--mark-applied", 0},
     {"--junit", 1},
+    {"--flag", 1},
+    {"--no-flag", 1},
+    {"--history-compat", 1},
+    {"--from", 1},
     {"--help", 0},
     {"-h", 0},
     {"--version", 0},
@@ -294,6 +302,12 @@ int main(int argc, char **argv)
             o.mark_applied = 1;
         else if (!strcmp(n, "--junit"))
             o.junit = val;
+        else if (!strcmp(n, "--flag") || !strcmp(n, "--no-flag"))
+            cli_flag_add(val, n[2] == 'n');
+        else if (!strcmp(n, "--history-compat"))
+            o.history_compat = val;
+        else if (!strcmp(n, "--from"))
+            o.from = val;
         else if (!strcmp(n, "--help") || !strcmp(n, "-h"))
             help = 1;
         else if (!strcmp(n, "--version"))
@@ -327,6 +341,7 @@ int main(int argc, char **argv)
         {"migrations", "sql", cmd_migrations_sql},
         {"migrations", "validate", cmd_migrations_validate},
         {"migrations", "repair", cmd_migrations_repair},
+        {"migrations", "adopt", cmd_migrations_adopt},
         {"migration", "create", cmd_migration_create},
         {"migration", "generate", cmd_migration_generate},
         {"db", "ping", cmd_db_ping},

@@ -11,6 +11,9 @@
 #include "options.h"
 #include "util.h"
 
+#include <stddef.h>
+#include <string.h>
+
 static const strata_options options_defaults = STRATA_OPTIONS_INIT;
 static const strata_seed_options seed_options_defaults = STRATA_SEED_OPTIONS_INIT;
 static const strata_check_options check_options_defaults = STRATA_CHECK_OPTIONS_INIT;
@@ -38,9 +41,16 @@ int options_get(const strata_options *in, strata_options *out)
         return 0;
     int rc =
         version_check("strata_options", "STRATA_OPTIONS_INIT", in->version, STRATA_OPTIONS_VERSION);
-    if (!rc)
+    if (rc)
+        return rc;
+    if (in->version == 1) {
+        /* a version 1 struct ends before `flags`: the rest keep their defaults */
+        memcpy(out, in, offsetof(strata_options, flags));
+        out->version = STRATA_OPTIONS_VERSION;
+    } else {
         *out = *in;
-    return rc;
+    }
+    return 0;
 }
 
 int seed_options_get(const strata_seed_options *in, strata_seed_options *out)
