@@ -2,8 +2,8 @@
 # test.sh - the whole test suite: install what is missing, build with
 # AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
 # start throwaway PostgreSQL and MariaDB servers, run every CUnit suite
-# through ctest on all three databases, stop the servers. Exits non-zero on
-# any failure.
+# through ctest on all three databases, stop the servers; then the Medusa
+# end-to-end test (scripts/medusa-e2e.sh). Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -32,5 +32,18 @@ if [[ -f "$log" ]]; then
     awk '/^[0-9]+\/[0-9]+ Testing: /{name=$3}
          /^Run Summary:/{print "== " name; show=4}
          show>0{print; show--}' "$log"
+fi
+
+# A real Medusa 1.20 server on a database Strata built and seeded, compared
+# with one Medusa's own CLI built (about 3 minutes; it installs Medusa from
+# npm and starts its own PostgreSQL). npm must be reachable: it fails, loudly,
+# when it is not. STRATA_SKIP_MEDUSA_E2E=1 leaves it out, and says so.
+if [[ "${STRATA_SKIP_MEDUSA_E2E:-}" == 1 ]]; then
+    echo "== medusa-e2e: SKIPPED (STRATA_SKIP_MEDUSA_E2E=1)" >&2
+else
+    echo "== medusa-e2e" >&2
+    e2e_start=$(date +%s)
+    STRATA=$build/strata scripts/medusa-e2e.sh || status=1
+    echo "== medusa-e2e: $(( $(date +%s) - e2e_start )) s" >&2
 fi
 exit $status
