@@ -681,6 +681,68 @@ static void test_validate_offline(void)
     free(dir);
 }
 
+/* The shipped files without "origin" and "when", as they were before they
+ * had them, into a new directory (caller frees its path). */
+static char *files_without_metadata(void)
+{
+    char *dir = test_tempdir("medusa-nometa");
+    if (!dir)
+        return NULL;
+    char *cmd = NULL, *list = NULL;
+    if (asprintf(&cmd, "ls '%s/migrations'", test_source_dir()) < 0)
+        return NULL;
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &list), 0);
+    free(cmd);
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
+        char src[4096], dst[4096];
+        snprintf(src, sizeof src, "%s/migrations/%s", test_source_dir(), name);
+        snprintf(dst, sizeof dst, "%s/%s", dir, name);
+        json_error_t err;
+        json_t *doc = json_load_file(src, 0, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+        json_object_del(doc, "origin");
+        json_object_del(doc, "when");
+        CU_ASSERT_EQUAL(json_dump_file(doc, dst, JSON_INDENT(1)), 0);
+        json_decref(doc);
+    }
+    free(list);
+    return dir;
+}
+
+/* A database migrated from the files before they had "origin" and "when"
+ * (all 82 applied) shows clean with the files as they are: the two keys are
+ * not part of the checksum. The migrations behind flags that are off now
+ * stay applied, and say so. */
+static void test_metadata_keeps_checksums(void)
+{
+    char *old = files_without_metadata();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    char *cmd = NULL, *out = NULL;
+    CU_ASSERT_FATAL(asprintf(&cmd,
+                             "%s migrations run --migrations-dir '%s' --database-url "
+                             "'sqlite:%s/old.db' 2>&1",
+                             test_strata_bin(), old, old) > 0);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 0);
+    CU_ASSERT_STR_CONTAINS(out, "82 migrations applied");
+    free(out);
+    free(cmd);
+    CU_ASSERT_FATAL(asprintf(&cmd,
+                             "%s migrations show --migrations-dir '%s/migrations' --database-url "
+                             "'sqlite:%s/old.db' 2>&1",
+                             test_strata_bin(), test_source_dir(), old) > 0);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 0);
+    CU_ASSERT(out && !strstr(out, "[!]") && !strstr(out, "[ ]"));
+    CU_ASSERT_STR_CONTAINS(out, "[X] 1692870898424_line-item-product-id");
+    CU_ASSERT_STR_CONTAINS(out, "(flag medusa_v2 is off)");
+    free(out);
+    free(cmd);
+    CU_ASSERT_FATAL(asprintf(&cmd, "rm -rf '%s'", old) > 0);
+    test_run_cmd(cmd, &out);
+    free(out);
+    free(cmd);
+    free(old);
+}
+
 /* Is `s` one of the strings in array `a`? */
 static int in_strings(json_t *a, const char *s)
 {
@@ -813,6 +875,8 @@ static const test_case offline_tests[] = {
     {"reference data is the generator's output", test_reference_data_generated},
     {"every migration compiles for every dialect", test_validate_offline},
     {"data/seed.json is a consistent Medusa seed", test_seed_file},
+    {"origin and when leave the checksums of applied files as they were",
+     test_metadata_keeps_checksums},
     {NULL, NULL},
 };
 
