@@ -87,8 +87,9 @@ static int applied_model(strata_conn *conn, const strata_options *o, schema *out
 
 /* TypeORM's history table (--history-compat typeorm, or a database TypeORM
  * migrated) is no part of the schema, as strata_* tables are not: left out
- * of the live schema when it has exactly TypeORM's columns. */
-static void drop_typeorm_history(schema *live)
+ * of the live schema (db diff, db pull) when it has exactly TypeORM's
+ * columns. Returns whether it was there. */
+static int drop_typeorm_history(schema *live)
 {
     for (size_t i = 0; i < live->ntables; i++) {
         table *t = &live->tables[i];
@@ -99,8 +100,9 @@ static void drop_typeorm_history(schema *live)
         table_free_contents(t);
         memmove(t, t + 1, (live->ntables - i - 1) * sizeof *t);
         live->ntables--;
-        return;
+        return 1;
     }
+    return 0;
 }
 
 int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out)
@@ -256,6 +258,9 @@ int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings_out, siz
         strvec_free(&raw);
         return rc;
     }
+    if (drop_typeorm_history(&s))
+        strvec_push(&warnings, "TypeORM's history table " TYPEORM_HISTORY_TABLE
+                               " is left out, as Strata's own history is");
     strata_dialect d = strata_conn_dialect(conn);
     portable_expressions(&s, d, &raw, &warnings);
     json_t *up = json_array();

@@ -485,6 +485,11 @@ static void test_adopt_typeorm(void)
     CU_ASSERT(strstr(out, "[ ]") == NULL && strstr(out, "[!]") == NULL);
     free(out);
     expect_ok(NULL, "db diff --flag f");
+    /* db pull leaves TypeORM's table out too */
+    out = expect(0, NULL, "db pull 2>/dev/null");
+    CU_ASSERT_STR_CONTAINS(out, "\"t\"");
+    CU_ASSERT(out && strstr(out, "\"migrations\"") == NULL);
+    free(out);
     /* again: nothing new */
     out = expect(0, NULL, "migrations adopt --from typeorm --flag f");
     CU_ASSERT_STR_CONTAINS(out, "0 migrations adopted");
