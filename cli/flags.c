@@ -90,13 +90,13 @@ static void from_strata_env(void)
 
 const char *const *cli_flag_settings(size_t *n)
 {
-    if (!settings) {
-        push(NULL); /* settings is never NULL once built; dropped below */
-        nsettings = 0;
+    static int built;
+    if (!built) {
         from_medusa_env();
         from_strata_env();
         for (size_t i = 0; i < ngiven; i++)
             push(strdup(given[i]));
+        built = 1;
     }
     *n = nsettings;
     return (const char *const *)settings;
