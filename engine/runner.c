@@ -553,21 +553,25 @@ int strata_migrations_validate(strata_conn *conn, const strata_options *opt, str
         r.tg = saved;
     }
     if (!rc && conn) {
-        status_list(&r);
-        if (r.report->problems) {
-            sbuf b = SBUF_INIT;
-            for (size_t i = 0; i < r.report->n; i++) {
-                const strata_migration_info *it = &r.report->items[i];
-                if (it->status == STRATA_MIG_CHANGED)
-                    sbuf_addf(&b, "%s%s was changed after it was applied", b.len ? "; " : "",
-                              it->id);
-                else if (it->status == STRATA_MIG_MISSING_FILE)
-                    sbuf_addf(&b, "%s%s is applied but has no file", b.len ? "; " : "", it->id);
-                else if (it->status == STRATA_MIG_PARTIAL || it->status == STRATA_MIG_RUNNING)
-                    sbuf_addf(&b, "%s%s is partially applied", b.len ? "; " : "", it->id);
+        history_free(&r.hist); /* read again: the compiling took a while */
+        rc = history_load(conn, &r.hist);
+        if (!rc) {
+            status_list(&r);
+            if (r.report->problems) {
+                sbuf b = SBUF_INIT;
+                for (size_t i = 0; i < r.report->n; i++) {
+                    const strata_migration_info *it = &r.report->items[i];
+                    if (it->status == STRATA_MIG_CHANGED)
+                        sbuf_addf(&b, "%s%s was changed after it was applied", b.len ? "; " : "",
+                                  it->id);
+                    else if (it->status == STRATA_MIG_MISSING_FILE)
+                        sbuf_addf(&b, "%s%s is applied but has no file", b.len ? "; " : "", it->id);
+                    else if (it->status == STRATA_MIG_PARTIAL || it->status == STRATA_MIG_RUNNING)
+                        sbuf_addf(&b, "%s%s is partially applied", b.len ? "; " : "", it->id);
+                }
+                rc = strata_set_error(STRATA_EDRIFT, "%s", sbuf_str(&b));
+                sbuf_free(&b);
             }
-            rc = strata_set_error(STRATA_EDRIFT, "%s", sbuf_str(&b));
-            sbuf_free(&b);
         }
     }
     *out = r.report;
