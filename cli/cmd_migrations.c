@@ -26,6 +26,8 @@ static const char *status_mark(strata_mig_status s)
         return "[~]";
     case STRATA_MIG_MISSING_FILE:
         return "[?]";
+    case STRATA_MIG_SKIPPED:
+        return "[-]";
     }
     return "[ ]";
 }
@@ -47,8 +49,52 @@ static const char *status_word(strata_mig_status s)
         return "missing_file";
     case STRATA_MIG_REVERTED:
         return "reverted";
+    case STRATA_MIG_SKIPPED:
+        return "skipped";
     }
     return "?";
+}
+
+/* Is flag `name` on, as the report says? */
+static int report_flag_on(const strata_report *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->nflags; i++)
+        if (strlen(r->flag_names[i]) == len && strncmp(r->flag_names[i], name, len) == 0)
+            return r->flag_values[i];
+    return 0;
+}
+
+/* The first flag item i needs that is off, into buf; NULL when none. */
+static const char *item_flag_off(const strata_report *r, size_t i, char *buf, size_t size)
+{
+    const char *w = r->when ? r->when[i] : NULL;
+    while (w && *w) {
+        size_t len = strcspn(w, ",");
+        if (!report_flag_on(r, w, len)) {
+            snprintf(buf, size, "%.*s", (int)len, w);
+            return buf;
+        }
+        w += len;
+        while (*w == ',' || *w == ' ')
+            w++;
+    }
+    return NULL;
+}
+
+/* "flags: a on, b off" for the flags the migrations name (NULL: none). */
+static char *flags_line(const strata_report *r)
+{
+    if (!r || !r->nflags)
+        return NULL;
+    size_t len = 8;
+    for (size_t i = 0; i < r->nflags; i++)
+        len += strlen(r->flag_names[i]) + 6;
+    char *s = malloc(len), *p = s;
+    p += sprintf(p, "flags:");
+    for (size_t i = 0; i < r->nflags; i++)
+        p += sprintf(p, "%s %s %s", i ? "," : "", r->flag_names[i],
+                     r->flag_values[i] ? "on" : "off");
+    return s;
 }
 
 static json_t *report_json(const strata_report *r, const char *key)
@@ -67,10 +113,18 @@ static json_t *report_json(const strata_report *r, const char *key)
             json_object_set_new(o, "ops_applied", json_integer(it->ops_applied));
         }
         json_object_set_new(o, "ops_total", json_integer(it->ops_total));
+        if (r->when && r->when[i])
+            json_object_set_new(o, "when", json_string(r->when[i]));
         json_array_append_new(arr, o);
     }
     json_t *root = json_object();
     json_object_set_new(root, key, arr);
+    if (r && r->nflags) {
+        json_t *flags = json_object();
+        for (size_t i = 0; i < r->nflags; i++)
+            json_object_set_new(flags, r->flag_names[i], json_boolean(r->flag_values[i]));
+        json_object_set_new(root, "flags", flags);
+    }
     json_t *w = json_array();
     for (size_t i = 0; r && i < r->nwarnings; i++)
         json_array_append_new(w, json_string(r->warnings[i]));
@@ -112,6 +166,8 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->log_cb = cli_log;
     if (!o->dry_run && cli_progress_enabled(o))
         opt->progress_cb = cli_progress_migration;
+    opt->flags = cli_flag_settings(&opt->nflags);
+    opt->history_compat = o->history_compat;
 }
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
@@ -226,10 +282,16 @@ int cmd_migrations_show(cli_opts *o)
              * never end in spaces */
             char *more = NULL;
             int n = 0;
+            char flag[128];
+            const char *off = item_flag_off(rep, i, flag, sizeof flag);
             switch (it->status) {
             case STRATA_MIG_APPLIED:
-                n = asprintf(&more, "%s  %lld ms", it->applied_at ? it->applied_at : "",
-                             it->duration_ms);
+                n = asprintf(&more, "%s  %lld ms%s%s%s", it->applied_at ? it->applied_at : "",
+                             it->duration_ms, off ? "  (flag " : "", off ? off : "",
+                             off ? " is off)" : "");
+                break;
+            case STRATA_MIG_SKIPPED:
+                n = asprintf(&more, "skipped: flag %s is off", off ? off : "?");
                 break;
             case STRATA_MIG_CHANGED:
                 n = asprintf(&more, "changed since it was applied %s",
@@ -256,6 +318,10 @@ int cmd_migrations_show(cli_opts *o)
         }
         if (!rep->n)
             printf("no migrations in %s\n", o->migrations_dir);
+        char *flags = flags_line(rep);
+        if (flags)
+            printf("%s\n", flags);
+        free(flags);
     }
     status = rep->pending || rep->problems ? 1 : 0;
     strata_report_free(rep);
@@ -315,12 +381,26 @@ int cmd_migrations_validate(cli_opts *o)
     strata_report *rep = NULL;
     int rc = strata_migrations_validate(conn, &opt, &rep);
     if (!rc) {
+        size_t valid = rep->total - (size_t)rep->skipped;
         if (o->json) {
-            json_t *j = json_pack("{s:b, s:i}", "valid", 1, "migrations", (int)rep->total);
+            json_t *j = json_pack("{s:b, s:i, s:i}", "valid", 1, "migrations", (int)valid,
+                                  "skipped", rep->skipped);
+            if (rep->nflags) {
+                json_t *flags = json_object();
+                for (size_t i = 0; i < rep->nflags; i++)
+                    json_object_set_new(flags, rep->flag_names[i],
+                                        json_boolean(rep->flag_values[i]));
+                json_object_set_new(j, "flags", flags);
+            }
             print_json(j);
         } else {
-            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", rep->total,
-                   rep->total == 1 ? "" : "s", conn ? "; applied checksums match" : "");
+            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", valid,
+                   valid == 1 ? "" : "s", conn ? "; applied checksums match" : "");
+            if (rep->skipped) {
+                char *flags = flags_line(rep);
+                printf("%d skipped (a flag they need is off); %s\n", rep->skipped, flags);
+                free(flags);
+            }
         }
     }
     return finish(o, rc, rep, conn);
@@ -422,6 +502,40 @@ int cmd_migrations_schema(cli_opts *o)
     status = cli_write_text(o, text);
     free(text);
     return status;
+}
+
+int cmd_migrations_adopt(cli_opts *o)
+{
+    if (o->nargs)
+        return cli_usage_error(o, "'migrations adopt' takes no arguments");
+    if (!o->from)
+        return cli_usage_error(o, "'migrations adopt' needs --from typeorm");
+    strata_conn *conn;
+    int rc = strata_conn_open(&conn, o->database_url);
+    if (rc)
+        return cli_fail(o, rc);
+    strata_options opt;
+    fill_options(o, &opt);
+    strata_report *rep = NULL;
+    rc = strata_migrations_adopt(conn, &opt, o->from, &rep);
+    if (!rc) {
+        if (o->json) {
+            json_t *j = report_json(rep, o->dry_run ? "would_adopt" : "adopted");
+            json_t *un = json_array();
+            for (size_t i = 0; i < rep->nunmatched; i++)
+                json_array_append_new(un, json_string(rep->unmatched[i]));
+            json_object_set_new(j, "unmatched", un);
+            print_json(j);
+        } else {
+            printf("%zu migration%s %s from %s's history", rep->n, rep->n == 1 ? "" : "s",
+                   o->dry_run ? "would be adopted" : "adopted", o->from);
+            if (rep->nunmatched)
+                printf("; %zu row%s matched no migration file", rep->nunmatched,
+                       rep->nunmatched == 1 ? "" : "s");
+            printf("\n");
+        }
+    }
+    return finish(o, rc, rep, conn);
 }
 
 int cmd_migration_create(cli_opts *o)

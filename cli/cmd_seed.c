@@ -100,6 +100,8 @@ int cmd_seed(cli_opts *o)
         mopt.log_cb = o->json ? NULL : cli_log;
         if (progress)
             mopt.progress_cb = cli_progress_migration;
+        mopt.flags = cli_flag_settings(&mopt.nflags);
+        mopt.history_compat = o->history_compat;
         rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);

@@ -206,7 +206,9 @@ static void given_global(cli_opts *o, parsed *p, size_t i, const char *val)
         val = joined;
     }
     if (!strcmp(opt->name, "--json"))
-        o->json = 1; /* at once: usage errors are printed as JSON too */
+        o->json = 1;           /* at once: usage errors are printed as JSON too */
+    if (opt->kind == CLI_LIST) /* --flag, --no-flag: in order, with the env (flags.c) */
+        cli_flag_add(val, !strcmp(opt->name, "--no-flag"));
     p->global[i] = val ? val : "1";
 }
 

@@ -6,7 +6,9 @@
  * The table is an ordinary create_table operation of the migration format
  * (history_table below), compiled by the connection's dialect like any
  * migration, so it has the same columns and keys on every database. Rows
- * are written with bound parameters on all of them.
+ * are written with bound parameters on all of them. With --history-compat,
+ * each write that makes a migration applied or removes it also writes the
+ * other tool's history row, in the same transaction (compat.c).
  */
 #include "runner.h"
 
@@ -183,6 +185,7 @@ int history_insert(runner *r, const migration *m, const char *state, const char 
                         strata_vtext(m->checksum), strata_vtext(state),      strata_vtext(dir),
                         strata_vint(ops_applied),  strata_vint(ops_total),   strata_vtext(at),
                         strata_vint(duration_ms),  strata_vtext(r->run_id)};
+    int began = compat_begin(r, state, dir);
     int rc = history_exec(r,
                           "INSERT INTO %s (id, version, name, checksum, state, direction, "
                           "ops_applied, ops_total, applied_at, duration_ms, run_id) VALUES "
@@ -190,7 +193,7 @@ int history_insert(runner *r, const migration *m, const char *state, const char 
                           v, 11);
     if (rc)
         strata_error_prefix("recording migration %s in the history: ", m->id);
-    return rc;
+    return compat_end(r, m->id, state, dir, began, rc);
 }
 
 int history_update(runner *r, const migration *m, const char *state, const char *dir,
@@ -202,6 +205,7 @@ int history_update(runner *r, const migration *m, const char *state, const char 
                         strata_vint(ops_applied), strata_vtext(at),
                         strata_vint(duration_ms), strata_vtext(m->checksum),
                         strata_vtext(r->run_id),  strata_vtext(m->id)};
+    int began = compat_begin(r, state, dir);
     int rc =
         history_exec(r,
                      "UPDATE %s SET state = ?, direction = ?, ops_applied = ?, applied_at = ?, "
@@ -209,16 +213,17 @@ int history_update(runner *r, const migration *m, const char *state, const char 
                      v, 8);
     if (rc)
         strata_error_prefix("recording migration %s in the history: ", m->id);
-    return rc;
+    return compat_end(r, m->id, state, dir, began, rc);
 }
 
 int history_delete(runner *r, const char *id)
 {
     strata_value v = strata_vtext(id);
+    int began = compat_begin(r, NULL, NULL);
     int rc = history_exec(r, "DELETE FROM %s WHERE id = ?", &v, 1);
     if (rc)
         strata_error_prefix("removing migration %s from the history: ", id);
-    return rc;
+    return compat_end(r, id, NULL, NULL, began, rc);
 }
 
 int history_set_checksum(runner *r, const char *id, const char *checksum)

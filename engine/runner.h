@@ -21,6 +21,7 @@
 
 #include "driver.h"
 #include "exec.h"
+#include "flags.h"
 
 #include <stdio.h>
 
@@ -50,7 +51,11 @@ typedef struct runner {
     const strata_options *opt; /* &options */
     strata_options options;    /* the caller's, checked, or the defaults */
     compile_target tg;
-    migration_set set;
+    migration_set all; /* every migration file (owns them) */
+    migration_set set; /* the ones that apply, a view of `all` (plan_select) */
+    int *in_set;       /* per file of `all`: its position in `set`, or -1: skipped */
+    flagset flags;     /* the flags and their values */
+    int present_only;  /* revert: `set` is what the database has */
     down_plan plan;
     history hist;
     char run_id[33];
@@ -97,8 +102,21 @@ int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *
 
 /* ---- plan.c ---- */
 
+/* Choose the migrations that apply (r->set): those whose flags are on and
+ * those the database has (r->hist), or with r->present_only only the
+ * latter; then validate them offline and derive their downs (r->plan).
+ * Called again once the history is read under the lock; when the choice is
+ * the same it does nothing. */
+int plan_select(runner *r);
 /* Validate every migration offline and derive the downs (r->plan). */
 int plan_derive(runner *r);
+/* Compile pending migration `idx` up, for a run that applies it after the
+ * migrations `present` marks (per position in r->set: the database has it,
+ * or this run applies it first). Where none of those comes after idx this
+ * is compile_migration; otherwise (a migration applied out of order, e.g.
+ * once its flag is turned on) it is compiled from a model of what the
+ * database will hold by then, not of the migrations before it. */
+int compile_pending(runner *r, size_t idx, const unsigned char *present, compiled *out);
 /* The position of migration `id` in the set, or -1. */
 int migration_index(const runner *r, const char *id);
 /* Does migration m run op by op, recording its progress after each, rather
@@ -151,6 +169,26 @@ int history_set_checksum(runner *r, const char *id, const char *checksum);
 int history_state(runner *r, const char *id, char **state);
 /* The time now in UTC, "YYYY-MM-DD HH:MM:SS". */
 void utc_now(char out[32]);
+
+/* ---- compat.c ---- */
+
+/* --history-compat: is the option's value known, and does every migration
+ * that applies name itself for that tool? (EINPUT before anything runs) */
+int compat_check(runner *r);
+/* Make the other tool's history table if it is missing, and give it a row
+ * for every applied migration that lacks one. */
+int compat_prepare(runner *r);
+/* Called by the history writes (history.c) around each of them: `begin`
+ * opens a transaction when the write and the other tool's row must go
+ * together and none is open (MySQL's op-by-op progress); `end` writes that
+ * row for a migration that became applied (`state` "applied", `dir` "up")
+ * or was removed (`state` NULL), then ends the transaction `begin` opened.
+ * Both do nothing without --history-compat. */
+int compat_begin(runner *r, const char *state, const char *dir);
+int compat_end(runner *r, const char *id, const char *state, const char *dir, int began, int rc);
+/* `migrations adopt --from FROM` (strata_migrations_adopt), after
+ * runner_init: lock, read the other tool's history, record what it names. */
+int compat_adopt(runner *r, const char *from);
 
 /* ---- lock.c ---- */
 

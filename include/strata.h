@@ -341,12 +341,24 @@ typedef struct strata_options {
                                                  the database's schema differs from theirs */
     strata_migration_progress_fn progress_cb; /* run/revert: per migration (default NULL) */
     void *progress_payload;                   /* handed to progress_cb */
+    /* Feature flags (docs/flags.md): settings applied in order, a later one
+     * winning: "NAME" or "NAME=true" turns flag NAME on, "-NAME" or
+     * "NAME=false" off. A migration with "when": {"flag": ...} applies only
+     * while its flags are on; unset flags have the default the files give
+     * (else off). Read by every migration function and db diff. */
+    const char *const *flags;
+    size_t nflags;
+    /* "typeorm": also keep TypeORM's `migrations` table, row for row, in
+     * the same transaction as each migration (run, revert, repair); NULL:
+     * only Strata's own history (docs/flags.md) */
+    const char *history_compat;
 } strata_options;
 
 #define STRATA_OPTIONS_VERSION 2
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL            \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0,  \
+            NULL                                                                                   \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as
@@ -362,6 +374,7 @@ typedef enum {
     STRATA_MIG_RUNNING,      /* interrupted while running */
     STRATA_MIG_MISSING_FILE, /* applied, but no file any more */
     STRATA_MIG_REVERTED,     /* reverted by this command */
+    STRATA_MIG_SKIPPED,      /* not applied, and does not apply: a flag it needs is off */
 } strata_mig_status;
 
 typedef struct strata_migration_info {
@@ -385,6 +398,15 @@ typedef struct strata_report {
     size_t total; /* how many migration files there are */
     int pending;  /* show: how many are pending */
     int problems; /* validate/show: changed, partial, missing files */
+    /* Appended with strata_options version 2 (the library allocates the
+     * report, so older callers are not affected). */
+    char **when;       /* per item (n of them): the flags it needs, "a" or "a, b"; NULL: none */
+    char **flag_names; /* every flag the migration files name, sorted */
+    int *flag_values;  /* per flag: 1 on, 0 off */
+    size_t nflags;
+    int skipped;       /* show, validate: how many migrations a flag turns off */
+    char **unmatched;  /* adopt: rows of the other tool's history no file matches, */
+    size_t nunmatched; /*   as "<timestamp> <name>" */
 } strata_report;
 
 STRATA_EXTERN void strata_report_free(strata_report *r);
@@ -403,6 +425,15 @@ STRATA_EXTERN int strata_migrations_status(strata_conn *conn, const strata_optio
  * conn is not NULL) checksums of applied ones (`migrations validate`). */
 STRATA_EXTERN int strata_migrations_validate(strata_conn *conn, const strata_options *opt,
                                              strata_report **out);
+/* Take over a database another tool migrated (`migrations adopt --from
+ * typeorm`): read that tool's history (TypeORM's `migrations` table), and
+ * record every migration whose "origin" names one of its rows as applied,
+ * with the file's checksum, in one transaction; nothing is run. Rows are
+ * matched by name, never by timestamp (timestamps repeat); rows no file
+ * matches are left out and listed in r->unmatched (and the warnings).
+ * `from` is "typeorm". With opt->dry_run, only reports. */
+STRATA_EXTERN int strata_migrations_adopt(strata_conn *conn, const strata_options *opt,
+                                          const char *from, strata_report **out);
 /* Undo (or, with mark_applied, mark applied) a partially applied migration,
  * and take the file's checksum for applied migrations whose file was edited
  * since (as Flyway's repair) (`migrations repair`). */

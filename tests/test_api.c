@@ -162,6 +162,36 @@ static void test_init_functions(void)
     strata_error_clear();
 }
 
+/* A program built against version 1 of strata_options (before flags and
+ * history_compat were appended) still runs: the struct it passes ends
+ * where version 1 ended, and the new fields take their defaults. */
+static void test_options_version_1(void)
+{
+    char *dir = make_project("api-v1");
+    strata_conn *c = open_db(dir, "v1.db");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    char *mig = fmt("%s/migrations", dir, "");
+    /* a version 1 struct, followed by bytes that are not the new fields */
+    struct {
+        strata_options opt;
+        char garbage[64];
+    } v1;
+    memset(&v1, 0xab, sizeof v1);
+    strata_options init = STRATA_OPTIONS_INIT;
+    memcpy(&v1.opt, &init, offsetof(strata_options, flags));
+    v1.opt.version = 1;
+    v1.opt.migrations_dir = mig;
+    strata_report *rep = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_run(c, &v1.opt, &rep), 0);
+    CU_ASSERT_EQUAL(rep ? rep->n : 0, 2);
+    strata_report_free(rep);
+    CU_ASSERT(has_table(c, "strata_migrations"));
+    CU_ASSERT(!has_table(c, "migrations")); /* history_compat took its default */
+    strata_conn_close(c);
+    free(mig);
+    remove_project(dir);
+}
+
 /* A call refused for the version of its options, with that message. */
 static void expect_version_error(int rc, const char *expected)
 {
@@ -795,6 +825,7 @@ static const test_case tests[] = {
     {"the options init functions: defaults, unknown versions", test_init_functions},
     {"every function refuses options of an unknown version, changing nothing",
      test_wrong_version_refused},
+    {"a version 1 strata_options still works, the new fields defaulted", test_options_version_1},
     {"NULL options mean the defaults (run, status, validate, sql, revert, ...)", test_null_options},
     {"the log callback gets the runner's lines, warnings marked", test_log_callback},
     {"the seed progress callback gets a done event per table", test_seed_progress_callback},
