@@ -430,6 +430,11 @@ static void verify_dir(const char *dir)
     compile_target tg = compile_target_for(x.conn);
     strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
+    /* every migration applies: the Medusa migrations' feature flags all on */
+    static const char *const all_flags[] = {"medusa_v2", "tax_inclusive_pricing", "sales_channels",
+                                            "analytics"};
+    opt.flags = all_flags;
+    opt.nflags = sizeof all_flags / sizeof all_flags[0];
     strata_plan *plan = NULL;
     CU_ASSERT_EQUAL(strata_migrations_plan(x.conn, &opt, &plan), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(plan);
