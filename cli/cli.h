@@ -29,7 +29,9 @@ typedef struct cli_opts {
     int allow_out_of_order;
     int mark_applied;
     const char *junit;
-    const char **urls; /* every --database-url given, for `check` */
+    int force;            /* lock release --force */
+    double wait_replicas; /* run --wait-replicas [SECS]; < 0: do not wait */
+    const char **urls;    /* every --database-url given, for `check` */
     int nurls;
     /* positional words after the command words */
     const char **args;

@@ -21,6 +21,7 @@ static const char *usage_text =
     "\n"
     "Commands:\n"
     "  migrations run [--to VERSION] [--dry-run] [--allow-out-of-order]\n"
+    "                 [--wait-replicas [SECS]]\n"
     "  migrations revert [--steps N | --to VERSION | --all] [--dry-run]\n"
     "  migrations show\n"
     "  migrations sql [--dialect postgres|mysql|sqlite] [--down] [VERSION...]\n"
@@ -31,7 +32,7 @@ static const char *usage_text =
     "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
     "  seed convert FILE\n"
     "  db ping | db pull [--out FILE] | db diff\n"
-    "  lock status | lock release\n"
+    "  lock status | lock release [--force]\n"
     "  check --database-url URL [--database-url URL ...] [-f SEED] [--junit FILE]\n"
     "\n"
     "Options:\n"
@@ -39,6 +40,9 @@ static const char *usage_text =
     "  --migrations-dir DIR  migration files (default ./migrations)\n"
     "  --json                print one JSON document instead of text\n"
     "  --lock-timeout SECS   how long to wait for the migration lock (default 60)\n"
+    "  --wait-replicas [SECS]  run: then wait until every streaming replica has the\n"
+    "                        changes (PostgreSQL; default 60 s)\n"
+    "  --force               lock release: release a lock whose holder is alive\n"
     "  -h, --help            this help\n"
     "  --version             print the version\n";
 
@@ -164,6 +168,8 @@ static const opt_spec known_opts[] = {
     {"--allow-out-of-order", 0},
     {"--mark-applied", 0},
     {"--junit", 1},
+    {"--force", 0},
+    {"--wait-replicas", 0}, /* an optional number of seconds follows */
     {"--help", 0},
     {"-h", 0},
     {"--version", 0},
@@ -198,6 +204,7 @@ int main(int argc, char **argv)
     memset(&o, 0, sizeof o);
     o.migrations_dir = "./migrations";
     o.lock_timeout = 60;
+    o.wait_replicas = -1;
     const char **words = calloc((size_t)argc + 1, sizeof(char *));
     const char **urls = calloc((size_t)argc + 1, sizeof(char *));
     int nwords = 0;
@@ -238,7 +245,7 @@ int main(int argc, char **argv)
                 status = cli_usage_error(&o, "option '%s' needs a value", spec->name);
                 goto done;
             }
-        } else if (eq) {
+        } else if (eq && strcmp(spec->name, "--wait-replicas") != 0) {
             status = cli_usage_error(&o, "option '%s' takes no value", spec->name);
             goto done;
         }
@@ -294,7 +301,25 @@ int main(int argc, char **argv)
             o.mark_applied = 1;
         else if (!strcmp(n, "--junit"))
             o.junit = val;
-        else if (!strcmp(n, "--help") || !strcmp(n, "-h"))
+        else if (!strcmp(n, "--force"))
+            o.force = 1;
+        else if (!strcmp(n, "--wait-replicas")) {
+            /* --wait-replicas[=SECS] or --wait-replicas [SECS]: the next
+             * word, if it is a number; 60 s without */
+            const char *word = eq ? eq + 1 : i + 1 < argc ? argv[i + 1] : "";
+            char *end = NULL;
+            double secs = strtod(word, &end);
+            o.wait_replicas = 60;
+            if (end != word && !*end && secs >= 0) {
+                o.wait_replicas = secs;
+                if (!eq)
+                    i++;
+            } else if (eq) {
+                status = cli_usage_error(&o, "--wait-replicas needs a number of seconds, not '%s'",
+                                         word);
+                goto done;
+            }
+        } else if (!strcmp(n, "--help") || !strcmp(n, "-h"))
             help = 1;
         else if (!strcmp(n, "--version"))
             version = 1;

@@ -122,6 +122,19 @@ const char *fk_enforcement_sql(strata_dialect d, int on)
     return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
 }
 
+const char *clock_ms_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+    case STRATA_MYSQL:
+        return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+    case STRATA_SQLITE:
+        break;
+    }
+    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)
