@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: install what is missing, build with
 # AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
-# start throwaway PostgreSQL and MariaDB servers, run every CUnit suite
-# through ctest on all three databases, stop the servers. Exits non-zero on
-# any failure.
+# start throwaway PostgreSQL and MariaDB servers, a 3-node MariaDB Galera
+# cluster and a PostgreSQL primary with a streaming standby, run every CUnit
+# suite through ctest on all three databases (and the cluster suite on the
+# clusters), stop the servers. Exits non-zero on any failure.
+#
+# STRATA_CLUSTER_FULL=1 runs the cluster suite's full matrix (8 runners x 5
+# repetitions x the generated and the Medusa migrations, kills repeated)
+# instead of its CI subset; scripts/cluster-matrix.sh runs only that.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +20,8 @@ cmake --build "$build" -j"$(nproc)"
 
 services=$(scripts/services.sh start)
 trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+scripts/services.sh start-galera "$services" >/dev/null
+scripts/services.sh start-pgstandby "$services" >/dev/null
 set -a
 # shellcheck disable=SC1091
 . "$services/env"
