@@ -31,6 +31,7 @@ typedef struct cli_opts {
     const char *junit;
     int force;            /* lock release --force */
     double wait_replicas; /* run --wait-replicas [SECS]; < 0: do not wait */
+    int non_atomic;       /* seed --non-atomic */
     const char **urls;    /* every --database-url given, for `check` */
     int nurls;
     /* positional words after the command words */

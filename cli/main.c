@@ -30,6 +30,7 @@ static const char *usage_text =
     "  migration create NAME\n"
     "  migration generate NAME --schema FILE\n"
     "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
+    "       [--non-atomic]\n"
     "  seed convert FILE\n"
     "  db ping | db pull [--out FILE] | db diff\n"
     "  lock status | lock release [--force]\n"
@@ -43,6 +44,8 @@ static const char *usage_text =
     "  --wait-replicas [SECS]  run: then wait until every streaming replica has the\n"
     "                        changes (PostgreSQL; default 60 s)\n"
     "  --force               lock release: release a lock whose holder is alive\n"
+    "  --non-atomic          seed: where one transaction cannot hold the seed (Galera's\n"
+    "                        wsrep_max_ws_size), commit it in parts\n"
     "  -h, --help            this help\n"
     "  --version             print the version\n";
 
@@ -169,6 +172,7 @@ static const opt_spec known_opts[] = {
     {"--mark-applied", 0},
     {"--junit", 1},
     {"--force", 0},
+    {"--non-atomic", 0},
     {"--wait-replicas", 0}, /* an optional number of seconds follows */
     {"--help", 0},
     {"-h", 0},
@@ -303,6 +307,8 @@ int main(int argc, char **argv)
             o.junit = val;
         else if (!strcmp(n, "--force"))
             o.force = 1;
+        else if (!strcmp(n, "--non-atomic"))
+            o.non_atomic = 1;
         else if (!strcmp(n, "--wait-replicas")) {
             /* --wait-replicas[=SECS] or --wait-replicas [SECS]: the next
              * word, if it is a number; 60 s without */

@@ -11,6 +11,9 @@
 #include "options.h"
 #include "util.h"
 
+#include <stddef.h>
+#include <string.h>
+
 static const strata_options options_defaults = STRATA_OPTIONS_INIT;
 static const strata_seed_options seed_options_defaults = STRATA_SEED_OPTIONS_INIT;
 static const strata_check_options check_options_defaults = STRATA_CHECK_OPTIONS_INIT;
@@ -50,9 +53,12 @@ int seed_options_get(const strata_seed_options *in, strata_seed_options *out)
         return 0;
     int rc = version_check("strata_seed_options", "STRATA_SEED_OPTIONS_INIT", in->version,
                            STRATA_SEED_OPTIONS_VERSION);
-    if (!rc)
-        *out = *in;
-    return rc;
+    if (rc)
+        return rc;
+    /* version 1 ended before non_atomic */
+    memcpy(out, in, in->version == 1 ? offsetof(strata_seed_options, non_atomic) : sizeof *out);
+    out->version = STRATA_SEED_OPTIONS_VERSION;
+    return 0;
 }
 
 int check_options_get(const strata_check_options *in, strata_check_options *out)
@@ -84,9 +90,14 @@ int strata_seed_options_init(strata_seed_options *opts, unsigned int version)
         return strata_set_error(STRATA_EINPUT, "strata_seed_options_init: opts is NULL");
     int rc = version_check("strata_seed_options", "STRATA_SEED_OPTIONS_INIT", version,
                            STRATA_SEED_OPTIONS_VERSION);
-    if (!rc)
-        *opts = seed_options_defaults;
-    return rc;
+    if (rc)
+        return rc;
+    /* a caller built against version 1 has a struct that ends before
+     * non_atomic */
+    memcpy(opts, &seed_options_defaults,
+           version == 1 ? offsetof(strata_seed_options, non_atomic) : sizeof *opts);
+    opts->version = version;
+    return 0;
 }
 
 int strata_check_options_init(strata_check_options *opts, unsigned int version)

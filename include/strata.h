@@ -556,12 +556,16 @@ typedef struct strata_seed_options {
     strata_seed_format format;           /* AUTO: Medusa when the keys say so */
     strata_seed_progress_fn progress_cb; /* per-table progress (default NULL: none) */
     void *progress_payload;              /* handed to progress_cb */
+    /* version 2: */
+    int non_atomic; /* where one transaction cannot hold the whole seed (a Galera
+                       cluster's wsrep_max_ws_size), commit it in parts instead of
+                       refusing it; a failure then leaves the parts committed */
 } strata_seed_options;
 
-#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_VERSION 2
 #define STRATA_SEED_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL    \
+        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL, 0 \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_SEED_OPTIONS_VERSION). */

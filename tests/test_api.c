@@ -115,6 +115,14 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(so.format, STRATA_SEED_FORMAT_AUTO);
     CU_ASSERT_PTR_NULL(so.progress_cb);
     CU_ASSERT_PTR_NULL(so.progress_payload);
+    CU_ASSERT_EQUAL(so.non_atomic, 0);
+    /* a caller built against version 1: its struct ends before non_atomic,
+     * which must stay untouched */
+    memset(&so, 0xab, sizeof so);
+    CU_ASSERT_EQUAL(strata_seed_options_init(&so, 1), 0);
+    CU_ASSERT_EQUAL(so.version, 1);
+    CU_ASSERT_EQUAL(so.mode, STRATA_SEED_MODE_FILE);
+    CU_ASSERT_EQUAL((unsigned)so.non_atomic, 0xababababu);
 
     strata_check_options co;
     memset(&co, 0xab, sizeof co);

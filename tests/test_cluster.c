@@ -848,6 +848,61 @@ static void test_galera_rules(void)
     free(dir);
 }
 
+/* ---- a seed bigger than one transaction may be ---- */
+
+/* On a node whose wsrep_max_ws_size is small (32 KB here; 2 GB by default),
+ * a seed of ~120 KB is refused before anything is written, and committed in
+ * parts with --non-atomic: every row reaches every node. */
+static void test_seed_split(void)
+{
+    char *dir = fmt("%s/seedsplit", work);
+    mkdir(dir, 0755);
+    write_file(dir, "001_s.json",
+               "{\"up\": [{\"op\": \"create_table\", \"table\": \"s\", \"columns\": "
+               "[{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}, "
+               "{\"name\": \"payload\", \"type\": \"text\"}]}]}");
+    char *seed = fmt("%s/big.json", work);
+    FILE *f = fopen(seed, "w");
+    fputs("{\"tables\": [{\"table\": \"s\", \"rows\": [", f);
+    for (int i = 1; i <= 400; i++)
+        fprintf(f, "%s{\"id\": %d, \"payload\": \"%0300d\"}", i > 1 ? ", " : "", i, i);
+    fputs("]}]}", f);
+    fclose(f);
+    char *db = fresh_db("seed");
+    char *url = url_for(galera[0], db);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(strata_run(url, dir, NULL, &out, ARGS("migrations", "run")), 0);
+    free(out);
+    set_global(0, "SET GLOBAL wsrep_max_ws_size = 32768");
+    int st = strata_run(url, dir, NULL, &out, ARGS("seed", "--no-migrate", "-f", seed));
+    CU_ASSERT_EQUAL(st, 1);
+    CU_ASSERT_STR_CONTAINS(out, "wsrep_max_ws_size");
+    CU_ASSERT_STR_CONTAINS(out, "nothing was written");
+    free(out);
+    strata_conn *c = node_connect(url);
+    CU_ASSERT_EQUAL(c ? test_scalar_int(c, "SELECT count(*) FROM s") : -1, 0);
+    strata_conn_close(c);
+    st = strata_run(url, dir, NULL, &out, ARGS("seed", "--no-migrate", "--non-atomic", "-f", seed));
+    set_global(0, "SET GLOBAL wsrep_max_ws_size = 2147483647");
+    if (st != 0)
+        fprintf(stderr, "\n  seed --non-atomic: exit %d:\n%s\n", st, out);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_STR_CONTAINS(out, "committed in parts");
+    free(out);
+    for (int k = 0; k < NODES; k++) {
+        char *u = url_for(galera[k], db);
+        c = node_connect(u);
+        CU_ASSERT_EQUAL(c ? test_scalar_int(c, "SELECT count(*) FROM s") : -1, 400);
+        strata_conn_close(c);
+        free(u);
+    }
+    free(url);
+    drop_db(db);
+    free(db);
+    free(seed);
+    free(dir);
+}
+
 /* ---- PostgreSQL primary and standby ---- */
 
 static long long pg_count(const char *url, const char *sql)
@@ -917,6 +972,7 @@ static const test_case cluster_tests[] = {
     {"Galera: a runner whose lease ran out is fenced and undoes nothing", test_fenced_after_lease},
     {"Galera: RSU refused; no primary key: error under REQUIRED_PRIMARY_KEY, else a warning",
      test_galera_rules},
+    {"Galera: a seed over wsrep_max_ws_size: refused, or committed in parts", test_seed_split},
     {"PostgreSQL standby: refused; --wait-replicas waits for it", test_standby},
     {NULL, NULL},
 };
