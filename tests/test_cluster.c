@@ -746,8 +746,20 @@ static void test_fenced_after_lease(void)
     }
     strata_conn_close(look);
     CU_ASSERT(at_gate);
-    kill(a, SIGSTOP);
+    /* node 3 sees who holds the lock, and its lease */
+    char *url3 = url_for(galera[2], db);
     char *out = NULL;
+    CU_ASSERT_EQUAL(strata_run(url3, dir, NULL, &out, ARGS("lock", "status")), 0);
+    CU_ASSERT_STR_CONTAINS(out, "held by run ");
+    CU_ASSERT_STR_CONTAINS(out, "lease until");
+    free(out);
+    kill(a, SIGSTOP);
+    sleep_s(3); /* past A's lease */
+    CU_ASSERT_EQUAL(strata_run(url3, dir, env_b, &out, ARGS("lock", "status")), 0);
+    CU_ASSERT_STR_CONTAINS(out, "free: run ");
+    CU_ASSERT_STR_CONTAINS(out, "lease expired");
+    free(out);
+    free(url3);
     int st = strata_run(url2, dir, env_b, &out, ARGS("migrations", "run", "--lock-timeout", "30"));
     if (st != 0 || !strstr(out, "took over") || !strstr(out, "lease expired"))
         fprintf(stderr, "\n  B exited %d:\n%s\n", st, out);
@@ -954,6 +966,15 @@ static void test_standby(void)
     CU_ASSERT(want > GENERATED / 5);
     CU_ASSERT_EQUAL(pg_count(surl, tables), want);
     CU_ASSERT_EQUAL(pg_count(surl, "SELECT count(*) FROM strata_migrations"), GENERATED);
+    /* a seed is refused on the standby too, before its first write */
+    char *seed = fmt("%s/one.json", work);
+    test_write_file(seed, "{\"tables\": [{\"table\": \"g1\", \"rows\": [{\"id\": \"x\", "
+                          "\"name\": \"y\"}]}]}");
+    st = strata_run(surl, gen_dir, NULL, &out, ARGS("seed", "--no-migrate", "-f", seed));
+    CU_ASSERT_EQUAL(st, 1);
+    CU_ASSERT_STR_CONTAINS(out, "the database is a read-only standby");
+    free(out);
+    free(seed);
     free(purl);
     free(surl);
     sql = fmt("DROP DATABASE %s WITH (FORCE)", db);
