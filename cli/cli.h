@@ -102,7 +102,9 @@ typedef struct cli_opts {
     int allow_out_of_order;
     int mark_applied;
     const char *junit;
-    int force;
+    int force;                  /* baseline, lock release: --force */
+    const char *wait_replicas;  /* run --wait-replicas [SECS] (NULL: do not wait) */
+    int non_atomic;             /* seed --non-atomic */
     cli_list ignores;           /* lint: every --ignore RULE[,RULE...] */
     const char *sarif;          /* lint: --sarif FILE */
     const char *history_compat; /* --history-compat: also keep that tool's history */

@@ -191,10 +191,52 @@ static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
     return status;
 }
 
+/* --wait-replicas: after the run, until every streaming replica replayed
+ * it; a line per replica (or the "replicas" member of the JSON). */
+static int wait_replicas(cli_opts *o, strata_conn *conn, double seconds, json_t **json)
+{
+    strata_replicas_report *rr = NULL;
+    int rc = strata_replicas_wait(conn, seconds, &rr);
+    json_t *arr = o->json ? json_array() : NULL;
+    for (size_t i = 0; rr && i < rr->n; i++) {
+        const strata_replica *p = &rr->replicas[i];
+        if (arr) {
+            json_t *e = json_pack("{s:s, s:s, s:b}", "name", p->name, "address", p->address,
+                                  "caught_up", p->caught_up);
+            if (p->caught_up)
+                json_object_set_new(e, "waited_ms", json_real(p->waited * 1000));
+            if (p->replay_lag >= 0)
+                json_object_set_new(e, "replay_lag_ms", json_real(p->replay_lag * 1000));
+            json_array_append_new(arr, e);
+        } else if (p->caught_up) {
+            fprintf(stderr,
+                    "replica %s (%s) has the changes: waited %.0f ms (replay lag %s%.0f ms)\n",
+                    p->name, p->address, p->waited * 1000, p->replay_lag < 0 ? "unknown, " : "",
+                    p->replay_lag < 0 ? 0 : p->replay_lag * 1000);
+        }
+    }
+    if (!rc && !o->json && rr && !rr->n)
+        fprintf(stderr, "no streaming replicas to wait for\n");
+    if (arr && json)
+        *json = arr;
+    else if (arr)
+        json_decref(arr);
+    strata_replicas_report_free(rr);
+    return rc;
+}
+
 int cmd_migrations_run(cli_opts *o)
 {
     if (o->nargs)
         return cli_usage_error(o, "'migrations run' takes no arguments");
+    double wait = -1;
+    if (o->wait_replicas) {
+        char *end = NULL;
+        wait = strtod(o->wait_replicas, &end);
+        if (end == o->wait_replicas || *end || !(wait >= 0))
+            return cli_usage_error(o, "--wait-replicas needs a number of seconds, not '%s'",
+                                   o->wait_replicas);
+    }
     strata_conn *conn;
     int status = open_for_change(o, &conn);
     if (status)
@@ -203,11 +245,17 @@ int cmd_migrations_run(cli_opts *o)
     fill_options(o, &opt);
     strata_report *rep = NULL;
     int rc = strata_migrations_run(conn, &opt, &rep);
+    json_t *replicas = NULL;
+    if (!rc && wait >= 0 && !o->dry_run)
+        rc = wait_replicas(o, conn, wait, &replicas);
     if (!rc) {
         if (o->json) {
             json_t *j = report_json(rep, o->dry_run ? "pending" : "applied");
             if (o->dry_run && rep->sql)
                 json_object_set_new(j, "sql", json_string(rep->sql));
+            if (replicas)
+                json_object_set_new(j, "replicas", replicas);
+            replicas = NULL;
             print_json(j);
         } else if (o->dry_run) {
             fputs(rep->sql ? rep->sql : "", stdout);
@@ -219,6 +267,7 @@ int cmd_migrations_run(cli_opts *o)
             printf("nothing to apply: the database is up to date\n");
         }
     }
+    json_decref(replicas);
     return finish(o, rc, rep, conn);
 }
 
@@ -558,6 +607,8 @@ static int cmd_lock(cli_opts *o, int release)
 {
     if (o->nargs)
         return cli_usage_error(o, "'lock %s' takes no arguments", release ? "release" : "status");
+    if (o->force && !release)
+        return cli_usage_error(o, "--force goes with 'lock release'");
     /* a SQLite file that does not exist has no lock, and is not created */
     strata_conn *conn;
     int status = cli_open(o, 0, &conn);
@@ -568,7 +619,9 @@ static int cmd_lock(cli_opts *o, int release)
     if (!conn)
         text = strdup(release ? "the migration lock is free; nothing to release" : "free");
     else
-        rc = release ? strata_lock_release(conn, &text) : strata_lock_status(conn, &text);
+        rc = !release   ? strata_lock_status(conn, &text)
+             : o->force ? strata_lock_force_release(conn, &text)
+                        : strata_lock_release(conn, &text);
     if (!rc) {
         if (o->json)
             print_json(json_pack("{s:s}", release ? "release" : "lock", text));

@@ -63,6 +63,7 @@ int cmd_seed(cli_opts *o)
     if (!o->file)
         return cli_usage_error(o, "'seed' needs -f FILE");
     strata_seed_options sopt = STRATA_SEED_OPTIONS_INIT;
+    sopt.non_atomic = o->non_atomic;
     if (o->mode) {
         sopt.mode = (strata_seed_mode)strata_seed_mode_parse(o->mode);
         if (!sopt.mode)

@@ -92,6 +92,14 @@ const cli_option cli_command_options[] = {
      AT(junit), CLI_COMPLETE_FILE},
     {"--force", NULL, NULL, NULL, NULL, NULL, "go on although the schema differs", CLI_FLAG,
      AT(force), CLI_COMPLETE_NONE},
+    {"--wait-replicas", NULL, "[SECS]", NULL, NULL, "60",
+     "run: then wait until every streaming "
+     "replica has replayed it (PostgreSQL; SECS optional, default 60)",
+     CLI_TEXT, AT(wait_replicas), CLI_COMPLETE_NONE},
+    {"--non-atomic", NULL, NULL, NULL, NULL, NULL,
+     "seed: where one transaction cannot hold the "
+     "seed (Galera's wsrep_max_ws_size), commit it in parts",
+     CLI_FLAG, AT(non_atomic), CLI_COMPLETE_NONE},
     {"--from", NULL, "TOOL", NULL, NULL, NULL,
      "adopt: the tool whose history to take over (typeorm)", CLI_TEXT, AT(from), CLI_COMPLETE_NONE},
     {"--ignore", NULL, "RULE[,RULE...]", NULL, NULL, NULL, "lint: leave these rules out", CLI_LIST,
@@ -105,8 +113,9 @@ const size_t cli_ncommand_options = sizeof cli_command_options / sizeof cli_comm
  * values, and 1 for a command that reads no settings. A NULL synopsis
  * hides a command from help and completion. */
 const cli_command cli_commands[] = {
-    {"migrations run", cmd_migrations_run, "[--to VERSION] [--dry-run] [--allow-out-of-order]",
-     "apply the pending migrations in order", "--to --dry-run --allow-out-of-order",
+    {"migrations run", cmd_migrations_run,
+     "[--to VERSION] [--dry-run] [--allow-out-of-order] [--wait-replicas [SECS]]",
+     "apply the pending migrations in order", "--to --dry-run --allow-out-of-order --wait-replicas",
      CLI_COMPLETE_NONE, NULL, 0},
     {"migrations revert", cmd_migrations_revert, "[--steps N | --to VERSION | --all] [--dry-run]",
      "undo the last applied migration (or N, or down to VERSION, or all)",
@@ -147,9 +156,10 @@ const cli_command cli_commands[] = {
      "write the migration from the migrations' schema to the one in FILE", "--schema",
      CLI_COMPLETE_NONE, NULL, 0},
     {"seed", cmd_seed,
-     "-f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]",
+     "-f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa] "
+     "[--non-atomic]",
      "apply pending migrations, then load a seed file (Strata or Medusa format)",
-     "-f --no-migrate --mode --format", CLI_COMPLETE_NONE, "strata medusa", 0},
+     "-f --no-migrate --mode --format --non-atomic", CLI_COMPLETE_NONE, "strata medusa", 0},
     {"seed convert", cmd_seed_convert, "FILE",
      "print the Strata seed JSON that a Medusa seed file becomes", "-f", CLI_COMPLETE_FILE, NULL,
      0},
@@ -163,7 +173,8 @@ const cli_command cli_commands[] = {
      CLI_COMPLETE_NONE, NULL, 0},
     {"lock status", cmd_lock_status, "", "who holds the migration lock", "", CLI_COMPLETE_NONE,
      NULL, 0},
-    {"lock release", cmd_lock_release, "", "clear a migration lock left behind", "",
+    {"lock release", cmd_lock_release, "[--force]",
+     "clear a migration lock left behind (--force: also one whose holder is alive)", "--force",
      CLI_COMPLETE_NONE, NULL, 0},
     {"check", cmd_check, "--database-url URL [--database-url URL ...] [-f SEED] [--junit FILE]",
      "prove the migrations (and a seed) portable on several databases at once", "-f --junit",

@@ -179,6 +179,21 @@ const char *typeorm_history_table_sql(strata_dialect d)
     return NULL;
 }
 
+/* The database clock in milliseconds since the epoch, as SQL (the lock's
+ * lease is kept on the database's own clock, not the client's). */
+const char *clock_ms_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+    case STRATA_MYSQL:
+        return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+    case STRATA_SQLITE:
+        break;
+    }
+    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)

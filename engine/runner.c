@@ -17,10 +17,16 @@
  *     every op had run, records as done); on PostgreSQL and SQLite the
  *     transaction simply never committed;
  *   - two runners never apply a migration twice: each holds the migration
- *     lock for the whole command, taken before the history is read; it dies
- *     with its holder, so a killed process never leaves it behind (lock.c);
- *     on SQLite the history is also re-read inside each migration's
- *     transaction.
+ *     lock for the whole command, taken before the history is read: a lease
+ *     row in the database, exclusive across the nodes of a cluster, renewed
+ *     while the run goes on and taken over only from a holder known dead
+ *     (lock.c); every history write is fenced by it, so a run that lost it
+ *     stops at its next step and undoes nothing; an interrupted migration
+ *     is recovered only under the lock, after its run was found dead;
+ *   - before anything changes, a standby, a Galera session whose DDL would
+ *     not replicate (RSU) and, under REQUIRED_PRIMARY_KEY, a table without
+ *     a primary key are refused; on SQLite the history is also re-read
+ *     inside each migration's transaction.
  *
  * runner.h says which file does what.
  */
@@ -125,6 +131,18 @@ static void report_warn(strata_report *rep, const char *msg)
     rep->warnings[rep->nwarnings] = NULL;
 }
 
+void warn(runner *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf b = SBUF_INIT;
+    sbuf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    report_warn(r->report, sbuf_str(&b));
+    say_warning(r, "%s", sbuf_str(&b));
+    sbuf_free(&b);
+}
+
 void strata_report_free(strata_report *r)
 {
     if (!r)
@@ -196,7 +214,9 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt, 
     if (rc)
         return rc;
     report_flags(r->report, &r->flags);
-    if (conn && (rc = history_load(conn, &r->hist)) != 0)
+    /* the history as every node sees it (Galera: wsrep_sync_wait) */
+    if (conn && ((rc = conn_cluster_info(conn, &r->cluster)) != 0 ||
+                 (rc = history_load(conn, &r->hist)) != 0))
         return rc;
     /* choose, validate everything offline and derive the downs */
     return plan_select(r);
@@ -261,6 +281,50 @@ static int check_checksums(runner *r)
                                     r->set.v[idx]->path);
     }
     return 0;
+}
+
+/*
+ * Galera replicates a table without a primary key poorly (each row event of
+ * it is applied by scanning the table, and DELETEs may leave the nodes
+ * different), and with wsrep_mode=REQUIRED_PRIMARY_KEY it refuses to make
+ * one (ERROR 4165, halfway through a migration). So, on Galera, the
+ * operations about to run that leave a table without a primary key are a
+ * warning, or, under REQUIRED_PRIMARY_KEY, an error before anything runs.
+ * (A table made by raw SQL is not seen.)
+ */
+static int check_primary_keys(runner *r, const compiled *cs, size_t n)
+{
+    if (!r->cluster.galera)
+        return 0;
+    sbuf b = SBUF_INIT;
+    size_t found = 0;
+    for (size_t k = 0; k < n; k++) {
+        const migration *m = r->set.v[cs[k].index];
+        for (size_t j = 0; j < cs[k].ops->n; j++) {
+            const op *o = cs[k].ops->v[j];
+            int create = o->kind == OP_CREATE_TABLE && o->def && !o->def->pk.n;
+            if (!create && o->kind != OP_DROP_PRIMARY_KEY)
+                continue;
+            sbuf_addf(&b, "%s%s (%s %s%s)", found ? ", " : "", o->table, m->id,
+                      cs[k].down ? "revert: " : "", o->path ? o->path : "?");
+            found++;
+        }
+    }
+    int rc = 0;
+    if (found && r->cluster.required_pk)
+        rc = strata_set_error(STRATA_ESTATE,
+                              "Galera node %s requires a primary key on every table "
+                              "(wsrep_mode=REQUIRED_PRIMARY_KEY), and %zu table%s would have "
+                              "none: %s; give %s a primary key (nothing was changed)",
+                              r->cluster.node, found, found == 1 ? "" : "s", sbuf_str(&b),
+                              found == 1 ? "it" : "them");
+    else if (found)
+        warn(r,
+             "on Galera, %zu table%s will have no primary key: %s; Galera replicates such "
+             "tables poorly (docs/locking.md, \"Galera\")",
+             found, found == 1 ? "" : "s", sbuf_str(&b));
+    sbuf_free(&b);
+    return rc;
 }
 
 /* Before run or revert changes anything: take the lock, make and read the
@@ -343,6 +407,8 @@ static int run_impl(runner *r)
     for (size_t k = 0; k < np && !rc; k++)
         rc = compile_pending(r, pending[k], present, &cs[k]);
     free(present);
+    if (!rc && !opt->dry_run)
+        rc = check_primary_keys(r, cs, np);
     if (!rc && opt->dry_run) {
         sbuf out = SBUF_INIT;
         for (size_t k = 0; k < np; k++)
@@ -478,6 +544,8 @@ static int revert_impl(runner *r)
     compiled *cs = xcalloc(nt + 1, sizeof *cs);
     for (size_t k = nt; k-- > 0 && !rc;)
         rc = compile_migration(r, todo[k], 1, &cs[k]);
+    if (!rc && !opt->dry_run)
+        rc = check_primary_keys(r, cs, nt);
     if (!rc && opt->dry_run) {
         sbuf out = SBUF_INIT;
         for (size_t k = 0; k < nt; k++)
@@ -683,6 +751,8 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         }
         const migration *m = r.set.v[idx];
         int down = h->direction && strcmp(h->direction, "down") == 0;
+        if ((rc = history_adopt(&r, h)))
+            break;
         if (r.opt->mark_applied) {
             rc = down ? history_delete(&r, m->id)
                       : history_update(&r, m, "applied", "up", (int)m->up.n, 0);

@@ -746,9 +746,44 @@ STRATA_EXTERN int strata_check(const char *const *urls, size_t n, const strata_c
                                strata_check_result **out);
 STRATA_EXTERN void strata_check_result_free(strata_check_result *r);
 
-/* The migration lock (`lock status|release`): a one-line description. */
+/* The migration lock (`lock status|release`): a one-line description.
+ * The lock is a row of the table strata_lock with its holder's lease
+ * (docs/locking.md). `release` frees it when its holder is dead (its
+ * process, its database session or its lease gone) and fails with
+ * STRATA_ELOCK while the holder is alive; `force_release` frees it anyway,
+ * and ends the holder's database session where this connection can see
+ * it: the holder then stops at its next step, undoing nothing. */
 STRATA_EXTERN int strata_lock_status(strata_conn *conn, char **out);
 STRATA_EXTERN int strata_lock_release(strata_conn *conn, char **out);
+STRATA_EXTERN int strata_lock_force_release(strata_conn *conn, char **out);
+
+/* ---- replicas ---- */
+
+/* A streaming replica, as strata_replicas_wait saw it. */
+typedef struct strata_replica {
+    char *name;        /* its application_name */
+    char *address;     /* its client address, or "local socket" */
+    int caught_up;     /* it replayed everything committed before the wait */
+    double waited;     /* seconds until it had (when caught_up) */
+    double replay_lag; /* the primary's replay_lag for it afterwards, seconds (-1: unknown) */
+} strata_replica;
+
+typedef struct strata_replicas_report {
+    strata_replica *replicas;
+    size_t n; /* 0: no streaming replica (or a database without them) */
+    double seconds;
+} strata_replicas_report;
+
+/* Wait up to `timeout` seconds until every replica streaming from this
+ * PostgreSQL primary has replayed everything committed on it so far (`run
+ * --wait-replicas`): after a run, until every standby has the new schema.
+ * A replica still behind at the timeout is a STRATA_ESTATE error, with *out
+ * saying which. On MySQL/MariaDB and SQLite there is nothing to wait for
+ * (n = 0): a Galera node has certified a commit on every node before it
+ * returns, and Strata's reads there wait for the node to apply it. */
+STRATA_EXTERN int strata_replicas_wait(strata_conn *conn, double timeout,
+                                       strata_replicas_report **out);
+STRATA_EXTERN void strata_replicas_report_free(strata_replicas_report *r);
 
 /* ---- seeding ----
  *
@@ -797,12 +832,16 @@ typedef struct strata_seed_options {
     strata_seed_format format;           /* AUTO: Medusa when the keys say so */
     strata_seed_progress_fn progress_cb; /* per-table progress (default NULL: none) */
     void *progress_payload;              /* handed to progress_cb */
+    /* version 2: */
+    int non_atomic; /* where one transaction cannot hold the whole seed (a Galera
+                       cluster's wsrep_max_ws_size), commit it in parts instead of
+                       refusing it; a failure then leaves the parts committed */
 } strata_seed_options;
 
-#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_VERSION 2
 #define STRATA_SEED_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL    \
+        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL, 0 \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_SEED_OPTIONS_VERSION). */

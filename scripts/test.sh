@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: install what is missing, build with
 # AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
-# start throwaway PostgreSQL and MariaDB servers, run every CUnit suite
-# through ctest on all three databases, stop the servers; then the Medusa
-# end-to-end test (scripts/medusa-e2e.sh). Exits non-zero on any failure.
+# start throwaway PostgreSQL and MariaDB servers, a 3-node MariaDB Galera
+# cluster and a PostgreSQL primary with a streaming standby, run every CUnit
+# suite through ctest on all three databases (and the cluster suite on the
+# clusters), stop the servers; then the Medusa end-to-end test
+# (scripts/medusa-e2e.sh). Exits non-zero on any failure.
+#
+# STRATA_CLUSTER_FULL=1 runs the cluster suite's full matrix (8 runners x 5
+# repetitions x the generated and the Medusa migrations, kills repeated)
+# instead of its CI subset; scripts/cluster-matrix.sh runs only that.
 #
 #   CTEST_ARGS           extra ctest arguments; default "-LE pending", which
 #                        leaves out the suites labelled `pending` (the bad-input
@@ -26,6 +32,8 @@ cmake --build "$build-opt" -j"$(nproc)" >/dev/null
 
 services=$(scripts/services.sh start)
 trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+scripts/services.sh start-galera "$services" >/dev/null
+scripts/services.sh start-pgstandby "$services" >/dev/null
 set -a
 # shellcheck disable=SC1091
 . "$services/env"
