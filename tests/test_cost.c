@@ -302,7 +302,7 @@ static void check_plan(verify_ctx *x, const op_step *s, int did, strata_cost hea
 static int verify_mysql(verify_ctx *x, const op_step *s, const op_cost *c)
 {
     int copied = 0;
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = {STRVEC_INIT, 0, NULL, NULL};
     int rc = 0;
     for (size_t k = 0; k < s->stmts->n && !rc; k++) {
         int shared = 0;
@@ -367,7 +367,7 @@ static int verify_storage(verify_ctx *x, const op_step *s, const op_cost *c)
     int fk_off = sqlite && stmt_list_needs_fk_off(s->stmts);
     if (fk_off)
         strata_conn_exec(x->conn, "PRAGMA foreign_keys = OFF");
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = {STRVEC_INIT, 0, NULL, NULL};
     int rc = exec_stmts(x->conn, s->stmts, &st, NULL);
     exec_state_free(&st);
     if (fk_off)
