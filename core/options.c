@@ -26,7 +26,7 @@ static const strata_lint_options lint_options_defaults = STRATA_LINT_OPTIONS_INI
 static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {0, offsetof(strata_options, force),
                                                                 sizeof(strata_options)};
 static const size_t seed_options_size[STRATA_SEED_OPTIONS_VERSION + 1] = {
-    0, sizeof(strata_seed_options)};
+    0, offsetof(strata_seed_options, non_atomic), sizeof(strata_seed_options)};
 static const size_t check_options_size[STRATA_CHECK_OPTIONS_VERSION + 1] = {
     0, offsetof(strata_check_options, progress_cb), sizeof(strata_check_options)};
 

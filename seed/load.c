@@ -274,6 +274,9 @@ static int seed_run(seed_ctx *c, strata_seed_report *r)
     int rc = seed_plan(c);
     if (rc || !r)
         return rc; /* without a report to fill: a check, phase 1 only */
+    rc = seed_fit_database(c);
+    if (rc)
+        return rc;
     int own_tx = !strata_conn_in_transaction(c->conn);
     if (own_tx && (rc = strata_conn_begin(c->conn)) != 0)
         return rc;
