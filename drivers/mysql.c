@@ -7,8 +7,8 @@
  * parameterised ones are server-side prepared statements, sent with their
  * parameters and executed in one round trip where the server can (MariaDB
  * 10.2+, mariadb_stmt_execute_direct). Every session is
- * set to utf8mb4 with a binary NO PAD collation (utf8mb4_bin on servers
- * without one), strict SQL
+ * set to utf8mb4 with the case-sensitive utf8mb4_bin collation for
+ * literals (the tables' NO PAD collation is their own), strict SQL
  * mode (so bad values are errors, never silently zeroed) and time_zone UTC.
  */
 #include "driver.h"
@@ -197,17 +197,13 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     if (version_at_least(b, 100100, 0))
         b->caps |= STRATA_CAP_DROP_INDEX_IF_EXISTS;
 
-    /* the binary collation of the tables Strata makes (dialects/mysql.c:
-     * mysql_collation), NO PAD where the server has one */
-    const char *collation = version_at_least(b, 100202, 80017)
-                                ? (b->is_mariadb ? "utf8mb4_nopad_bin" : "utf8mb4_0900_bin")
-                                : "utf8mb4_bin";
-    char setup[512];
-    snprintf(setup, sizeof setup,
-             "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
-             "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', time_zone = '+00:00', "
-             "NAMES utf8mb4 COLLATE %s",
-             collation);
+    /* Literals stay utf8mb4_bin, what the JSON functions return: two
+     * coercible strings of different collations cannot be compared, and a
+     * column's own (NO PAD) collation wins over a literal's anyway. */
+    const char *setup = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+                        "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
+                        "time_zone = '+00:00', "
+                        "NAMES utf8mb4 COLLATE utf8mb4_bin";
     if (mysql_query(my, setup) != 0) {
         strata_set_error(STRATA_ECONNECT, "cannot set up the session on %s: %s", c->base.endpoint,
                          mysql_error(my));
