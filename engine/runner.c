@@ -856,7 +856,11 @@ int strata_migrations_validate(strata_conn *conn, const strata_options *opt, str
                         sbuf_addf(&b, "%s%s was changed after it was applied", b.len ? "; " : "",
                                   it->id);
                     else if (it->status == STRATA_MIG_MISSING_FILE)
-                        sbuf_addf(&b, "%s%s is applied but has no file", b.len ? "; " : "", it->id);
+                        sbuf_addf(&b, "%s%s is applied but has no file in %s", b.len ? "; " : "",
+                                  it->id,
+                                  r.opt->migrations_dir ? r.opt->migrations_dir : "./migrations");
+                    else if (it->status == STRATA_MIG_INVALID)
+                        sbuf_addf(&b, "%s%s: %s", b.len ? "; " : "", it->id, it->description);
                     else if (it->status == STRATA_MIG_PARTIAL || it->status == STRATA_MIG_RUNNING)
                         sbuf_addf(&b, "%s%s is partially applied", b.len ? "; " : "", it->id);
                 }
