@@ -517,6 +517,26 @@ static const char *word_end(const char *s)
     return s;
 }
 
+/*
+ * A word that ends inside a URL's userinfo: after "scheme:" and its slashes
+ * there is a ':' with neither '@' nor '/' after it before the word ends
+ * ("postgres://u:my" of "postgres://u:my secret@h/db"): a password with a
+ * space or a quote in it. Then the userinfo runs on to the next '@' of the
+ * line, which is returned + 1 as the URL's end; NULL when the word is
+ * something else.
+ */
+static const char *unfinished_userinfo(const char *colon, const char *end)
+{
+    const char *rest = colon + 1;
+    while (rest < end && *rest == '/')
+        rest++;
+    const char *pc = memchr(rest, ':', (size_t)(end - rest));
+    if (!pc || memchr(rest, '@', (size_t)(end - rest)) || memchr(pc, '/', (size_t)(end - pc)))
+        return NULL;
+    const char *at = end + strcspn(end, "@\n");
+    return *at == '@' ? at + 1 : NULL;
+}
+
 char *strata_text_mask(const char *text)
 {
     if (!text)
@@ -536,6 +556,10 @@ char *strata_text_mask(const char *text)
         const char *pw;
         size_t len;
         find_password(s, end, &pw, &len);
+        if (!pw)
+            end = unfinished_userinfo(p, end);
+        if (!pw && end)
+            find_password(s, end, &pw, &len);
         if (!pw)
             continue;
         sbuf_addn(&b, done, (size_t)(pw - done));

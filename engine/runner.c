@@ -480,12 +480,39 @@ static int run_impl(runner *r)
     return rc;
 }
 
+/*
+ * Before a run on a database that has no history yet (a new one; a SQLite
+ * file perhaps not even made): compile what it will apply, so that a
+ * migration that cannot be compiled for this database is reported before
+ * the lock, the history table - and the file - are made. On a database with
+ * a history the run compiles everything before its first change anyway.
+ */
+static int run_precheck(runner *r)
+{
+    if (r->hist.exists || r->opt->dry_run)
+        return 0;
+    size_t *pending = NULL, np = 0;
+    int rc = pending_migrations(r, &pending, &np);
+    unsigned char *present = xcalloc(r->set.n + 1, 1);
+    for (size_t k = 0; k < np && !rc; k++) {
+        compiled c;
+        rc = compile_pending(r, pending[k], present, &c);
+        if (!rc)
+            compiled_free(&c);
+    }
+    free(present);
+    free(pending);
+    return rc;
+}
+
 /* run or revert: set up, prepare (lock, history, checksums), do, release, report. */
 static int with_runner(strata_conn *conn, const strata_options *opt, strata_report **out,
                        int (*impl)(runner *), int present_only, int lenient)
 {
     runner r;
     int rc = runner_setup(&r, conn, opt, present_only, lenient);
+    if (!rc && impl == run_impl)
+        rc = run_precheck(&r);
     if (!rc)
         rc = prepare_change(&r);
     if (!rc)

@@ -7,7 +7,8 @@
  * text holds something shaped like URL userinfo with a password - a scheme
  * other than sqlite, "://" or ":/" or ":", then "user:password@" - neither
  * the masked text nor the parser's error message may contain that
- * password, however malformed the rest is. Set
+ * password, however malformed the rest is - nor strata_text_mask's masking
+ * of the text on its own or quoted in a message. Set
  * STRATA_FUZZ_URL_NO_LEAK_CHECK=1 to check memory safety only.
  */
 #include <stdint.h>
@@ -102,6 +103,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     }
     free(masked);
+    /* the masker of whole texts (the command line's messages), on the text
+     * alone and quoted in a message */
+    char *quoted = NULL;
+    if (asprintf(&quoted, "strata: unknown command '%s'", text) < 0)
+        abort();
+    for (int k = 0; k < 2; k++) {
+        const char *in = k ? quoted : text;
+        masked = strata_text_mask(in);
+        if (!masked)
+            abort();
+        /* one line only: the masker looks no further for an '@' */
+        if (check && !memchr(pw, '\n', n) && memmem(masked, strlen(masked), pw, n)) {
+            fprintf(stderr, "password leaked by strata_text_mask:\n  input:  %s\n  masked: %s\n",
+                    in, masked);
+            abort();
+        }
+        free(masked);
+    }
+    free(quoted);
     free(text);
     return 0;
 }

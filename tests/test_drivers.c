@@ -469,6 +469,11 @@ static void test_text_mask(void)
         {"table 'a:b@c' is unknown", "table 'a:b@c' is unknown"},
         {"sqlite:./a:b@c.db", "sqlite:./a:b@c.db"},
         {"already postgres://u:****@h/db", "already postgres://u:****@h/db"},
+        /* a space or a quote in the password ends the word, not the URL */
+        {"unknown command 'postgres://u:my S3cret@h/db'",
+         "unknown command 'postgres://u:****@h/db'"},
+        {"x mysql://u:it's@h/db y", "x mysql://u:****@h/db y"},
+        {"a postgres://u:p b\nc@d", "a postgres://u:p b\nc@d"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *m = strata_text_mask(cases[i][0]);
