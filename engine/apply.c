@@ -161,15 +161,6 @@ static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
     return strata_error_code();
 }
 
-/*
- * Run a compiled migration op by op, recording progress after each (MySQL,
- * and "transaction": false), and undo it on failure. Where every schema
- * change can run inside a transaction (SQLite), each op commits together
- * with its progress, so a kill never leaves an applied op unrecorded; so
- * does an op that only reads or changes rows, everywhere (op_is_data_only).
- * Elsewhere DDL commits by itself, or the migration asked to run outside a
- * transaction, and the undo of an interrupted op is best effort.
- */
 /* Does op j only read or change rows (its every statement: sql_is_data_only)?
  * Then it runs in a transaction with its progress record, even where DDL
  * cannot: a kill leaves it done and recorded, or not done at all. */
@@ -185,8 +176,17 @@ static int op_is_data_only(const compiled *c, size_t j)
     return l->n > 0;
 }
 
-/* Run ops [first, nops) of a compiled migration as run_progressive says;
- * with first > 0 its history row exists already (a recovery going on). */
+/*
+ * Run a compiled migration op by op, recording progress after each (MySQL,
+ * and "transaction": false), and undo it on failure. Where every schema
+ * change can run inside a transaction (SQLite), each op commits together
+ * with its progress, so a kill never leaves an applied op unrecorded; so
+ * does an op that only reads or changes rows, everywhere (op_is_data_only).
+ * Elsewhere DDL commits by itself, or the migration asked to run outside a
+ * transaction, and the undo of an interrupted op is best effort. Ops
+ * [first, nops) run; with first > 0 the history row exists already (a
+ * recovery going on).
+ */
 static int run_progressive_from(runner *r, compiled *c, size_t first)
 {
     const migration *m = r->set.v[c->index];
@@ -420,21 +420,23 @@ int undo_interrupted(runner *r, size_t idx, int down, size_t upto, int partial_o
     *remaining = (int)upto;
     const op_list *ops = down ? &r->plan.downs[idx] : &m->up;
     const char *path = ops->v[j]->path ? ops->v[j]->path : "?";
+    const char *kind = op_names[ops->v[j]->kind];
     if (!down && m->down_mode == DOWN_EXPLICIT && m->down.n > 0) {
-        say(r, "%s (sql) of %s has no inverse: undoing the migration with its down instead", path,
-            m->id);
+        say(r, "%s (%s) of %s has no inverse: undoing the migration with its down instead", path,
+            kind, m->id);
         int rc = undo_by_explicit_down(r, idx);
         if (!rc)
             *remaining = 0;
         return rc;
     }
     return strata_set_error(STRATA_ESTATE,
-                            "%s (sql) cannot be undone: raw SQL has no inverse. Either finish "
+                            "%s (%s) cannot be undone: it has no inverse. Either finish "
                             "%s by hand - `strata migrations sql %s%s` shows its SQL; run it from "
                             "%s[%zu] on - then `strata migrations repair --mark-applied`, or undo "
                             "what ran by hand and give it a \"down\" for `strata migrations "
                             "repair`",
-                            path, m->id, down ? "--down " : "", m->id, down ? "down" : "up", upto);
+                            path, kind, m->id, down ? "--down " : "", m->id, down ? "down" : "up",
+                            upto);
 }
 
 /* The interrupted op k left nothing half done (it only changes rows, and
