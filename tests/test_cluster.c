@@ -528,6 +528,9 @@ static int suite_init(void)
     mkdir(gen_dir, 0755);
     write_generated(gen_dir);
     medusa_dir = fmt("%s/migrations", test_source_dir());
+    /* every Medusa migration applies with all its feature flags on (the
+     * defaults apply 75 of the 82: docs/flags.md); the runners inherit it */
+    setenv("STRATA_FLAGS", "analytics,medusa_v2,sales_channels,tax_inclusive_pricing", 1);
     sets[0] = (set){"generated", gen_dir, GENERATED, NULL};
     sets[1] = (set){"medusa", medusa_dir, 82, NULL};
     fprintf(stderr, "\n  [cluster suite: %s matrix]\n", full ? "full" : "CI");
