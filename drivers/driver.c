@@ -269,6 +269,10 @@ int conn_has_trait(const strata_conn *conn, unsigned flag)
 
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name)
 {
+    /* a schema name is an identifier without '@' or ':', so no two targets
+     * share a name */
+    if (conn->schema)
+        return xasprintf("%s@%s:%s", name, conn->schema, conn->database);
     return xasprintf("%s:%s", name, conn->database);
 }
 
@@ -288,6 +292,7 @@ void conn_free_common(strata_conn *c)
 {
     free(c->url_masked);
     free(c->database);
+    free(c->schema);
     free(c->endpoint);
 }
 

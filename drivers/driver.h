@@ -45,6 +45,9 @@ struct strata_conn {
     strata_dialect dialect;
     char *url_masked;
     char *database;
+    char *schema;   /* PostgreSQL: the schema of a ?search_path= / ?schema=
+                       target (its history, lock and tables); NULL: the
+                       default one */
     char *endpoint; /* "host:port" or the SQLite file, for messages */
     char server_version[96];
     int server_version_num;
@@ -135,8 +138,9 @@ char *conn_lock_label(strata_conn *conn, const char *name);
 int conn_set_lock_wait(strata_conn *conn, double seconds);
 /* The connection's driver has trait `flag` (DRIVER_*). */
 int conn_has_trait(const strata_conn *conn, unsigned flag);
-/* "<name>:<database>": a lock name scoped to the connection's database, for
- * databases whose lock names are server-wide. */
+/* "<name>:<database>" ("<name>@<schema>:<database>" for a schema target):
+ * a lock name scoped to the connection's database and schema, for databases
+ * whose lock names are server-wide. */
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name);
 
 /* Helpers for drivers. */

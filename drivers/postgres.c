@@ -14,10 +14,12 @@
 #include "driver.h"
 #include "names.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define OID_BOOL   16
 #define OID_BYTEA  17
@@ -93,6 +95,89 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* ---- schema targets ---- */
+
+static int pg_exec(strata_conn *conn, const char *sql);
+static int pg_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected);
+static void pg_close(strata_conn *conn);
+
+/*
+ * A URL's ?search_path=NAME (or ?schema=NAME) makes the connection one
+ * schema's: a tenant of a database that keeps one schema per customer. Its
+ * tables, enums, history table and migration lock are that schema's, and
+ * introspection reads it (current_schema()). NAME is one identifier -
+ * letters, digits, '_' and '$', not starting with a digit or '$', at most
+ * 63 bytes, not pg_* or information_schema (the server's own) - so that a
+ * URL cannot smuggle a list of schemas or SQL into the session.
+ */
+static int pg_schema_name_check(const char *masked, const char *key, const char *name)
+{
+    size_t n = strlen(name);
+    int ok = n > 0 && n <= 63 && !isdigit((unsigned char)name[0]) && name[0] != '$';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '$';
+    if (!ok)
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s='%s' is not a schema name: one name of letters, digits, "
+                                "'_' and '$' (not starting with a digit or '$'), at most 63 bytes",
+                                masked, key, name);
+    if (strncasecmp(name, "pg_", 3) == 0 || strcasecmp(name, "information_schema") == 0)
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s='%s' is one of PostgreSQL's own schemas, not a target",
+                                masked, key, name);
+    return 0;
+}
+
+/* Make `name` the session's only schema (search_path), creating it when it
+ * does not exist yet - as Flyway's createSchemas and Prisma's ?schema= do,
+ * and as a SQLite target's file is created. The search path holds that
+ * schema alone: what the migrations create lands there, and nothing of
+ * another schema (public) is found by an unqualified name by accident. */
+static int pg_use_schema(pg_conn *c, const char *name)
+{
+    char *quoted = strata_quote_ident(STRATA_POSTGRES, name);
+    strata_value args[2] = {strata_vtext(name), strata_vtext(quoted)};
+    strata_rows *rows = NULL;
+    int rc = pg_query(&c->base,
+                      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?), "
+                      "pg_catalog.set_config('search_path', ?, false)",
+                      args, 2, &rows, NULL);
+    int exists = 0;
+    if (!rc) {
+        exists = strata_rows_next(rows) == 1 && strata_rows_value(rows, 0)->i;
+        strata_rows_free(rows);
+    }
+    if (!rc && !exists) {
+        char *sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s", quoted);
+        rc = pg_exec(&c->base, sql);
+        free(sql);
+        if (rc) {
+            /* two runs creating it at once: the loser's IF NOT EXISTS can
+             * still fail on the catalog's unique index; then it exists */
+            char *found = NULL;
+            strata_value v = strata_vtext(name);
+            char *saved = xstrdup(strata_error_message());
+            if (strata_conn_query_string(&c->base,
+                                         "SELECT nspname FROM pg_catalog.pg_namespace WHERE "
+                                         "nspname = ?",
+                                         &v, 1, &found) == 0 &&
+                found)
+                rc = 0;
+            else
+                strata_set_error(STRATA_EDB, "%s", saved);
+            free(found);
+            free(saved);
+        }
+    }
+    free(quoted);
+    if (rc)
+        return strata_set_error(STRATA_ECONNECT, "cannot use schema '%s' on %s (%s): %s", name,
+                                c->base.endpoint, c->base.url_masked, strata_error_message());
+    c->base.schema = xstrdup(name);
+    return 0;
+}
+
 static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
 {
     const char *keys[32];
@@ -125,7 +210,19 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     keys[n] = "options";
     vals[n++] = "-c TimeZone=UTC -c client_min_messages=warning";
     int has_timeout = 0;
+    const char *schema = NULL;
     for (char **p = url->params; p && p[0] && n < 30; p += 2) {
+        if (strcmp(p[0], "search_path") == 0 || strcmp(p[0], "schema") == 0) {
+            if (schema && strcmp(schema, p[1]) != 0)
+                return strata_set_error(STRATA_EINPUT,
+                                        "%s: search_path and schema name different schemas "
+                                        "('%s', '%s'): a target is one schema",
+                                        masked, schema, p[1]);
+            if (pg_schema_name_check(masked, p[0], p[1]) != 0)
+                return STRATA_EINPUT;
+            schema = p[1];
+            continue; /* Strata's own, not libpq's */
+        }
         if (strcmp(p[0], "connect_timeout") == 0)
             has_timeout = 1;
         keys[n] = p[0];
@@ -170,6 +267,10 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
                    STRATA_CAP_DROP_INDEX_IF_EXISTS;
     if (num >= 120000)
         c->base.caps |= STRATA_CAP_ENUM_ADD_VALUE_IN_TX;
+    if (schema && pg_use_schema(c, schema) != 0) {
+        pg_close(&c->base);
+        return STRATA_ECONNECT;
+    }
     *out = &c->base;
     return 0;
 }
@@ -626,6 +727,8 @@ static int pg_lock_break(strata_conn *conn, const char *name, char **who)
 static char *pg_lock_label(strata_conn *conn, const char *name)
 {
     (void)name;
+    if (conn->schema)
+        return xasprintf("of schema '%s' of database '%s'", conn->schema, conn->database);
     return xasprintf("of database '%s'", conn->database);
 }
 
