@@ -33,6 +33,7 @@
 typedef struct pg_conn {
     strata_conn base;
     PGconn *pg;
+    PGcancel *cancel;  /* for a cancel request from another thread */
     int checks_client; /* client_connection_check_interval was set (locks) */
 } pg_conn;
 
@@ -253,6 +254,7 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     conn_init_common(&c->base, &strata_driver_postgres, url, masked, endpoint);
     free(endpoint);
     c->pg = pg;
+    c->cancel = PQgetCancel(pg);
     const char *ver = PQparameterStatus(pg, "server_version");
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", ver ? ver : "?");
     char *sp = strchr(c->base.server_version, ' ');
@@ -278,6 +280,8 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
 static void pg_close(strata_conn *conn)
 {
     pg_conn *c = (pg_conn *)conn;
+    if (c->cancel)
+        PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     conn_free_common(conn);
     free(c);
@@ -732,6 +736,16 @@ static char *pg_lock_label(strata_conn *conn, const char *name)
     return xasprintf("of database '%s'", conn->database);
 }
 
+/* A cancel request: the server cancels the statement running, if any.
+ * PQcancel is made to be called from another thread. */
+static void pg_interrupt(strata_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    char err[256];
+    if (c->cancel)
+        PQcancel(c->cancel, err, sizeof err);
+}
+
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
@@ -749,4 +763,5 @@ const strata_driver strata_driver_postgres = {
     .lock_holder = pg_lock_holder,
     .lock_break = pg_lock_break,
     .lock_label = pg_lock_label,
+    .interrupt = pg_interrupt,
 };

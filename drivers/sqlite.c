@@ -570,6 +570,13 @@ static int sl_set_lock_wait(strata_conn *conn, double seconds)
     return 0;
 }
 
+/* sqlite3_interrupt may be called from any thread while the connection
+ * is open. */
+static void sl_interrupt(strata_conn *conn)
+{
+    sqlite3_interrupt(((sl_conn *)conn)->db);
+}
+
 const strata_driver strata_driver_sqlite = {
     .name = "sqlite",
     .dialect = STRATA_SQLITE,
@@ -589,4 +596,5 @@ const strata_driver strata_driver_sqlite = {
     .lock_break = sl_lock_break,
     .lock_label = sl_lock_label,
     .set_lock_wait = sl_set_lock_wait,
+    .interrupt = sl_interrupt,
 };
