@@ -226,7 +226,9 @@ static char *label_from_url(const char *url)
         for (char **p = u.params; p && p[0]; p += 2)
             if (!strcmp(p[0], "search_path") || !strcmp(p[0], "schema"))
                 schema = p[1];
-        label = schema ? xasprintf("%s/%s", u.database, schema) : xstrdup(u.database);
+        /* search_path's first schema is the target's */
+        label = schema ? xasprintf("%s/%.*s", u.database, (int)strcspn(schema, ","), schema)
+                       : xstrdup(u.database);
     }
     strata_url_dispose(&u);
     return label;

@@ -104,41 +104,73 @@ static int pg_query(strata_conn *conn, const char *sql, const strata_value *para
 static void pg_close(strata_conn *conn);
 
 /*
- * A URL's ?search_path=NAME (or ?schema=NAME) makes the connection one
- * schema's: a tenant of a database that keeps one schema per customer. Its
- * tables, enums, history table and migration lock are that schema's, and
- * introspection reads it (current_schema()). NAME is one identifier -
- * letters, digits, '_' and '$', not starting with a digit or '$', at most
- * 63 bytes, not pg_* or information_schema (the server's own) - so that a
- * URL cannot smuggle a list of schemas or SQL into the session.
+ * A URL's ?schema=NAME, or ?search_path=NAME[,SHARED...], makes the
+ * connection one schema's: a tenant of a database that keeps one schema per
+ * customer. Its tables, enums, history table and migration lock are that
+ * schema's, and introspection reads it alone (current_schema()). The names
+ * after the first in search_path are only searched: schemas shared by every
+ * tenant, where the database's extensions live (pg_trgm's operator classes,
+ * say: an extension is installed once per database, in one schema). Each
+ * name is one identifier - letters, digits, '_' and '$', not starting with
+ * a digit or '$', at most 63 bytes, not pg_* or information_schema (the
+ * server's own) - so a URL cannot smuggle SQL into the session.
  */
-static int pg_schema_name_check(const char *masked, const char *key, const char *name)
+static int pg_schema_name_check(const char *masked, const char *key, const char *name, size_t n)
 {
-    size_t n = strlen(name);
     int ok = n > 0 && n <= 63 && !isdigit((unsigned char)name[0]) && name[0] != '$';
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '$';
     if (!ok)
         return strata_set_error(STRATA_EINPUT,
-                                "%s: %s='%s' is not a schema name: one name of letters, digits, "
-                                "'_' and '$' (not starting with a digit or '$'), at most 63 bytes",
-                                masked, key, name);
-    if (strncasecmp(name, "pg_", 3) == 0 || strcasecmp(name, "information_schema") == 0)
+                                "%s: %s: '%.*s' is not a schema name: letters, digits, '_' and '$' "
+                                "(not starting with a digit or '$'), at most 63 bytes",
+                                masked, key, (int)n, name);
+    if ((n >= 3 && strncasecmp(name, "pg_", 3) == 0) ||
+        (n == 18 && strncasecmp(name, "information_schema", 18) == 0))
         return strata_set_error(STRATA_EINPUT,
-                                "%s: %s='%s' is one of PostgreSQL's own schemas, not a target",
-                                masked, key, name);
+                                "%s: %s: '%.*s' is one of PostgreSQL's own schemas, not a target",
+                                masked, key, (int)n, name);
     return 0;
 }
 
-/* Make `name` the session's only schema (search_path), creating it when it
- * does not exist yet - as Flyway's createSchemas and Prisma's ?schema= do,
- * and as a SQLite target's file is created. The search path holds that
- * schema alone: what the migrations create lands there, and nothing of
- * another schema (public) is found by an unqualified name by accident. */
-static int pg_use_schema(pg_conn *c, const char *name)
+/* Check `value` of parameter `key`: one name for schema, a list separated
+ * by ',' for search_path. */
+static int pg_schema_param_check(const char *masked, const char *key, const char *value)
 {
+    if (strcmp(key, "schema") == 0)
+        return pg_schema_name_check(masked, key, value, strlen(value));
+    for (const char *p = value;; p++) {
+        size_t n = strcspn(p, ",");
+        if (pg_schema_name_check(masked, key, p, n) != 0)
+            return STRATA_EINPUT;
+        p += n;
+        if (!*p)
+            return 0;
+    }
+}
+
+/* Make the first schema of `path` (a checked list) the session's own, the
+ * others only searched, creating the first when it does not exist yet - as
+ * Flyway's createSchemas and Prisma's ?schema= do, and as a SQLite
+ * target's file is created. Nothing of a schema not named (public) is found
+ * by an unqualified name by accident. */
+static int pg_use_schema(pg_conn *c, const char *path)
+{
+    char *name = xstrndup(path, strcspn(path, ","));
+    sbuf list = SBUF_INIT;
+    for (const char *p = path;; p++) {
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        char *q = strata_quote_ident(STRATA_POSTGRES, one);
+        sbuf_addf(&list, "%s%s", list.len ? ", " : "", q);
+        free(q);
+        free(one);
+        p += n;
+        if (!*p)
+            break;
+    }
     char *quoted = strata_quote_ident(STRATA_POSTGRES, name);
-    strata_value args[2] = {strata_vtext(name), strata_vtext(quoted)};
+    strata_value args[2] = {strata_vtext(name), strata_vtext(sbuf_str(&list))};
     strata_rows *rows = NULL;
     int rc = pg_query(&c->base,
                       "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?), "
@@ -172,10 +204,14 @@ static int pg_use_schema(pg_conn *c, const char *name)
         }
     }
     free(quoted);
-    if (rc)
-        return strata_set_error(STRATA_ECONNECT, "cannot use schema '%s' on %s (%s): %s", name,
-                                c->base.endpoint, c->base.url_masked, strata_error_message());
-    c->base.schema = xstrdup(name);
+    sbuf_free(&list);
+    if (rc) {
+        strata_set_error(STRATA_ECONNECT, "cannot use schema '%s' on %s (%s): %s", name,
+                         c->base.endpoint, c->base.url_masked, strata_error_message());
+        free(name);
+        return STRATA_ECONNECT;
+    }
+    c->base.schema = name;
     return 0;
 }
 
@@ -214,12 +250,12 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     const char *schema = NULL;
     for (char **p = url->params; p && p[0] && n < 30; p += 2) {
         if (strcmp(p[0], "search_path") == 0 || strcmp(p[0], "schema") == 0) {
-            if (schema && strcmp(schema, p[1]) != 0)
+            if (schema)
                 return strata_set_error(STRATA_EINPUT,
-                                        "%s: search_path and schema name different schemas "
-                                        "('%s', '%s'): a target is one schema",
-                                        masked, schema, p[1]);
-            if (pg_schema_name_check(masked, p[0], p[1]) != 0)
+                                        "%s: give one of search_path and schema, once: a target "
+                                        "is one schema",
+                                        masked);
+            if (pg_schema_param_check(masked, p[0], p[1]) != 0)
                 return STRATA_EINPUT;
             schema = p[1];
             continue; /* Strata's own, not libpq's */
