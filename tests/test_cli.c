@@ -503,8 +503,8 @@ static void test_bash_completion(void)
         const char *want, *not ;
     } cases[] = {
         {"mig", 1, "migrations\nmigration\n", NULL},
-        {"migrations \"\"", 2, "run\nrevert\nshow\nsql\nvalidate\nrepair\nbaseline\nschema\n",
-         NULL},
+        {"migrations \"\"", 2,
+         "run\nrevert\nshow\nsql\nvalidate\nrepair\nlint\nplan\nbaseline\nschema\n", NULL},
         {"migrations run --", 3, "--to\n", "--steps"},
         {"migrations run --d", 3, "--database-url\n--dry-run\n", NULL},
         {"migrations run --to \"\"", 4, "20240101\n20240202\n", NULL},
