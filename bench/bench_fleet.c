@@ -14,11 +14,14 @@
  * given (the Medusa migrations take MariaDB 10 s and more a database here).
  *
  * For each run it prints the wall time, the ratio loop / run, and where
- * the time went: the CPU time of the strata processes (from wait4), the
- * CPU time of the whole machine (from /proc/stat; minus strata's it is
- * mostly the database servers') and the time the processors were idle or
- * waiting for the disk. On this project's 2-core machine the servers are
- * the limit, so the speed-up stops where they fill both cores.
+ * the time went: the CPU seconds of the strata processes (from wait4; they
+ * include SQLite's work, which runs inside them), of the PostgreSQL and
+ * MariaDB servers (from /proc, with STRATA_BENCH_SERVICES_DIR set to the
+ * directory `scripts/services.sh start` printed), of everything else on
+ * the machine (/proc/stat: other users' work too), and the share of the
+ * processors' time left idle or waiting for the disk. On this project's
+ * 2-core machine the servers are the limit, so the speed-up stops where
+ * they and strata fill both cores.
  *
  * Last it runs the fleet again on the migrated targets (every one up to
  * date): what a resumed or repeated run costs.
@@ -30,6 +33,7 @@
 #include "benchutil.h"
 #include "strata.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,6 +74,89 @@ static cpu_times machine_cpu(void)
     if (f)
         fclose(f);
     return t;
+}
+
+/* ---- the servers' processors ---- */
+
+static double clock_ticks(void)
+{
+    return (double)sysconf(_SC_CLK_TCK);
+}
+
+/* Fields of /proc/PID/stat: the parent, utime + stime, cutime + cstime. */
+static int proc_stat(long pid, long *ppid, double *own, double *children)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    char buf[1024];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *p = strrchr(buf, ')'); /* the command may hold spaces */
+    unsigned long long ut = 0, st = 0;
+    long long cut = 0, cst = 0;
+    char state;
+    if (!p || sscanf(p + 2, "%c %ld %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld",
+                     &state, ppid, &ut, &st, &cut, &cst) != 6)
+        return -1;
+    *own = (double)(ut + st) / clock_ticks();
+    *children = (double)(cut + cst) / clock_ticks();
+    return 0;
+}
+
+static long pid_from_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    if (f) {
+        if (fscanf(f, "%ld", &pid) != 1)
+            pid = 0;
+        fclose(f);
+    }
+    return pid;
+}
+
+/* The CPU seconds a server has used: its own, its ended children's (the
+ * postmaster reaps every backend), and its live children's. */
+static double server_cpu(long pid)
+{
+    long ppid;
+    double own, ended;
+    if (pid <= 0 || proc_stat(pid, &ppid, &own, &ended) != 0)
+        return 0;
+    double total = own + ended;
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        long child = atol(e->d_name);
+        double cown, cended;
+        if (child > 0 && child != pid && proc_stat(child, &ppid, &cown, &cended) == 0 &&
+            ppid == pid)
+            total += cown;
+    }
+    if (d)
+        closedir(d);
+    return total;
+}
+
+/* The servers of scripts/services.sh, from STRATA_BENCH_SERVICES_DIR (the
+ * directory `services.sh start` printed): PostgreSQL's postmaster and
+ * MariaDB's server; 0 when not given. */
+static long pg_pid, my_pid;
+
+static void find_servers(void)
+{
+    const char *sd = getenv("STRATA_BENCH_SERVICES_DIR");
+    if (!sd || !*sd)
+        return;
+    char path[600];
+    snprintf(path, sizeof path, "%s/pg/data/postmaster.pid", sd);
+    pg_pid = pid_from_file(path);
+    snprintf(path, sizeof path, "%s/my/mariadbd.pid", sd);
+    my_pid = pid_from_file(path);
 }
 
 /* Run a shell command; *cpu gets the CPU time of it and its children. */
@@ -178,7 +265,7 @@ static void write_migrations(const char *mdir)
 {
     mkdir(mdir, 0700);
     for (size_t i = 0; i < sizeof generated / sizeof generated[0]; i++) {
-        char path[400];
+        char path[1024];
         snprintf(path, sizeof path, "%s/2024010100000%zu_step%zu.json", mdir, i, i);
         FILE *f = fopen(path, "w");
         if (!f)
@@ -192,7 +279,7 @@ static void write_migrations(const char *mdir)
 
 typedef struct result {
     const char *what;
-    double wall, strata_cpu, busy, idle, iowait;
+    double wall, strata_cpu, pg_cpu, my_cpu, busy, idle, iowait;
 } result;
 
 static result timed(const char *what, const char *cmd)
@@ -200,7 +287,10 @@ static result timed(const char *what, const char *cmd)
     result r;
     r.what = what;
     cpu_times before = machine_cpu();
+    double pg0 = server_cpu(pg_pid), my0 = server_cpu(my_pid);
     r.wall = run_timed(cmd, &r.strata_cpu);
+    r.pg_cpu = server_cpu(pg_pid) - pg0;
+    r.my_cpu = server_cpu(my_pid) - my0;
     cpu_times after = machine_cpu();
     r.busy = after.busy - before.busy;
     r.idle = after.idle - before.idle;
@@ -208,13 +298,16 @@ static result timed(const char *what, const char *cmd)
     return r;
 }
 
+/* The wall time, the ratio, and the CPU seconds: strata's (with SQLite,
+ * which runs inside it), PostgreSQL's, MariaDB's, everything else on the
+ * machine (other users' work too), and the share of the processors' time
+ * left idle or waiting for the disk. */
 static void print_result(const result *r, double loop_wall)
 {
     double cores = (double)sysconf(_SC_NPROCESSORS_ONLN);
-    double servers = r->busy - r->strata_cpu;
-    printf("%-28s %8.1f s  %6.2fx   strata %6.1f s CPU, servers and the rest %6.1f s, "
-           "idle %5.1f%%, iowait %5.1f%%\n",
-           r->what, r->wall, loop_wall / r->wall, r->strata_cpu, servers > 0 ? servers : 0,
+    double rest = r->busy - r->strata_cpu - r->pg_cpu - r->my_cpu;
+    printf("%-27s %6.1f s %6.2fx  %6.1f %6.1f %6.1f %6.1f   %4.0f%% %4.0f%%\n", r->what, r->wall,
+           loop_wall / r->wall, r->strata_cpu, r->pg_cpu, r->my_cpu, rest > 0 ? rest : 0,
            100.0 * r->idle / (r->wall * cores), 100.0 * r->iowait / (r->wall * cores));
     fflush(stdout);
 }
@@ -250,7 +343,12 @@ int main(int argc, char **argv)
            "databases, %d SQLite files), migrations of %s, %ld processors\n",
            bench_name, n, (n + 3) / 4, (n + 2) / 4, (n + 1) / 4, n / 4,
            argc > 2 ? argv[2] : "a generated set of 6", sysconf(_SC_NPROCESSORS_ONLN));
-    printf("%-28s %10s  %7s\n", "run", "wall", "loop/run");
+    find_servers();
+    printf("%-27s %8s %7s  %-27s  %s\n", "", "", "", "---- CPU seconds ----", "processors");
+    printf("%-27s %8s %7s  %6s %6s %6s %6s   %5s %5s\n", "run", "wall", "loop/", "strata", "pg",
+           "maria", "other", "idle", "iowait");
+    if (!pg_pid || !my_pid)
+        printf("(pg and maria: 0 without STRATA_BENCH_SERVICES_DIR; they are in other)\n");
 
     char cmd[2048];
     /* the shell loop: one strata process per target */

@@ -15,9 +15,23 @@
 
 #include <jansson.h>
 
+/* The --targets in force: one from the environment or strata.json gives
+ * way to --database-url on the command line (the command line wins, as
+ * for every setting); given on the command line, both count. */
+static const char *targets_setting(const cli_opts *o)
+{
+    if (!o->targets || o->nurls == 0)
+        return o->targets;
+    for (size_t i = 0; i < cli_nglobals; i++)
+        if (!strcmp(cli_globals[i].name, "--targets"))
+            return o->source[i] && !strcmp(o->source[i], "--targets") ? o->targets : NULL;
+    return NULL;
+}
+
 int cli_fleet_wanted(const cli_opts *o)
 {
-    return o->targets || o->nurls > 1 || o->fail_fast || o->continue_all || o->canary || o->junit;
+    return targets_setting(o) || o->nurls > 1 || o->fail_fast || o->continue_all || o->canary ||
+           o->junit;
 }
 
 static const char *action_words(strata_fleet_action a)
@@ -119,12 +133,13 @@ static int env_targets(cli_opts *o, const char *spec, target_list *t)
 /* --targets and every --database-url given on the command line. */
 static int gather_targets(cli_opts *o, target_list *t)
 {
-    if (o->targets && !strncmp(o->targets, "env:", 4)) {
-        int status = env_targets(o, o->targets + 4, t);
+    const char *targets = targets_setting(o);
+    if (targets && !strncmp(targets, "env:", 4)) {
+        int status = env_targets(o, targets + 4, t);
         if (status)
             return status;
-    } else if (o->targets) {
-        int rc = strata_fleet_targets_load(o->targets, &t->loaded, &t->nloaded);
+    } else if (targets) {
+        int rc = strata_fleet_targets_load(targets, &t->loaded, &t->nloaded);
         if (rc)
             return cli_fail(o, rc);
         for (size_t i = 0; i < t->nloaded; i++)
