@@ -26,8 +26,10 @@
 typedef struct sl_conn {
     strata_conn base;
     sqlite3 *db;
-    int busy_ms; /* the busy timeout statements run with */
-    int lock_fd; /* the locked file of this session's lock, or -1 */
+    int busy_ms;       /* the busy timeout statements run with */
+    int busy_wait_ms;  /* the one in force now (sl_busy) */
+    double busy_since; /* when the present wait began */
+    int lock_fd;       /* the locked file of this session's lock, or -1 */
 } sl_conn;
 
 typedef struct sl_rows {
@@ -42,6 +44,33 @@ static int sl_error(sqlite3 *db)
 {
     return strata_set_error(STRATA_EDB, "%s (SQLite error %d)", sqlite3_errmsg(db),
                             sqlite3_extended_errcode(db));
+}
+
+/*
+ * The busy timeout, made here rather than with sqlite3_busy_timeout so that
+ * an interrupt from another thread (conn_interrupt: a fleet's timeout) ends
+ * the wait for another connection's write lock as well: sqlite3_interrupt
+ * stops a running statement, but not its wait inside the busy handler.
+ */
+static int sl_busy(void *arg, int count)
+{
+    sl_conn *c = arg;
+    if (atomic_load(&c->base.interrupt_pending))
+        return 0;
+    double now = now_seconds();
+    if (count == 0)
+        c->busy_since = now;
+    double left = c->busy_wait_ms / 1000.0 - (now - c->busy_since);
+    if (left <= 0)
+        return 0;
+    usleep((useconds_t)(1e6 * (left < 0.01 ? left : 0.01)));
+    return 1;
+}
+
+static void sl_busy_wait(sl_conn *c, int ms)
+{
+    c->busy_wait_ms = ms;
+    sqlite3_busy_handler(c->db, sl_busy, c);
 }
 
 static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
@@ -75,6 +104,7 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
     conn_init_common(&c->base, &strata_driver_sqlite, url, masked, url->database);
     c->db = db;
     c->busy_ms = DEFAULT_BUSY_MS;
+    sl_busy_wait(c, c->busy_ms);
     c->lock_fd = -1;
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
@@ -414,7 +444,7 @@ static int sl_file_holder(const char *path, char **who)
 static int sl_writer_probe(sl_conn *c, double wait, int *busy)
 {
     *busy = 0;
-    sqlite3_busy_timeout(c->db, (int)(wait * 1000));
+    sl_busy_wait(c, (int)(wait * 1000));
     char *err = NULL;
     int rc = 0;
     int src = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
@@ -431,7 +461,7 @@ static int sl_writer_probe(sl_conn *c, double wait, int *busy)
         }
         sqlite3_free(err);
     }
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return rc;
 }
 
@@ -566,7 +596,7 @@ static int sl_set_lock_wait(strata_conn *conn, double seconds)
 {
     sl_conn *c = (sl_conn *)conn;
     c->busy_ms = (int)(seconds * 1000);
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return 0;
 }
 

@@ -774,51 +774,91 @@ static void test_fleet_resume(void)
     free(dir);
 }
 
-/* --target-timeout: a migration that sleeps on PostgreSQL and MariaDB is
- * interrupted there and reported timed out, with nothing recorded; the
- * SQLite target finishes. */
+/* --target-timeout: targets whose migration waits behind another session's
+ * lock on its table (PostgreSQL, MariaDB) or on the database's write lock
+ * (SQLite) are interrupted and reported timed out, with nothing of that
+ * migration left; the free target finishes; once the locks are gone a run
+ * again finishes the rest. */
 static void test_fleet_timeout(void)
 {
     char dir[600];
     snprintf(dir, sizeof dir, "%s/gen-timeout", tmpdir);
     mkdir(dir, 0700);
     char path[700];
-    snprintf(path, sizeof path, "%s/20240101000000_slow.json", dir);
-    test_write_file(path, "{\"up\": [{\"op\": \"sql\", \"postgres\": \"SELECT pg_sleep(30)\", "
-                          "\"mysql\": \"DO SLEEP(30)\", \"sqlite\": \"SELECT 1\"}], \"down\": []}");
-    kind kinds[3] = {K_PG_SCHEMA, K_MYSQL, K_SQLITE};
-    char *urls[3];
-    for (int i = 0; i < 3; i++)
+    snprintf(path, sizeof path, "%s/20240101000000_table.json", dir);
+    test_write_file(path, "{\"up\": [{\"op\": \"create_table\", \"table\": \"busy\", "
+                          "\"columns\": [{\"name\": \"id\", \"type\": \"integer\", "
+                          "\"primary_key\": true}]}]}");
+    snprintf(path, sizeof path, "%s/20240101000001_alter.json", dir);
+    test_write_file(path, "{\"up\": [{\"op\": \"add_column\", \"table\": \"busy\", "
+                          "\"column\": {\"name\": \"note\", \"type\": \"string\"}}]}");
+    kind kinds[4] = {K_PG_SCHEMA, K_MYSQL, K_SQLITE, K_PG_DB};
+    char *urls[4];
+    for (int i = 0; i < 4; i++)
         urls[i] = new_target(kinds[i], "ftime");
-    char *file = targets_file("timeout", urls, 3);
+    char *file = targets_file("timeout", urls, 4);
     char args[2048];
-    snprintf(args, sizeof args,
-             "migrations run --targets '%s' --migrations-dir '%s' --target-timeout 1 --json", file,
-             dir);
     char *out = NULL, *err = NULL;
+    snprintf(args, sizeof args,
+             "migrations run --targets '%s' --migrations-dir '%s' --to 20240101000000", file, dir);
+    CU_ASSERT_EQUAL(run_strata(args, &out, &err), 0);
+    free(out);
+    free(err);
+    /* other sessions in the way of the second migration on t1 to t3 */
+    strata_conn *hold[3];
+    for (int i = 0; i < 3; i++)
+        hold[i] = test_connect(urls[i]);
+    test_exec(hold[0], "BEGIN");
+    test_exec(hold[0], "LOCK TABLE busy IN SHARE MODE");
+    test_exec(hold[1], "START TRANSACTION");
+    test_exec(hold[1], "SELECT * FROM busy"); /* a metadata lock until the end */
+    test_exec(hold[2], "BEGIN IMMEDIATE");    /* SQLite's write lock */
+    snprintf(args, sizeof args,
+             "migrations run --targets '%s' --migrations-dir '%s' --target-timeout 2 "
+             "--lock-timeout 120 --json",
+             file, dir);
     time_t t0 = time(NULL);
     int st = run_strata(args, &out, &err);
     time_t took = time(NULL) - t0;
     CU_ASSERT_EQUAL(st, 1);
-    CU_ASSERT(took < 15);
+    CU_ASSERT(took < 20);
     json_t *j = parse_json(out);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
-    CU_ASSERT_STRING_EQUAL(json_status(j, 0), "timed out");
-    CU_ASSERT_STRING_EQUAL(json_status(j, 1), "timed out");
-    CU_ASSERT_STRING_EQUAL(json_status(j, 2), "ok");
-    json_t *t = json_array_get(json_object_get(j, "targets"), 0);
-    CU_ASSERT_STR_CONTAINS(json_string_value(json_object_get(t, "error")),
-                           "timed out after 1 s (--target-timeout)");
+    for (int i = 0; i < 3; i++) {
+        CU_ASSERT_STRING_EQUAL(json_status(j, (size_t)i), "timed out");
+        json_t *t = json_array_get(json_object_get(j, "targets"), (size_t)i);
+        const char *e = json_string_value(json_object_get(t, "error"));
+        CU_ASSERT_STR_CONTAINS(e, "timed out after 2 s (--target-timeout)");
+        CU_ASSERT(json_real_value(json_object_get(t, "seconds")) < 15);
+    }
+    CU_ASSERT_STRING_EQUAL(json_status(j, 3), "ok");
+    CU_ASSERT_EQUAL(json_migrations(j, 3), 1);
     json_decref(j);
     free(out);
     free(err);
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
+        strata_conn_exec(hold[i], i == 1 ? "COMMIT" : "ROLLBACK");
+        strata_conn_close(hold[i]);
         char *h = history_of(urls[i]);
-        CU_ASSERT_EQUAL(count_lines(h), 0);
+        CU_ASSERT_EQUAL(count_lines(h), 1); /* the first migration only */
         free(h);
     }
+    /* nothing half done: a run again applies the second migration */
+    snprintf(args, sizeof args, "migrations run --targets '%s' --migrations-dir '%s' --json", file,
+             dir);
+    st = run_strata(args, &out, &err);
+    if (st)
+        fprintf(stderr, "\n  %s%s", out, err);
+    CU_ASSERT_EQUAL(st, 0);
+    j = parse_json(out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    for (int i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(json_migrations(j, (size_t)i), i < 3 ? 1 : 0);
+    json_decref(j);
+    free(out);
+    free(err);
     free(file);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 4; i++)
         free(urls[i]);
 }
 
