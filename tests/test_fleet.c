@@ -414,8 +414,26 @@ static json_t *parse_json(const char *text)
 
 /* ---- tests ---- */
 
-/* A fleet of every kind through the library: each target identical to a
- * single run; a second fleet finds each up to date. */
+/* What a fleet's progress callback heard. */
+typedef struct progress_seen {
+    size_t started, ended, max_running, last_done;
+} progress_seen;
+
+static void count_progress(const strata_fleet_progress *p, void *payload)
+{
+    progress_seen *seen = payload;
+    if (p->status == STRATA_TARGET_RUNNING)
+        seen->started++;
+    else
+        seen->ended++;
+    if (p->running > seen->max_running)
+        seen->max_running = p->running;
+    seen->last_done = p->done;
+}
+
+/* A fleet of every kind through the command line: each target identical
+ * to a single run, the JSON and JUnit reports list each; through the
+ * library again: each up to date, never more than `parallel` at once. */
 static void test_fleet_identical(void)
 {
     size_t n = (size_t)env_count("STRATA_FLEET_TARGETS", 12);
@@ -429,33 +447,82 @@ static void test_fleet_identical(void)
     for (size_t i = 0; i < n; i++)
         targets[i].url = urls[i];
 
+    /* through the command line: its JSON and JUnit reports list every target */
+    int parallel = env_count("STRATA_FLEET_PARALLEL", 4);
+    char *file = targets_file("identical", urls, n);
+    char args[2048], junit[600];
+    snprintf(junit, sizeof junit, "%s/identical.xml", tmpdir);
+    snprintf(args, sizeof args,
+             "migrations run --targets '%s' --migrations-dir '%s' --parallel %d --json --junit "
+             "'%s'",
+             file, dir, parallel, junit);
+    double t0 = (double)time(NULL);
+    char *out = NULL, *err = NULL;
+    int st = run_strata(args, &out, &err);
+    if (st != 0)
+        fprintf(stderr, "\n  exit %d: %.2000s", st, err);
+    CU_ASSERT_EQUAL(st, 0);
+    json_t *j = parse_json(out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    json_t *list = json_object_get(j, "targets");
+    CU_ASSERT_EQUAL(json_array_size(list), n);
+    size_t listed = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *t = json_array_get(list, i);
+        char name[32];
+        snprintf(name, sizeof name, "t%zu", i + 1);
+        const char *status = json_status(j, i);
+        if (!status || strcmp(status, "ok") != 0)
+            fprintf(stderr, "\n  %s: %s: %s", name, status,
+                    json_string_value(json_object_get(t, "error")));
+        listed += status && !strcmp(status, "ok") &&
+                  json_migrations(j, i) == (long long)NGENERATED &&
+                  !strcmp(json_string_value(json_object_get(t, "name")), name) &&
+                  !strcmp(json_string_value(json_object_get(t, "database")),
+                          strata_dialect_name(kind_dialect(kinds[i])));
+    }
+    CU_ASSERT_EQUAL(listed, n);
+    fprintf(stderr, "\n  %zu targets, %zu migrations each, %d at a time: %.1f s", n, NGENERATED,
+            parallel, json_real_value(json_object_get(j, "seconds")));
+    json_decref(j);
+    char *xml = NULL, cmd[700];
+    snprintf(cmd, sizeof cmd, "cat '%s'", junit);
+    test_run_cmd(cmd, &xml);
+    size_t cases = 0;
+    for (const char *p = xml; (p = strstr(p, "<testcase ")) != NULL; p++)
+        cases++;
+    CU_ASSERT_EQUAL(cases, n);
+    char expect[128];
+    snprintf(expect, sizeof expect, "tests=\"%zu\" failures=\"0\" skipped=\"0\"", n);
+    CU_ASSERT_STR_CONTAINS(xml, expect);
+    free(xml);
+    free(out);
+    free(err);
+    free(file);
+    assert_identical(urls, kinds, n, ref, hist);
+
+    /* through the library, with its progress callback: never more than
+     * `parallel` targets at once */
     strata_options mopt = STRATA_OPTIONS_INIT;
     mopt.migrations_dir = dir;
     mopt.lock_timeout = 60;
     strata_fleet_options opt = STRATA_FLEET_OPTIONS_INIT;
     opt.migrate = &mopt;
-    opt.parallel = (unsigned)env_count("STRATA_FLEET_PARALLEL", 4);
+    opt.parallel = (unsigned)parallel;
+    opt.progress_cb = count_progress;
+    progress_seen seen;
+    memset(&seen, 0, sizeof seen);
+    opt.progress_payload = &seen;
     strata_fleet_result *r = NULL;
-    double t0 = (double)time(NULL);
-    int rc = strata_fleet_run(targets, n, &opt, &r);
-    CU_ASSERT_EQUAL_FATAL(rc, 0);
-    fprintf(stderr, "\n  %zu targets, %zu migrations each, %u at a time: %.1f s", n, NGENERATED,
-            r->parallel, r->seconds);
-    CU_ASSERT_EQUAL(r->ok, n);
-    for (size_t i = 0; i < n; i++) {
-        if (r->targets[i].status != STRATA_TARGET_OK)
-            fprintf(stderr, "\n  %s: %s: %s", r->targets[i].name,
-                    strata_target_status_name(r->targets[i].status), r->targets[i].error);
-        CU_ASSERT_EQUAL(r->targets[i].migrations, NGENERATED);
-        CU_ASSERT_EQUAL(r->targets[i].dialect, (int)kind_dialect(kinds[i]));
-    }
-    strata_fleet_result_free(r);
-    assert_identical(urls, kinds, n, ref, hist);
-
+    int rc;
     /* resumable: again, nothing to do anywhere */
     rc = strata_fleet_run(targets, n, &opt, &r);
     CU_ASSERT_EQUAL(rc, 0);
     CU_ASSERT_EQUAL(r->ok, n);
+    CU_ASSERT_EQUAL(seen.started, n);
+    CU_ASSERT_EQUAL(seen.ended, n);
+    CU_ASSERT(seen.max_running >= 1 && seen.max_running <= (size_t)parallel);
+    CU_ASSERT_EQUAL(seen.last_done, n);
     size_t zero = 0;
     for (size_t i = 0; i < n; i++)
         zero += r->targets[i].migrations == 0;
