@@ -105,12 +105,17 @@ typedef struct cli_opts {
     int allow_out_of_order;
     int mark_applied;
     const char *junit;
-    int force;
-    cli_list ignores;  /* lint: every --ignore RULE[,RULE...] */
-    const char *sarif; /* lint: --sarif FILE */
-    int fail_fast;     /* fleet: --fail-fast */
-    int continue_all;  /* fleet: --continue */
-    int canary;        /* fleet: --canary K */
+    int force;                  /* baseline, lock release: --force */
+    const char *wait_replicas;  /* run --wait-replicas [SECS] (NULL: do not wait) */
+    int non_atomic;             /* seed --non-atomic */
+    cli_list ignores;           /* lint: every --ignore RULE[,RULE...] */
+    const char *sarif;          /* lint: --sarif FILE */
+    const char *history_compat; /* --history-compat: also keep that tool's history */
+    const char *from;           /* adopt --from */
+    cli_list flags;             /* --flag / --no-flag (flags.c keeps their order) */
+    int fail_fast;              /* fleet: --fail-fast */
+    int continue_all;           /* fleet: --continue */
+    int canary;                 /* fleet: --canary K */
     /* every --database-url given, for `check` */
     const char **urls;
     int nurls;
@@ -251,7 +256,14 @@ int cli_config_env_url(cli_opts *o, const char *name, const char **url);
 
 /* ---- commands ---- */
 
+/* Feature flags (flags.c): a --flag (off: --no-flag) setting, in order;
+ * then every setting - MEDUSA_FF_* and STRATA_FLAGS from the environment
+ * first, so that the command line wins - for strata_options.flags. */
+void cli_flag_add(const char *setting, int off);
+const char *const *cli_flag_settings(size_t *n);
+
 int cmd_migrations_run(cli_opts *o);
+int cmd_migrations_adopt(cli_opts *o);
 int cmd_migrations_revert(cli_opts *o);
 int cmd_migrations_show(cli_opts *o);
 int cmd_migrations_sql(cli_opts *o);

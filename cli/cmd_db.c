@@ -73,6 +73,7 @@ int cmd_db_diff(cli_opts *o)
         return status;
     strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = o->migrations_dir;
+    opt.flags = cli_flag_settings(&opt.nflags);
     strata_diff_result *r = NULL;
     int rc = strata_db_diff(conn, &opt, &r);
     strata_conn_close(conn);

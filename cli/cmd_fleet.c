@@ -317,6 +317,8 @@ int cli_fleet(cli_opts *o, strata_fleet_action action)
         return cli_usage_error(o, "give one of --fail-fast and --continue");
     if (action == STRATA_FLEET_SEED && !o->file)
         return cli_usage_error(o, "'seed' needs -f FILE");
+    if (o->wait_replicas)
+        return cli_usage_error(o, "--wait-replicas is for one database, not a fleet");
     target_list t;
     memset(&t, 0, sizeof t);
     int status = gather_targets(o, &t);
@@ -335,7 +337,10 @@ int cli_fleet(cli_opts *o, strata_fleet_action action)
     mopt.to = o->to;
     mopt.steps = o->steps;
     mopt.all = o->all;
+    mopt.flags = cli_flag_settings(&mopt.nflags);
+    mopt.history_compat = o->history_compat;
     strata_seed_options sopt = STRATA_SEED_OPTIONS_INIT;
+    sopt.non_atomic = o->non_atomic;
     if (o->mode && !(sopt.mode = (strata_seed_mode)strata_seed_mode_parse(o->mode)))
         status = cli_usage_error(o, "--mode must be insert, insert_missing or upsert, not '%s'",
                                  o->mode);

@@ -26,6 +26,8 @@ static const char *status_mark(strata_mig_status s)
         return "[~]";
     case STRATA_MIG_MISSING_FILE:
         return "[?]";
+    case STRATA_MIG_SKIPPED:
+        return "[-]";
     }
     return "[ ]";
 }
@@ -47,8 +49,52 @@ static const char *status_word(strata_mig_status s)
         return "missing_file";
     case STRATA_MIG_REVERTED:
         return "reverted";
+    case STRATA_MIG_SKIPPED:
+        return "skipped";
     }
     return "?";
+}
+
+/* Is flag `name` on, as the report says? */
+static int report_flag_on(const strata_report *r, const char *name, size_t len)
+{
+    for (size_t i = 0; i < r->nflags; i++)
+        if (strlen(r->flag_names[i]) == len && strncmp(r->flag_names[i], name, len) == 0)
+            return r->flag_values[i];
+    return 0;
+}
+
+/* The first flag item i needs that is off, into buf; NULL when none. */
+static const char *item_flag_off(const strata_report *r, size_t i, char *buf, size_t size)
+{
+    const char *w = r->when ? r->when[i] : NULL;
+    while (w && *w) {
+        size_t len = strcspn(w, ",");
+        if (!report_flag_on(r, w, len)) {
+            snprintf(buf, size, "%.*s", (int)len, w);
+            return buf;
+        }
+        w += len;
+        while (*w == ',' || *w == ' ')
+            w++;
+    }
+    return NULL;
+}
+
+/* "flags: a on, b off" for the flags the migrations name (NULL: none). */
+static char *flags_line(const strata_report *r)
+{
+    if (!r || !r->nflags)
+        return NULL;
+    size_t len = 8;
+    for (size_t i = 0; i < r->nflags; i++)
+        len += strlen(r->flag_names[i]) + 6;
+    char *s = malloc(len), *p = s;
+    p += sprintf(p, "flags:");
+    for (size_t i = 0; i < r->nflags; i++)
+        p += sprintf(p, "%s %s %s", i ? "," : "", r->flag_names[i],
+                     r->flag_values[i] ? "on" : "off");
+    return s;
 }
 
 static json_t *report_json(const strata_report *r, const char *key)
@@ -67,10 +113,18 @@ static json_t *report_json(const strata_report *r, const char *key)
             json_object_set_new(o, "ops_applied", json_integer(it->ops_applied));
         }
         json_object_set_new(o, "ops_total", json_integer(it->ops_total));
+        if (r->when && r->when[i])
+            json_object_set_new(o, "when", json_string(r->when[i]));
         json_array_append_new(arr, o);
     }
     json_t *root = json_object();
     json_object_set_new(root, key, arr);
+    if (r && r->nflags) {
+        json_t *flags = json_object();
+        for (size_t i = 0; i < r->nflags; i++)
+            json_object_set_new(flags, r->flag_names[i], json_boolean(r->flag_values[i]));
+        json_object_set_new(root, "flags", flags);
+    }
     json_t *w = json_array();
     for (size_t i = 0; r && i < r->nwarnings; i++)
         json_array_append_new(w, json_string(r->warnings[i]));
@@ -112,6 +166,8 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->log_cb = cli_log;
     if (!o->dry_run && cli_progress_enabled(o))
         opt->progress_cb = cli_progress_migration;
+    opt->flags = cli_flag_settings(&opt->nflags);
+    opt->history_compat = o->history_compat;
 }
 
 static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
@@ -135,12 +191,54 @@ static int finish(cli_opts *o, int rc, strata_report *rep, strata_conn *conn)
     return status;
 }
 
+/* --wait-replicas: after the run, until every streaming replica replayed
+ * it; a line per replica (or the "replicas" member of the JSON). */
+static int wait_replicas(cli_opts *o, strata_conn *conn, double seconds, json_t **json)
+{
+    strata_replicas_report *rr = NULL;
+    int rc = strata_replicas_wait(conn, seconds, &rr);
+    json_t *arr = o->json ? json_array() : NULL;
+    for (size_t i = 0; rr && i < rr->n; i++) {
+        const strata_replica *p = &rr->replicas[i];
+        if (arr) {
+            json_t *e = json_pack("{s:s, s:s, s:b}", "name", p->name, "address", p->address,
+                                  "caught_up", p->caught_up);
+            if (p->caught_up)
+                json_object_set_new(e, "waited_ms", json_real(p->waited * 1000));
+            if (p->replay_lag >= 0)
+                json_object_set_new(e, "replay_lag_ms", json_real(p->replay_lag * 1000));
+            json_array_append_new(arr, e);
+        } else if (p->caught_up) {
+            fprintf(stderr,
+                    "replica %s (%s) has the changes: waited %.0f ms (replay lag %s%.0f ms)\n",
+                    p->name, p->address, p->waited * 1000, p->replay_lag < 0 ? "unknown, " : "",
+                    p->replay_lag < 0 ? 0 : p->replay_lag * 1000);
+        }
+    }
+    if (!rc && !o->json && rr && !rr->n)
+        fprintf(stderr, "no streaming replicas to wait for\n");
+    if (arr && json)
+        *json = arr;
+    else if (arr)
+        json_decref(arr);
+    strata_replicas_report_free(rr);
+    return rc;
+}
+
 int cmd_migrations_run(cli_opts *o)
 {
     if (cli_fleet_wanted(o))
         return cli_fleet(o, STRATA_FLEET_MIGRATE);
     if (o->nargs)
         return cli_usage_error(o, "'migrations run' takes no arguments");
+    double wait = -1;
+    if (o->wait_replicas) {
+        char *end = NULL;
+        wait = strtod(o->wait_replicas, &end);
+        if (end == o->wait_replicas || *end || !(wait >= 0))
+            return cli_usage_error(o, "--wait-replicas needs a number of seconds, not '%s'",
+                                   o->wait_replicas);
+    }
     strata_conn *conn;
     int status = open_for_change(o, &conn);
     if (status)
@@ -149,11 +247,17 @@ int cmd_migrations_run(cli_opts *o)
     fill_options(o, &opt);
     strata_report *rep = NULL;
     int rc = strata_migrations_run(conn, &opt, &rep);
+    json_t *replicas = NULL;
+    if (!rc && wait >= 0 && !o->dry_run)
+        rc = wait_replicas(o, conn, wait, &replicas);
     if (!rc) {
         if (o->json) {
             json_t *j = report_json(rep, o->dry_run ? "pending" : "applied");
             if (o->dry_run && rep->sql)
                 json_object_set_new(j, "sql", json_string(rep->sql));
+            if (replicas)
+                json_object_set_new(j, "replicas", replicas);
+            replicas = NULL;
             print_json(j);
         } else if (o->dry_run) {
             fputs(rep->sql ? rep->sql : "", stdout);
@@ -165,6 +269,7 @@ int cmd_migrations_run(cli_opts *o)
             printf("nothing to apply: the database is up to date\n");
         }
     }
+    json_decref(replicas);
     return finish(o, rc, rep, conn);
 }
 
@@ -232,10 +337,16 @@ int cmd_migrations_show(cli_opts *o)
              * never end in spaces */
             char *more = NULL;
             int n = 0;
+            char flag[128];
+            const char *off = item_flag_off(rep, i, flag, sizeof flag);
             switch (it->status) {
             case STRATA_MIG_APPLIED:
-                n = asprintf(&more, "%s  %lld ms", it->applied_at ? it->applied_at : "",
-                             it->duration_ms);
+                n = asprintf(&more, "%s  %lld ms%s%s%s", it->applied_at ? it->applied_at : "",
+                             it->duration_ms, off ? "  (flag " : "", off ? off : "",
+                             off ? " is off)" : "");
+                break;
+            case STRATA_MIG_SKIPPED:
+                n = asprintf(&more, "skipped: flag %s is off", off ? off : "?");
                 break;
             case STRATA_MIG_CHANGED:
                 n = asprintf(&more, "changed since it was applied %s",
@@ -262,6 +373,10 @@ int cmd_migrations_show(cli_opts *o)
         }
         if (!rep->n)
             printf("no migrations in %s\n", o->migrations_dir);
+        char *flags = flags_line(rep);
+        if (flags)
+            printf("%s\n", flags);
+        free(flags);
     }
     status = rep->pending || rep->problems ? 1 : 0;
     strata_report_free(rep);
@@ -323,12 +438,26 @@ int cmd_migrations_validate(cli_opts *o)
     strata_report *rep = NULL;
     int rc = strata_migrations_validate(conn, &opt, &rep);
     if (!rc) {
+        size_t valid = rep->total - (size_t)rep->skipped;
         if (o->json) {
-            json_t *j = json_pack("{s:b, s:i}", "valid", 1, "migrations", (int)rep->total);
+            json_t *j = json_pack("{s:b, s:i, s:i}", "valid", 1, "migrations", (int)valid,
+                                  "skipped", rep->skipped);
+            if (rep->nflags) {
+                json_t *flags = json_object();
+                for (size_t i = 0; i < rep->nflags; i++)
+                    json_object_set_new(flags, rep->flag_names[i],
+                                        json_boolean(rep->flag_values[i]));
+                json_object_set_new(j, "flags", flags);
+            }
             print_json(j);
         } else {
-            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", rep->total,
-                   rep->total == 1 ? "" : "s", conn ? "; applied checksums match" : "");
+            printf("%zu migration%s valid for postgres, mysql and sqlite%s\n", valid,
+                   valid == 1 ? "" : "s", conn ? "; applied checksums match" : "");
+            if (rep->skipped) {
+                char *flags = flags_line(rep);
+                printf("%d skipped (a flag they need is off); %s\n", rep->skipped, flags);
+                free(flags);
+            }
         }
     }
     return finish(o, rc, rep, conn);
@@ -432,6 +561,40 @@ int cmd_migrations_schema(cli_opts *o)
     return status;
 }
 
+int cmd_migrations_adopt(cli_opts *o)
+{
+    if (o->nargs)
+        return cli_usage_error(o, "'migrations adopt' takes no arguments");
+    if (!o->from)
+        return cli_usage_error(o, "'migrations adopt' needs --from typeorm");
+    strata_conn *conn;
+    int rc = strata_conn_open(&conn, o->database_url);
+    if (rc)
+        return cli_fail(o, rc);
+    strata_options opt;
+    fill_options(o, &opt);
+    strata_report *rep = NULL;
+    rc = strata_migrations_adopt(conn, &opt, o->from, &rep);
+    if (!rc) {
+        if (o->json) {
+            json_t *j = report_json(rep, o->dry_run ? "would_adopt" : "adopted");
+            json_t *un = json_array();
+            for (size_t i = 0; i < rep->nunmatched; i++)
+                json_array_append_new(un, json_string(rep->unmatched[i]));
+            json_object_set_new(j, "unmatched", un);
+            print_json(j);
+        } else {
+            printf("%zu migration%s %s from %s's history", rep->n, rep->n == 1 ? "" : "s",
+                   o->dry_run ? "would be adopted" : "adopted", o->from);
+            if (rep->nunmatched)
+                printf("; %zu row%s matched no migration file", rep->nunmatched,
+                       rep->nunmatched == 1 ? "" : "s");
+            printf("\n");
+        }
+    }
+    return finish(o, rc, rep, conn);
+}
+
 int cmd_migration_create(cli_opts *o)
 {
     if (o->nargs != 1)
@@ -452,6 +615,8 @@ static int cmd_lock(cli_opts *o, int release)
 {
     if (o->nargs)
         return cli_usage_error(o, "'lock %s' takes no arguments", release ? "release" : "status");
+    if (o->force && !release)
+        return cli_usage_error(o, "--force goes with 'lock release'");
     /* a SQLite file that does not exist has no lock, and is not created */
     strata_conn *conn;
     int status = cli_open(o, 0, &conn);
@@ -462,7 +627,9 @@ static int cmd_lock(cli_opts *o, int release)
     if (!conn)
         text = strdup(release ? "the migration lock is free; nothing to release" : "free");
     else
-        rc = release ? strata_lock_release(conn, &text) : strata_lock_status(conn, &text);
+        rc = !release   ? strata_lock_status(conn, &text)
+             : o->force ? strata_lock_force_release(conn, &text)
+                        : strata_lock_release(conn, &text);
     if (!rc) {
         if (o->json)
             print_json(json_pack("{s:s}", release ? "release" : "lock", text));

@@ -65,6 +65,7 @@ int cmd_seed(cli_opts *o)
     if (!o->file)
         return cli_usage_error(o, "'seed' needs -f FILE");
     strata_seed_options sopt = STRATA_SEED_OPTIONS_INIT;
+    sopt.non_atomic = o->non_atomic;
     if (o->mode) {
         sopt.mode = (strata_seed_mode)strata_seed_mode_parse(o->mode);
         if (!sopt.mode)
@@ -102,6 +103,8 @@ int cmd_seed(cli_opts *o)
         mopt.log_cb = o->json ? NULL : cli_log;
         if (progress)
             mopt.progress_cb = cli_progress_migration;
+        mopt.flags = cli_flag_settings(&mopt.nflags);
+        mopt.history_compat = o->history_compat;
         rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);

@@ -206,7 +206,9 @@ static void given_global(cli_opts *o, parsed *p, size_t i, const char *val)
         val = joined;
     }
     if (!strcmp(opt->name, "--json"))
-        o->json = 1; /* at once: usage errors are printed as JSON too */
+        o->json = 1;           /* at once: usage errors are printed as JSON too */
+    if (opt->kind == CLI_LIST) /* --flag, --no-flag: in order, with the env (flags.c) */
+        cli_flag_add(val, !strcmp(opt->name, "--no-flag"));
     p->global[i] = val ? val : "1";
 }
 
@@ -241,7 +243,17 @@ static int parse_args(int argc, char **argv, cli_opts *o, parsed *p)
                         : cli_usage_error(o, "unknown option '%s'", a);
         }
         const char *val = NULL;
-        if (opt->arg) {
+        if (opt->arg && opt->arg[0] == '[') {
+            /* an optional value: --opt=VALUE, or the next word when it is
+             * a number; else the option's default */
+            if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') {
+                val = argv[++i];
+            } else {
+                val = opt->def;
+            }
+        } else if (opt->arg) {
             if (eq)
                 val = eq + 1;
             else if (i + 1 < argc)

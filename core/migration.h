@@ -24,13 +24,19 @@ typedef struct migration {
     op_list up;
     op_list down; /* explicit down */
     down_mode down_mode;
-    char checksum[65]; /* SHA-256 of the canonical JSON, without "lint" */
+    char checksum[65]; /* SHA-256 of the canonical JSON, without "lint", "when" and "origin" */
     /* "lint": {"ignore": [rule ids], "reason": "..."}: the rules `migrations
      * lint` does not report for this migration, and why. It changes no SQL,
      * so it is left out of the checksum: adding it to an applied migration
      * is not a change. */
     strvec lint_ignore;
     char *lint_reason;
+    /* "when": the flags that must all be on for the migration to apply
+     * (empty: it always applies), and the default it declares for them
+     * (-1: none, 0 off, 1 on; core/flags.c) */
+    strvec when_flags;
+    int when_default;
+    char *origin_typeorm; /* "origin.typeorm": TypeORM's name of the migration, or NULL */
 } migration;
 
 typedef struct migration_set {

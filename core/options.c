@@ -27,7 +27,7 @@ static const strata_fleet_options fleet_options_defaults = STRATA_FLEET_OPTIONS_
 static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {0, offsetof(strata_options, force),
                                                                 sizeof(strata_options)};
 static const size_t seed_options_size[STRATA_SEED_OPTIONS_VERSION + 1] = {
-    0, sizeof(strata_seed_options)};
+    0, offsetof(strata_seed_options, non_atomic), sizeof(strata_seed_options)};
 static const size_t check_options_size[STRATA_CHECK_OPTIONS_VERSION + 1] = {
     0, offsetof(strata_check_options, progress_cb), offsetof(strata_check_options, parallel),
     sizeof(strata_check_options)};

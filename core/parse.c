@@ -1637,6 +1637,128 @@ static int parse_op_list(pctx *c, json_t *arr, const char *key, op_list *out, st
     return 0;
 }
 
+/* A flag name of a `when`: lower-case letters, digits and '_' (names given
+ * on the command line and in the environment are matched lower-cased),
+ * each at most once. */
+static int add_when_flag(pctx *c, migration *m, json_t *v)
+{
+    const char *name = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!name || !*name)
+        return perr(c, "a flag name must be a non-empty string");
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return perr(c, "flag name '%s' may only hold lower-case letters, digits and '_'", name);
+    if (strvec_find(&m->when_flags, name) >= 0)
+        return perr(c, "flag '%s' is named twice", name);
+    strvec_push(&m->when_flags, name);
+    return 0;
+}
+
+/*
+ * "when": {"flag": NAME or [NAME, ...], "default": true|false} - the
+ * migration applies only while all the flags are on (core/flags.c).
+ * "default" is the flags' value when nothing sets them; other files may
+ * repeat it but not contradict it.
+ */
+static int parse_when(pctx *c, json_t *root, migration *m)
+{
+    static const char *const keys[] = {"flag", "default", NULL};
+    json_t *w = json_object_get(root, "when");
+    if (!w)
+        return 0;
+    size_t saved = path_key(c, "when");
+    int rc = 0;
+    if (!json_is_object(w))
+        rc = perr(c, "'when' must be an object: {\"flag\": NAME or [NAMES], \"default\": "
+                     "true|false}");
+    if (!rc)
+        rc = check_keys(c, w, keys, "'when'");
+    json_t *f = rc ? NULL : json_object_get(w, "flag");
+    if (!rc && !f)
+        rc = perr(c, "missing key 'flag'");
+    if (!rc) {
+        size_t s2 = path_key(c, "flag");
+        if (json_is_array(f) && json_array_size(f) > 0) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(f, i, e)
+            {
+                size_t s3 = path_index(c, i);
+                if (!rc)
+                    rc = add_when_flag(c, m, e);
+                path_pop(c, s3);
+            }
+        } else if (json_is_string(f)) {
+            rc = add_when_flag(c, m, f);
+        } else {
+            rc = perr(c, "'flag' must be a flag name or a non-empty list of flag names");
+        }
+        path_pop(c, s2);
+    }
+    json_t *d = rc ? NULL : json_object_get(w, "default");
+    if (d && !json_is_boolean(d)) {
+        size_t s2 = path_key(c, "default");
+        rc = perr(c, "'default' must be true or false");
+        path_pop(c, s2);
+    } else if (d) {
+        m->when_default = json_is_true(d);
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/*
+ * "origin": {"typeorm": NAME} - the migration's name in the tool it was
+ * ported from. TypeORM reads a migration's timestamp from the last 13
+ * characters of its name, so a TypeORM name must end in 13 digits.
+ */
+static int parse_origin(pctx *c, json_t *root, migration *m)
+{
+    static const char *const keys[] = {"typeorm", NULL};
+    json_t *o = json_object_get(root, "origin");
+    if (!o)
+        return 0;
+    size_t saved = path_key(c, "origin");
+    int rc = 0;
+    if (!json_is_object(o))
+        rc = perr(c, "'origin' must be an object: {\"typeorm\": NAME}");
+    if (!rc)
+        rc = check_keys(c, o, keys, "'origin'");
+    if (!rc)
+        rc = need_string(c, o, "typeorm", 0, &m->origin_typeorm);
+    if (!rc && m->origin_typeorm) {
+        const char *t = m->origin_typeorm;
+        size_t len = strlen(t), digits = 0;
+        while (digits < len && isdigit((unsigned char)t[len - 1 - digits]))
+            digits++;
+        if (digits < 13) {
+            size_t s2 = path_key(c, "typeorm");
+            rc = perr(c,
+                      "TypeORM name '%s' must end in a 13-digit timestamp (TypeORM reads it from "
+                      "the last 13 characters)",
+                      t);
+            path_pop(c, s2);
+        }
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* The checksum of a migration: its canonical JSON without "when",
+ * "origin" and "lint". They say when the migration applies, where it comes
+ * from and what `migrations lint` reports, not what it does to a database,
+ * so adding them to a file that is applied somewhere leaves its checksum,
+ * and `migrations show` there, as it was. */
+static void migration_checksum(json_t *root, char out[65])
+{
+    json_t *meaning = json_copy(root); /* shallow: the values are shared */
+    json_object_del(meaning, "when");
+    json_object_del(meaning, "origin");
+    json_object_del(meaning, "lint");
+    json_checksum(meaning, out);
+    json_decref(meaning);
+}
+
 void json_checksum(const json_t *root, char out[65])
 {
     char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
@@ -1655,6 +1777,8 @@ void migration_free(migration *m)
     free(m->name);
     free(m->path);
     free(m->description);
+    free(m->origin_typeorm);
+    strvec_free(&m->when_flags);
     op_list_free(&m->up);
     op_list_free(&m->down);
     free(m);
@@ -1696,20 +1820,6 @@ static int parse_lint(pctx *c, json_t *root, migration *m)
     return rc;
 }
 
-/* The checksum of a migration's JSON: its canonical form without "lint",
- * which changes what `migrations lint` reports, never what runs. */
-static void migration_checksum(json_t *root, char out[65])
-{
-    if (!json_object_get(root, "lint")) {
-        json_checksum(root, out);
-        return;
-    }
-    json_t *copy = json_copy(root);
-    json_object_del(copy, "lint");
-    json_checksum(copy, out);
-    json_decref(copy);
-}
-
 /* A migration from its file's text: JSON (errors with line and column),
  * the top-level keys, the `up` ops, the `down` (a list of ops, "auto" or
  * "irreversible"), "lint" and the checksum of the canonical JSON. `stem` gives the
@@ -1731,9 +1841,10 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
     m->version = xstrndup(stem, us);
     m->name = xstrdup(stem[us] ? stem + us + 1 : "");
     m->transaction = 1;
+    m->when_default = -1;
     int rc = 0;
-    static const char *const top_keys[] = {"description", "transaction", "up",
-                                           "down",        "lint",        NULL};
+    static const char *const top_keys[] = {"description", "transaction", "when", "origin",
+                                           "lint",        "up",          "down", NULL};
     if (!json_is_object(root))
         rc = perr(&c, "a migration must be a JSON object with 'up'");
     if (!rc)
@@ -1744,6 +1855,10 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
         rc = need_bool(&c, root, "transaction", &m->transaction);
     if (!rc)
         rc = parse_lint(&c, root, m);
+    if (!rc)
+        rc = parse_when(&c, root, m);
+    if (!rc)
+        rc = parse_origin(&c, root, m);
     json_t *up = rc ? NULL : json_object_get(root, "up");
     if (!rc && !up)
         rc = perr(&c, "missing key 'up'");

@@ -157,6 +157,43 @@ const char *fk_enforcement_sql(strata_dialect d, int on)
     return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
 }
 
+/* Captured from TypeORM 0.3.20 (the release Medusa 1.20 runs) creating its
+ * table on PostgreSQL 15, MariaDB 10.11 and SQLite (better-sqlite3): the
+ * same names, types and key, so TypeORM itself reads it as its own. The
+ * PostgreSQL key's name is TypeORM's default naming, "PK_" and the first 27
+ * hex digits of sha1("migrations_id"). */
+const char *typeorm_history_table_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "CREATE TABLE \"migrations\" (\"id\" SERIAL NOT NULL, \"timestamp\" bigint NOT "
+               "NULL, \"name\" character varying NOT NULL, CONSTRAINT "
+               "\"PK_8c82d7f526340ab734260ea46be\" PRIMARY KEY (\"id\"))";
+    case STRATA_MYSQL:
+        return "CREATE TABLE `migrations` (`id` int NOT NULL AUTO_INCREMENT, `timestamp` bigint "
+               "NOT NULL, `name` varchar(255) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB";
+    case STRATA_SQLITE:
+        return "CREATE TABLE \"migrations\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "
+               "\"timestamp\" bigint NOT NULL, \"name\" varchar NOT NULL)";
+    }
+    return NULL;
+}
+
+/* The database clock in milliseconds since the epoch, as SQL (the lock's
+ * lease is kept on the database's own clock, not the client's). */
+const char *clock_ms_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+    case STRATA_MYSQL:
+        return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+    case STRATA_SQLITE:
+        break;
+    }
+    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)

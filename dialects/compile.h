@@ -84,6 +84,16 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
  * table rebuild; NULL for dialects whose statements never ask). */
 const char *tx_begin_sql(strata_dialect d);
 const char *fk_enforcement_sql(strata_dialect d, int on);
+/* An expression for the database's wall clock now, in milliseconds since
+ * 1970-01-01 UTC, as a 64-bit integer (the migration lock's lease). */
+const char *clock_ms_sql(strata_dialect d);
+
+/* TypeORM's migration history table `migrations`, as TypeORM 0.3 creates it
+ * on each database (its DataSource's MigrationExecutor, default options):
+ * the statement, and the table's name. Strata keeps it for --history-compat
+ * typeorm, and reads it for `migrations adopt --from typeorm`. */
+const char *typeorm_history_table_sql(strata_dialect d);
+#define TYPEORM_HISTORY_TABLE "migrations"
 
 /* What is being compiled for. Offline, compile_target_default() assumes
  * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */

@@ -7,9 +7,10 @@
  *   - enums are inline ENUM(...) column types; changing an enum is a MODIFY
  *     of every column that uses it, restating the whole definition;
  *   - there are no partial indexes: a unique partial index keeps its meaning
- *     through invisible VIRTUAL generated columns that hold the indexed value
- *     only where the predicate holds (NULL elsewhere, and NULLs never
- *     conflict), with a unique index on them; a non-unique partial index
+ *     through invisible generated columns that hold the indexed value only
+ *     where the predicate holds (NULL elsewhere, and NULLs never conflict),
+ *     with a unique index on them; STORED, or VIRTUAL where a foreign key
+ *     would refuse a STORED one (helper_stored); a non-unique partial index
  *     becomes a plain index;
  *   - MODIFY loses whatever it does not restate, so every column change is
  *     a MODIFY of the complete new definition from the model; foreign keys
@@ -236,15 +237,42 @@ static int is_partial_unique(const index_def *ix)
     return ix->unique && ix->where;
 }
 
+/*
+ * Are the helper columns of partial unique `ix` of table t STORED?
+ * Yes, unless a foreign key of t changes one of the columns they derive
+ * from (an index column or a column of the predicate) by itself - ON UPDATE
+ * CASCADE or SET NULL, ON DELETE SET NULL -, which InnoDB refuses for a
+ * base column of a STORED column (ERROR 1901, either way round); then
+ * VIRTUAL. STORED because InnoDB's purge of tables with indexed VIRTUAL
+ * columns (open_purge_table) was seen to grow a MariaDB Galera node by 6-13
+ * GB in 6 of 11 runs of the Medusa migrations, and never in 9 runs with
+ * STORED helpers (docs/operations.md). A pure function of the model: the
+ * same schema always has the same helpers, whatever led to it.
+ */
+static int helper_stored(const table *t, const index_def *ix)
+{
+    for (size_t i = 0; i < t->nfks; i++) {
+        const fk_def *fk = &t->fks[i];
+        if (fk->on_update != FK_CASCADE && fk->on_update != FK_SET_NULL &&
+            fk->on_delete != FK_SET_NULL)
+            continue;
+        for (size_t k = 0; k < fk->cols.n; k++)
+            if (index_uses_column(ix, fk->cols.v[k]))
+                return 0;
+    }
+    return 1;
+}
+
 /* What an online index build appends to its statement: MySQL and MariaDB
  * build it in place while reads and writes go on, or refuse to run it at
  * all - never a silent table copy under a lock. */
 static const char *const online_clause = " ALGORITHM=INPLACE LOCK=NONE";
 
 /* ALTER TABLE t ADD COLUMN helpers..., ADD UNIQUE INDEX ix (helpers).
- * Online, the helpers come first in a statement of their own (adding a
- * virtual column is instant), then the index in place: both in one
- * statement make MariaDB copy the table. */
+ * Online, the helpers come first in a statement of their own, VIRTUAL
+ * (adding a virtual column is instant; a STORED one would copy the table),
+ * then the index in place: both in one statement make MariaDB copy the
+ * table. */
 static int create_partial_unique(const cctx *c, const table *t, const index_def *ix, int online)
 {
     int rc = check_index_width(c, t, ix);
@@ -269,9 +297,7 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
         rc = render_predicate(&b, c, t, ix->where);
         sbuf_add(&b, ", ");
         qid(&b, c, col->name);
-        /* VIRTUAL: a STORED column may not derive from a column whose foreign
-         * key cascades (MariaDB error 1901); InnoDB indexes virtual columns */
-        sbuf_add(&b, ", NULL)) VIRTUAL");
+        sbuf_add(&b, !online && helper_stored(t, ix) ? ", NULL)) STORED" : ", NULL)) VIRTUAL");
         if (c->tg->caps & STRATA_CAP_INVISIBLE_COLUMN)
             sbuf_add(&b, " INVISIBLE");
         char *comment = xasprintf("strata:partial-unique %s %s", ix->name, where_json);
@@ -773,11 +799,47 @@ static int compile_alter_enum(const cctx *c)
     return rc;
 }
 
+/* The partial unique indexes of the op's table, before and after it, whose
+ * helpers change between STORED and VIRTUAL (helper_stored) because the op
+ * adds or drops a foreign key: dropped before the op (`after` 0), made again
+ * after it (`after` 1). */
+static int helpers_change_kind(const cctx *c, int after)
+{
+    const op *o = c->o;
+    if (o->kind != OP_ADD_FOREIGN_KEY && o->kind != OP_DROP_FOREIGN_KEY &&
+        o->kind != OP_DROP_COLUMN)
+        return 0;
+    const table *bt = c->before->table, *t = o->table ? find_table(c, o->table) : NULL;
+    for (size_t i = 0; bt && t && i < t->nidx; i++) {
+        const index_def *ix = &t->idx[i], *bix = table_index(bt, ix->name);
+        if (!is_partial_unique(ix) || !bix || !is_partial_unique(bix) ||
+            helper_stored(t, ix) == helper_stored(bt, bix))
+            continue;
+        if (!after) {
+            drop_index(c, bt->name, bix, 0);
+            continue;
+        }
+        int rc = create_partial_unique(c, t, ix, 0);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+static int compile_op_mysql(cctx *c);
+
 /* The MySQL/MariaDB compiler: one operation, the model after it in c->s,
  * the table before it in c->before. What MySQL lacks is emulated here or
  * in the helpers above: RENAME COLUMN on old servers (CHANGE COLUMN),
  * partial unique indexes, and the extra KEY of AUTO_INCREMENT columns. */
 int compile_mysql(cctx *c)
+{
+    helpers_change_kind(c, 0);
+    int rc = compile_op_mysql(c);
+    return rc ? rc : helpers_change_kind(c, 1);
+}
+
+static int compile_op_mysql(cctx *c)
 {
     const op *o = c->o;
     const table *t = o->table ? find_table(c, o->table) : NULL;

@@ -44,7 +44,14 @@ int strata_conn_open(strata_conn **out, const char *url_text)
     rc = driver_for(url.dialect)->open(&url, masked, out);
     free(masked);
     strata_url_dispose(&url);
+    if (!rc)
+        (*out)->url = xstrdup(url_text);
     return rc;
+}
+
+int conn_reopen(const strata_conn *conn, strata_conn **out)
+{
+    return strata_conn_open(out, conn->url);
 }
 
 void strata_conn_close(strata_conn *conn)
@@ -304,6 +311,34 @@ int conn_set_lock_wait(strata_conn *conn, double seconds)
     return conn->drv->set_lock_wait(conn, seconds > 0 ? seconds : 0);
 }
 
+int conn_cluster_info(strata_conn *conn, cluster_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->node, sizeof out->node, "%s", conn->endpoint);
+    snprintf(out->osu_method, sizeof out->osu_method, "TOI");
+    if (!conn->drv->cluster_info)
+        return 0;
+    return conn->drv->cluster_info(conn, out);
+}
+
+int conn_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!conn->drv->replicas_wait)
+        return 0;
+    return conn->drv->replicas_wait(conn, timeout > 0 ? timeout : 0, out, n);
+}
+
+void replica_states_free(replica_state *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].address);
+    }
+    free(v);
+}
+
 int conn_has_trait(const strata_conn *conn, unsigned flag)
 {
     return (conn->drv->flags & flag) != 0;
@@ -332,6 +367,10 @@ void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url
 
 void conn_free_common(strata_conn *c)
 {
+    if (c->url) {
+        memset(c->url, 0, strlen(c->url)); /* it holds the password */
+        free(c->url);
+    }
     free(c->url_masked);
     free(c->database);
     free(c->schema);

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define OID_BOOL   16
 #define OID_BYTEA  17
@@ -782,9 +783,128 @@ static void pg_interrupt(strata_conn *conn)
         PQcancel(c->cancel, err, sizeof err);
 }
 
+/* ---- primary and standby ---- */
+
+/* A standby is recognised by pg_is_in_recovery(). The node is the
+ * cluster's system identifier: a session lock of this server and a lock row
+ * in its databases belong together (a standby, which shares it, is refused
+ * before either is used). */
+static int pg_cluster_info(strata_conn *conn, cluster_info *out)
+{
+    strata_rows *rows;
+    int rc = pg_query(conn,
+                      "SELECT pg_is_in_recovery(), (SELECT system_identifier FROM "
+                      "pg_control_system())::text",
+                      NULL, 0, &rows, NULL);
+    if (rc)
+        return strata_error_prefix("reading whether the server is a standby: ");
+    if (strata_rows_next(rows) == 1) {
+        out->standby = (int)strata_rows_value(rows, 0)->i;
+        const char *id = strata_rows_text(rows, 1);
+        snprintf(out->node, sizeof out->node, "postgres %s", id ? id : conn->endpoint);
+    }
+    strata_rows_free(rows);
+    return 0;
+}
+
+/* The replicas streaming from this primary, each with whether it has
+ * replayed `target` (an LSN), its replay_lag and how far behind it is. */
+#define REPLICAS_SQL                                                                               \
+    "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid), coalesce(host(client_addr), "   \
+    "'local socket'), coalesce(replay_lsn >= ?::pg_lsn, false), "                                  \
+    "coalesce(extract(epoch FROM replay_lag)::float8, -1), coalesce(pg_wal_lsn_diff(?::pg_lsn, "   \
+    "replay_lsn)::bigint, -1) FROM pg_stat_replication WHERE state <> 'backup' ORDER BY 1"
+
+/*
+ * Wait until every replica streaming from this primary has replayed the
+ * primary's WAL up to where it is now (pg_current_wal_lsn() at the start),
+ * polling pg_stat_replication every 10 ms (a separate statement each time:
+ * inside one transaction the view would be a snapshot). The replicas are
+ * those connected at the start; one that leaves while we wait is reported
+ * as behind.
+ */
+static int pg_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n)
+{
+    char *target = NULL;
+    int rc = strata_conn_query_string(conn, "SELECT pg_current_wal_lsn()::text", NULL, 0, &target);
+    if (rc)
+        return strata_error_prefix("reading the primary's WAL position: ");
+    double start = now_seconds();
+    replica_state *v = NULL;
+    size_t nv = 0;
+    strata_value args[2] = {strata_vtext(target), strata_vtext(target)};
+    for (int first = 1;; first = 0) {
+        strata_rows *rows;
+        rc = pg_query(conn, REPLICAS_SQL, args, 2, &rows, NULL);
+        if (rc) {
+            strata_error_prefix("reading pg_stat_replication: ");
+            break;
+        }
+        double now = now_seconds();
+        size_t behind = 0;
+        for (size_t i = 0; i < nv; i++)
+            v[i].caught_up = v[i].caught_up ? 1 : -1; /* -1: not seen this time */
+        while (strata_rows_next(rows) == 1) {
+            const char *name = strata_rows_text(rows, 0), *addr = strata_rows_text(rows, 1);
+            replica_state *r = NULL;
+            for (size_t i = 0; i < nv && !r; i++)
+                if (!strcmp(v[i].name, name) && !strcmp(v[i].address, addr))
+                    r = &v[i];
+            if (!r && first) {
+                v = xrealloc(v, (nv + 1) * sizeof *v);
+                r = &v[nv++];
+                memset(r, 0, sizeof *r);
+                r->name = xstrdup(name);
+                r->address = xstrdup(addr);
+            }
+            if (!r)
+                continue; /* connected after the run: not waited for */
+            if (r->caught_up != 1 && strata_rows_value(rows, 2)->i) {
+                r->caught_up = 1;
+                r->waited = now - start;
+            } else if (r->caught_up != 1) {
+                r->caught_up = 0;
+            }
+            r->lag = strata_rows_value(rows, 3)->d;
+            r->behind = strata_rows_value(rows, 4)->i;
+        }
+        strata_rows_free(rows);
+        for (size_t i = 0; i < nv; i++)
+            behind += v[i].caught_up != 1;
+        if (!behind)
+            break;
+        if (now - start >= timeout) {
+            sbuf b = SBUF_INIT;
+            for (size_t i = 0; i < nv; i++) {
+                if (v[i].caught_up == 1)
+                    continue;
+                sbuf_addf(&b, "%s%s (%s) %s", b.len ? ", " : "", v[i].name, v[i].address,
+                          v[i].caught_up < 0 ? "disconnected"
+                          : v[i].behind < 0  ? "position unknown (pg_read_all_stats?)"
+                                             : "behind");
+                if (v[i].caught_up == 0 && v[i].behind >= 0)
+                    sbuf_addf(&b, " by %lld bytes", v[i].behind);
+            }
+            rc = strata_set_error(STRATA_ESTATE,
+                                  "%zu of %zu replicas had not replayed the changes (up to WAL "
+                                  "position %s) after %.1f s: %s",
+                                  behind, nv, target, timeout, sbuf_str(&b));
+            sbuf_free(&b);
+            break;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    free(target);
+    *out = v;
+    *n = nv;
+    return rc;
+}
+
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
+    .flags = DRIVER_SESSION_LOCK,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
@@ -800,4 +920,6 @@ const strata_driver strata_driver_postgres = {
     .lock_break = pg_lock_break,
     .lock_label = pg_lock_label,
     .interrupt = pg_interrupt,
+    .cluster_info = pg_cluster_info,
+    .replicas_wait = pg_replicas_wait,
 };

@@ -4,19 +4,16 @@
  * Every connection enforces foreign keys (PRAGMA foreign_keys=ON) and waits
  * for a busy database instead of failing at once. Transactions start with
  * BEGIN IMMEDIATE so a writer takes the write lock up front: two processes
- * never both read a schema and then race to change it. Session locks are
- * flock()s on a file beside the database (see "session locks" below).
+ * never both read a schema and then race to change it. There are no session
+ * locks: the migration lock is a row in the database (see "session locks"
+ * below).
  */
 #include "driver.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
 #include <unistd.h>
 
 /* How long statements wait for another connection's write lock, unless
@@ -29,7 +26,6 @@ typedef struct sl_conn {
     int busy_ms;       /* the busy timeout statements run with */
     int busy_wait_ms;  /* the one in force now (sl_busy) */
     double busy_since; /* when the present wait began */
-    int lock_fd;       /* the locked file of this session's lock, or -1 */
 } sl_conn;
 
 typedef struct sl_rows {
@@ -105,7 +101,6 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
     c->db = db;
     c->busy_ms = DEFAULT_BUSY_MS;
     sl_busy_wait(c, c->busy_ms);
-    c->lock_fd = -1;
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
     c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
@@ -123,8 +118,6 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
 static void sl_close(strata_conn *conn)
 {
     sl_conn *c = (sl_conn *)conn;
-    if (c->lock_fd >= 0)
-        close(c->lock_fd); /* the kernel drops the lock with it */
     sqlite3_close(c->db);
     conn_free_common(conn);
     free(c);
@@ -381,61 +374,17 @@ static int sl_table_exists(strata_conn *conn, const char *name, int *exists)
     return rc;
 }
 
-/* ---- session locks: a locked file beside the database ----
+/* ---- session locks: none; only other writers are waited for ----
  *
- * SQLite has no lock that outlives a transaction, and a migration run
- * outside one ("transaction": false) commits after every operation; with
- * only BEGIN IMMEDIATE, a second runner could read the history between two
- * of those commits and apply the migration again, or take its `running` row
- * for one left by a dead process and undo it under the live one. So a
- * session lock here is an flock() on a file beside the database,
- * "<database>-<name>-lock" ("app.db-strata-lock"). Like PostgreSQL's and
- * MySQL's session locks it is dropped by the kernel when its process dies.
- * It is a file of its own because closing any descriptor of the database
- * file would silently drop this process's POSIX locks that SQLite holds on
- * it. The file holds one line saying who holds the lock. In-memory
- * databases need none: no other connection can reach them. A connection
- * holds at most one such lock.
- *
- * Taking the lock also waits for any other writer (SQLite's write lock), so
- * that a busy database is reported as such, not as the failure of some
- * statement.
+ * SQLite has no lock that outlives a transaction. The migration lock is a
+ * row of strata_lock inside the database itself (engine/lock.c), whose
+ * holder is known dead when its process is (a SQLite file is local), so no
+ * file beside the database is needed. What the driver still does here is
+ * wait for another connection that is writing (holding SQLite's write
+ * lock), so that a busy database is reported as such, not as the failure
+ * of some statement; no lock is taken, and there is nothing to release or
+ * break.
  */
-
-static char *sl_lock_path(const strata_conn *conn, const char *name)
-{
-    const char *db = conn->database;
-    if (!db || !*db || strcmp(db, ":memory:") == 0)
-        return NULL;
-    return xasprintf("%s-%s-lock", db, name);
-}
-
-/* Who holds the lock file at `path`, from the line its holder wrote
- * (*who NULL: nobody). */
-static int sl_file_holder(const char *path, char **who)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        return 0; /* never taken */
-    if (fd < 0)
-        return strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                strerror(errno));
-    int rc = 0;
-    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-        flock(fd, LOCK_UN);
-    } else if (errno == EWOULDBLOCK) {
-        char buf[256];
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        *who = xstrdup(*buf ? buf : "another process");
-    } else {
-        rc = strata_set_error(STRATA_ELOCK, "cannot test the lock file %s: %s", path,
-                              strerror(errno));
-    }
-    close(fd);
-    return rc;
-}
 
 /* Is another connection writing to the database (holding SQLite's write
  * lock)? Tried with BEGIN IMMEDIATE, waiting up to `wait` seconds for it.
@@ -465,101 +414,31 @@ static int sl_writer_probe(sl_conn *c, double wait, int *busy)
     return rc;
 }
 
-/* Write "pid N on HOST (strata, since TIME UTC)" into the locked file. */
-static void sl_lock_sign(int fd)
+/* Wait up to `wait` seconds for another writer: LOCK_BUSY while one keeps
+ * the database busy, else LOCK_TAKEN (nothing is held afterwards). */
+static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
 {
-    char host[128] = "";
-    gethostname(host, sizeof host - 1);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char at[32];
-    strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
-    char line[256];
-    int n = snprintf(line, sizeof line, "pid %ld on %s (strata, since %s UTC)\n", (long)getpid(),
-                     *host ? host : "?", at);
-    if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0) {
-        /* who holds the lock is only information; the lock itself is taken */
-    }
+    (void)name;
+    int busy = 0;
+    int rc = sl_writer_probe((sl_conn *)conn, wait, &busy);
+    if (!rc)
+        *state = busy ? LOCK_BUSY : LOCK_TAKEN;
+    return rc;
 }
 
 static int sl_unlock(strata_conn *conn, const char *name)
 {
-    sl_conn *c = (sl_conn *)conn;
-    (void)name; /* a connection holds one lock at most */
-    if (c->lock_fd < 0)
-        return 0;
-    if (ftruncate(c->lock_fd, 0) != 0) {
-        /* only the line saying who holds it stays behind */
-    }
-    flock(c->lock_fd, LOCK_UN);
-    close(c->lock_fd);
-    c->lock_fd = -1;
+    (void)conn;
+    (void)name;
     return 0;
 }
 
-/* Take the file lock without waiting for it, then wait up to `wait` seconds
- * for another writer. While a writer keeps the database busy, the file lock
- * stays taken (LOCK_BUSY): the next try only waits for the writer. */
-static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
-{
-    sl_conn *c = (sl_conn *)conn;
-    char *path = sl_lock_path(conn, name);
-    if (!path) {
-        *state = LOCK_TAKEN;
-        return 0;
-    }
-    if (c->lock_fd < 0) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            int e = strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                     strerror(errno));
-            free(path);
-            return e;
-        }
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            int err = errno;
-            close(fd);
-            if (err == EWOULDBLOCK || err == EINTR) {
-                free(path);
-                *state = LOCK_HELD;
-                return 0;
-            }
-            int e = strata_set_error(STRATA_ELOCK, "cannot lock %s: %s", path, strerror(err));
-            free(path);
-            return e;
-        }
-        c->lock_fd = fd;
-    }
-    free(path);
-    int busy = 0;
-    int rc = sl_writer_probe(c, wait, &busy);
-    if (rc) {
-        sl_unlock(conn, name);
-        return rc;
-    }
-    if (busy) {
-        *state = LOCK_BUSY;
-        return 0;
-    }
-    sl_lock_sign(c->lock_fd);
-    *state = LOCK_TAKEN;
-    return 0;
-}
-
-/* The holder of the lock file; else, when another connection is writing,
- * that writer, which a runner waits for too. */
+/* Another connection writing to the database, which a runner waits for. */
 static int sl_lock_holder(strata_conn *conn, const char *name, char **who)
 {
-    char *path = sl_lock_path(conn, name);
-    if (!path)
-        return 0;
-    int rc = sl_file_holder(path, who);
-    free(path);
-    if (rc || *who)
-        return rc;
+    (void)name;
     int busy = 0;
-    rc = sl_writer_probe((sl_conn *)conn, 0, &busy);
+    int rc = sl_writer_probe((sl_conn *)conn, 0, &busy);
     if (busy) {
         strata_error_clear();
         *who = xasprintf("another process writing to %s (SQLite's write lock; it is released when "
@@ -569,27 +448,19 @@ static int sl_lock_holder(strata_conn *conn, const char *name, char **who)
     return rc;
 }
 
-/* An flock() cannot be taken from another process; it goes with it. */
+/* Nothing is held, so nothing can be broken. */
 static int sl_lock_break(strata_conn *conn, const char *name, char **who)
 {
-    char *path = sl_lock_path(conn, name);
-    if (!path)
-        return 0;
-    int rc = sl_file_holder(path, who);
-    free(path);
-    if (rc || !*who)
-        return rc;
-    return strata_set_error(STRATA_ELOCK, "on SQLite it is released when that process ends (end "
-                                          "it to release the lock)");
+    (void)conn;
+    (void)name;
+    *who = NULL;
+    return 0;
 }
 
 static char *sl_lock_label(strata_conn *conn, const char *name)
 {
-    char *path = sl_lock_path(conn, name);
-    char *label =
-        path ? xasprintf("of %s (%s)", conn->database, path) : xasprintf("of %s", conn->database);
-    free(path);
-    return label;
+    (void)name;
+    return xasprintf("of %s", conn->database);
 }
 
 static int sl_set_lock_wait(strata_conn *conn, double seconds)

@@ -17,6 +17,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Between two statements of a migration: is the lock still held? */
+static int guard(void *arg)
+{
+    return lock_check(arg);
+}
+
+#define EXEC_STATE(r)                                                                              \
+    {                                                                                              \
+        STRVEC_INIT, 0, guard, (r)                                                                 \
+    }
+
 static void describe_failure(runner *r, const compiled *c, size_t j)
 {
     const migration *m = r->set.v[c->index];
@@ -28,15 +39,19 @@ static void describe_failure(runner *r, const compiled *c, size_t j)
 
 /* Each op's undo is computed from the migration file (undo_statements) and
  * run newest first; an op that failed halfway is undone best effort first,
- * ignoring what was never made. */
+ * ignoring what was never made. Before every step the lock is confirmed
+ * with a write (lock_fence): a run that lost it undoes nothing more. */
 int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining)
 {
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = EXEC_STATE(r);
     *remaining = (int)upto;
     size_t nops = down ? r->plan.downs[idx].n : r->set.v[idx]->up.n;
     if (partial_op && upto < nops) {
         stmt_list l = {0};
-        int rc = undo_statements(r, idx, down, upto, &l);
+        int rc = lock_fence(r);
+        if (rc)
+            return rc;
+        rc = undo_statements(r, idx, down, upto, &l);
         if (!rc) {
             st.best_effort = 1;
             exec_stmts(r->conn, &l, &st, NULL);
@@ -48,7 +63,9 @@ int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *
     }
     for (size_t j = upto; j-- > 0;) {
         stmt_list l = {0};
-        int rc = undo_statements(r, idx, down, j, &l);
+        int rc = lock_fence(r);
+        if (!rc)
+            rc = undo_statements(r, idx, down, j, &l);
         if (!rc)
             rc = exec_stmts(r->conn, &l, &st, NULL);
         stmt_list_free(&l);
@@ -64,12 +81,31 @@ int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *
 
 /* After op j of a progressive migration failed: undo what it applied and
  * record the outcome (the migration forgotten, or left partial), keeping
- * the op's error. */
+ * the op's error. A run that lost the lock undoes nothing: the run that
+ * holds it now recovers the migration. */
 static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
 {
+    if (lock_lost(r))
+        return strata_error_code();
     const migration *m = r->set.v[c->index];
     char *msg = xstrdup(strata_error_message());
     int code = strata_error_code();
+    /* the lock first: a run that lost it, or can no longer reach the
+     * database to tell, undoes nothing and leaves the row `running` for the
+     * next run to recover */
+    if (lock_fence(r) != 0) {
+        char *why = xstrdup(strata_error_message());
+        if (lock_lost(r))
+            strata_set_error(STRATA_ELOCK, "%s; then %s", msg, why);
+        else
+            strata_set_error(code,
+                             "%s; the migration lock could not be confirmed (%s), so nothing was "
+                             "undone: the next run recovers migration %s",
+                             msg, why, m->id);
+        free(why);
+        free(msg);
+        return strata_error_code();
+    }
     int remaining = 0;
     if (applied)
         say(r, "undoing the %zu applied operation(s) of %s", applied, m->id);
@@ -109,13 +145,17 @@ static int run_progressive(runner *r, compiled *c)
     const migration *m = r->set.v[c->index];
     const char *dir = c->down ? "down" : "up";
     double start = now_seconds();
-    int rc = c->down ? history_update(r, m, "running", dir, 0, 0)
+    /* the lease renewed just before the first change, so that it cannot
+     * run out under it */
+    int rc = lock_fence(r);
+    if (!rc)
+        rc = c->down ? history_update(r, m, "running", dir, 0, 0)
                      : history_insert(r, m, "running", dir, 0, (int)c->nops, 0);
     if (rc)
         return rc;
     int op_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
     for (size_t j = 0; j < c->nops; j++) {
-        exec_state st = {STRVEC_INIT, 0};
+        exec_state st = EXEC_STATE(r);
         size_t failed = 0;
         const char *fk_off =
             stmt_list_needs_fk_off(&c->per_op[j]) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
@@ -206,7 +246,7 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
         return 0;
     }
     free(state);
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = EXEC_STATE(r);
     for (size_t j = 0; j < c->nops && !rc; j++) {
         rc = exec_stmts(r->conn, &c->per_op[j], &st, NULL);
         if (rc)
@@ -217,6 +257,12 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
     if (!rc)
         rc = c->down ? history_delete(r, m->id)
                      : history_insert(r, m, "applied", "up", (int)c->nops, (int)c->nops, ms);
+    /* The last write before COMMIT renews the lease on the lock row: a run
+     * taking the lock over meanwhile waits for this transaction (row lock)
+     * or conflicts with it (Galera certification), so the migration commits
+     * only while this run still holds the lock. */
+    if (!rc)
+        rc = lock_fence(r);
     if (!rc) {
         rc = strata_conn_commit(r->conn);
         if (rc) {
@@ -240,6 +286,9 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
 int apply_compiled(runner *r, compiled *c, int *skipped)
 {
     *skipped = 0;
+    int rc = lock_check(r);
+    if (rc)
+        return rc;
     if (migration_is_progressive(&r->tg, r->set.v[c->index]) || compiled_needs_no_tx(c))
         return run_progressive(r, c);
     return run_transactional(r, c, skipped);
@@ -270,6 +319,9 @@ int apply_recover(runner *r, hist_row *h)
     /* killed after its last operation but before it was marked done */
     size_t nops = down ? r->plan.downs[idx].n : m->up.n;
     if (h->ops_applied >= 0 && (size_t)h->ops_applied >= nops) {
+        int arc = history_adopt(r, h);
+        if (arc)
+            return arc;
         say(r,
             "recovering %s: it was interrupted after all its %zu operations; recording it as "
             "%s",
@@ -280,8 +332,13 @@ int apply_recover(runner *r, hist_row *h)
     }
     say(r, "recovering %s: it was interrupted after %d operation(s); undoing them", h->id,
         h->ops_applied);
+    int arc = history_adopt(r, h);
+    if (arc)
+        return arc;
     int remaining = 0;
     int rc = undo_ops(r, (size_t)idx, down, (size_t)h->ops_applied, 1, &remaining);
+    if (rc && lock_lost(r))
+        return rc;
     if (rc) {
         char *msg = xstrdup(strata_error_message());
         history_update(r, m, "partial", h->direction, remaining, 0);

@@ -3,6 +3,8 @@
  * migration or, through render.c, as a diagram), on top of introspection
  * and the schema model.
  */
+#include "compile.h"
+#include "flags.h"
 #include "introspect.h"
 #include "migration.h"
 #include "opjson.h"
@@ -26,17 +28,17 @@ void strata_diff_result_free(strata_diff_result *r)
     free(r);
 }
 
-int migrations_model_upto(const char *dir, const char *to, schema *out, strvec *warnings,
-                          size_t *count)
+int migrations_model_upto(const char *dir, const char *const *flags, size_t nflags, const char *to,
+                          schema *out, strvec *warnings, size_t *count)
 {
-    migration_set set;
+    migration_set all, set;
     schema_init(out);
     *count = 0;
-    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    int rc = migrations_load_applying(dir, flags, nflags, NULL, &all, &set, NULL);
     if (rc)
         return rc;
-    for (size_t i = 0; warnings && i < set.warnings.n; i++)
-        strvec_push(warnings, set.warnings.v[i]);
+    for (size_t i = 0; warnings && i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
     size_t upto = set.n;
     if (to) {
         upto = 0;
@@ -53,44 +55,50 @@ int migrations_model_upto(const char *dir, const char *to, schema *out, strvec *
     if (!rc)
         rc = plan_replay(&set, upto, out, NULL);
     *count = upto;
-    migration_set_free(&set);
+    free(set.v);
+    migration_set_free(&all);
     if (rc)
         schema_free(out);
     return rc;
 }
 
-/* The schema every migration file builds, validated. */
+/* The schema every migration file that applies (flags.h) builds, validated. */
 int migrations_model(const char *dir, schema *out, strvec *warnings)
 {
-    migration_set set;
+    migration_set all, set;
     schema_init(out);
-    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    int rc = migrations_load_applying(dir, NULL, 0, NULL, &all, &set, NULL);
     if (rc)
         return rc;
-    for (size_t i = 0; warnings && i < set.warnings.n; i++)
-        strvec_push(warnings, set.warnings.v[i]);
+    for (size_t i = 0; warnings && i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
     rc = plan_replay(&set, set.n, out, NULL);
-    migration_set_free(&set);
+    free(set.v);
+    migration_set_free(&all);
     if (rc)
         schema_free(out);
     return rc;
 }
 
-/* The schema the applied migrations build: every file when the database
- * has no history, else only those its history lists (pending migrations
- * are not drift). */
-static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec *warnings)
+/* The schema the applied migrations build: every file that applies with
+ * the flags of `o` when the database has no history, else only those its
+ * history lists (pending migrations are not drift). */
+static int applied_model(strata_conn *conn, const strata_options *o, schema *out, strvec *warnings)
 {
-    migration_set set;
+    migration_set all, set;
     schema_init(out);
-    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
-    if (rc)
-        return rc;
-    for (size_t i = 0; i < set.warnings.n; i++)
-        strvec_push(warnings, set.warnings.v[i]);
     strvec ids = STRVEC_INIT;
     int exists = 0;
-    rc = history_applied_ids(conn, &ids, &exists);
+    int rc = history_applied_ids(conn, &ids, &exists);
+    if (!rc)
+        rc = migrations_load_applying(o->migrations_dir, o->flags, o->nflags, exists ? &ids : NULL,
+                                      &all, &set, warnings);
+    if (rc) {
+        strvec_free(&ids);
+        return rc;
+    }
+    for (size_t i = 0; i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
     migration_set applied = {0};
     applied.v = xcalloc(set.n + 1, sizeof *applied.v);
     size_t pending = 0;
@@ -103,14 +111,34 @@ static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec
     if (pending)
         strvec_pushf(warnings, "%zu pending migration%s not compared (run them first)", pending,
                      pending == 1 ? " is" : "s are");
-    if (!rc)
-        rc = plan_replay(&applied, applied.n, out, NULL);
+    rc = plan_replay(&applied, applied.n, out, NULL);
     free(applied.v);
+    free(set.v);
     strvec_free(&ids);
-    migration_set_free(&set);
+    migration_set_free(&all);
     if (rc)
         schema_free(out);
     return rc;
+}
+
+/* TypeORM's history table (--history-compat typeorm, or a database TypeORM
+ * migrated) is no part of the schema, as strata_* tables are not: left out
+ * of the live schema (db diff, db pull) when it has exactly TypeORM's
+ * columns. Returns whether it was there. */
+static int drop_typeorm_history(schema *live)
+{
+    for (size_t i = 0; i < live->ntables; i++) {
+        table *t = &live->tables[i];
+        if (strcmp(t->name, TYPEORM_HISTORY_TABLE) != 0 || t->ncols != 3 ||
+            !table_column(t, "id") || !table_column(t, "timestamp") || !table_column(t, "name"))
+            continue;
+        schema_table_removing(live, i);
+        table_free_contents(t);
+        memmove(t, t + 1, (live->ntables - i - 1) * sizeof *t);
+        live->ntables--;
+        return 1;
+    }
+    return 0;
 }
 
 /* Compare `model` (the migrations' side) with the connected database, as
@@ -126,6 +154,7 @@ static int compare_database(strata_conn *conn, const schema *model, strvec *warn
         strvec_free(warnings);
         return rc;
     }
+    drop_typeorm_history(&live);
     diff_options dopt;
     memset(&dopt, 0, sizeof dopt);
     dopt.dialect = strata_conn_dialect(conn);
@@ -155,7 +184,7 @@ int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_res
         return rc;
     strvec warnings = STRVEC_INIT;
     schema model;
-    rc = applied_model(conn, o.migrations_dir, &model, &warnings);
+    rc = applied_model(conn, &o, &model, &warnings);
     if (rc) {
         strvec_free(&warnings);
         return rc;
@@ -250,9 +279,13 @@ static void portable_expressions(schema *s, strata_dialect d, strvec *raw, strve
 static int pull_model(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
 {
     int rc = introspect_schema(conn, s, warnings, raw);
-    if (!rc)
-        portable_expressions(s, strata_conn_dialect(conn), raw, warnings);
-    return rc;
+    if (rc)
+        return rc;
+    if (drop_typeorm_history(s))
+        strvec_push(warnings, "TypeORM's history table " TYPEORM_HISTORY_TABLE
+                              " is left out, as Strata's own history is");
+    portable_expressions(s, strata_conn_dialect(conn), raw, warnings);
+    return 0;
 }
 
 /* "<masked URL> (<dialect> <server version>)" */

@@ -115,7 +115,12 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
     int first_rc = 0;
     for (size_t i = 0; i < l->n; i++) {
         const stmt *s = &l->v[i];
-        int rc = 0;
+        int rc = st && st->guard ? st->guard(st->guard_arg) : 0;
+        if (rc) {
+            if (failed && !first_rc)
+                *failed = i;
+            return rc;
+        }
         switch (s->kind) {
         case STMT_SQL:
             rc = strata_conn_exec(conn, s->sql);

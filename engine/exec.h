@@ -6,10 +6,15 @@
 
 #include "compile.h"
 
-/* SQLite dependents saved by STMT_SQLITE_SAVE_DEPS, restored by RESTORE. */
+/* SQLite dependents saved by STMT_SQLITE_SAVE_DEPS, restored by RESTORE;
+ * and what must hold between two statements. */
 typedef struct exec_state {
     strvec saved;    /* CREATE statements, in creation order */
     int best_effort; /* run every statement, ignoring failures */
+    /* Called before each statement (unless NULL); an error stops the list,
+     * best effort or not (the runner: is the migration lock still held?). */
+    int (*guard)(void *arg);
+    void *guard_arg;
 } exec_state;
 
 void exec_state_free(exec_state *st);

@@ -11,6 +11,7 @@
  * validated by replaying them on the model, which also yields the `down`.
  */
 #include "introspect.h"
+#include "flags.h"
 #include "migration.h"
 #include "opjson.h"
 #include "options.h"
@@ -309,8 +310,8 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     rc = load_desired(schema_file, &want);
     if (rc)
         return rc;
-    migration_set set;
-    rc = migrations_load_dir(dir, &set);
+    migration_set all, set; /* set: the ones that apply with the flags (flags.h) */
+    rc = migrations_load_applying(dir, o.flags, o.nflags, NULL, &all, &set, NULL);
     if (rc) {
         schema_free(&want);
         return rc;
@@ -356,6 +357,7 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     op_list_free(&ops);
     schema_free(&cur);
     schema_free(&want);
-    migration_set_free(&set);
+    free(set.v);
+    migration_set_free(&all);
     return rc;
 }

@@ -54,8 +54,8 @@ int migrations_model(const char *dir, schema *out, strvec *warnings);
 /* The schema the migrations of `dir` up to and including version (or id)
  * `to` build (all when `to` is NULL); *count: how many that is. A `to`
  * that names no migration is STRATA_EINPUT. */
-int migrations_model_upto(const char *dir, const char *to, schema *out, strvec *warnings,
-                          size_t *count);
+int migrations_model_upto(const char *dir, const char *const *flags, size_t nflags, const char *to,
+                          schema *out, strvec *warnings, size_t *count);
 
 /* Compare the connected database with the schema migrations [0, upto) of
  * `set` build, as `db diff` does (*out: the caller's, free it with

@@ -14,6 +14,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Add a warning to the report unless it holds it already (plan_select may
+ * run twice). */
+static void report_warn_once(strata_report *rep, const char *msg)
+{
+    for (size_t i = 0; i < rep->nwarnings; i++)
+        if (strcmp(rep->warnings[i], msg) == 0)
+            return;
+    rep->warnings = xrealloc(rep->warnings, (rep->nwarnings + 2) * sizeof(char *));
+    rep->warnings[rep->nwarnings++] = xstrdup(msg);
+    rep->warnings[rep->nwarnings] = NULL;
+}
+
+int plan_select(runner *r)
+{
+    strvec present = STRVEC_INIT, warnings = STRVEC_INIT;
+    for (size_t i = 0; i < r->hist.n; i++)
+        strvec_push(&present, r->hist.v[i].id);
+    migration_set view;
+    int *in_set = xcalloc(r->all.n + 1, sizeof *in_set);
+    migrations_select(&r->all, &r->flags, r->conn ? &present : NULL, r->present_only, &view, in_set,
+                      &warnings);
+    strvec_free(&present);
+    for (size_t i = 0; i < warnings.n; i++)
+        report_warn_once(r->report, warnings.v[i]);
+    strvec_free(&warnings);
+    if (r->in_set && view.n == r->set.n && memcmp(view.v, r->set.v, view.n * sizeof *view.v) == 0) {
+        free(view.v);
+        free(in_set);
+        return 0;
+    }
+    free(r->set.v);
+    r->set = view;
+    free(r->in_set);
+    r->in_set = in_set;
+    r->report->skipped = (int)(r->all.n - r->set.n);
+    if (r->model_live) {
+        schema_free(&r->model);
+        r->model_live = 0;
+    }
+    plan_free(&r->plan);
+    return plan_derive(r);
+}
+
 int plan_derive(runner *r)
 {
     schema s;
@@ -171,6 +214,45 @@ int compile_migration(runner *r, size_t idx, int down, compiled *out)
     }
     if (rc)
         compiled_free(out);
+    return rc;
+}
+
+int compile_pending(runner *r, size_t idx, const unsigned char *present, compiled *out)
+{
+    size_t later = idx + 1;
+    while (later < r->set.n && !present[later])
+        later++;
+    if (later >= r->set.n)
+        return compile_migration(r, idx, 0, out);
+    /* The database has migrations after idx: the model is every migration
+     * it holds when idx runs, in version order, and idx after them. */
+    memset(out, 0, sizeof *out);
+    schema s;
+    schema_init(&s);
+    int rc = 0;
+    for (size_t i = 0; i < r->set.n && !rc; i++) {
+        const migration *m = r->set.v[i];
+        if (i == idx || (i > idx && !present[i]))
+            continue;
+        model_begin_migration(&s, (int)i);
+        for (size_t j = 0; j < m->up.n && !rc; j++) {
+            apply_ctx ctx = {m->path, &m->up, j, NULL};
+            rc = model_apply(&s, m->up.v[j], &ctx, NULL, NULL);
+        }
+    }
+    if (!rc) {
+        model_begin_migration(&s, (int)idx);
+        out->index = idx;
+        out->ops = &r->set.v[idx]->up;
+        out->nops = out->ops->n;
+        out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
+        rc = compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op);
+        if (rc) {
+            strata_error_prefix("applying %s after newer migrations: ", r->set.v[idx]->id);
+            compiled_free(out);
+        }
+    }
+    schema_free(&s);
     return rc;
 }
 

@@ -508,7 +508,7 @@ int strata_migrations_schema(const strata_options *opt, strata_schema_format f, 
     const char *dir = o.migrations_dir ? o.migrations_dir : "./migrations";
     schema s;
     size_t count = 0;
-    rc = migrations_model_upto(dir, o.to, &s, NULL, &count);
+    rc = migrations_model_upto(dir, o.flags, o.nflags, o.to, &s, NULL, &count);
     if (rc)
         return rc;
     char *title = xasprintf("The schema of the %zu migration%s in %s%s%s", count,

@@ -17,10 +17,16 @@
  *     every op had run, records as done); on PostgreSQL and SQLite the
  *     transaction simply never committed;
  *   - two runners never apply a migration twice: each holds the migration
- *     lock for the whole command, taken before the history is read; it dies
- *     with its holder, so a killed process never leaves it behind (lock.c);
- *     on SQLite the history is also re-read inside each migration's
- *     transaction.
+ *     lock for the whole command, taken before the history is read: a lease
+ *     row in the database, exclusive across the nodes of a cluster, renewed
+ *     while the run goes on and taken over only from a holder known dead
+ *     (lock.c); every history write is fenced by it, so a run that lost it
+ *     stops at its next step and undoes nothing; an interrupted migration
+ *     is recovered only under the lock, after its run was found dead;
+ *   - before anything changes, a standby, a Galera session whose DDL would
+ *     not replicate (RSU) and, under REQUIRED_PRIMARY_KEY, a table without
+ *     a primary key are refused; on SQLite the history is also re-read
+ *     inside each migration's transaction.
  *
  * runner.h says which file does what.
  */
@@ -106,6 +112,8 @@ void report_add(strata_report *rep, const migration *m, strata_mig_status st, co
     it->name = xstrdup(m ? m->name : (h->name ? h->name : ""));
     it->description = m && m->description ? xstrdup(m->description) : NULL;
     it->status = st;
+    rep->when = xrealloc(rep->when, rep->n * sizeof *rep->when);
+    rep->when[rep->n - 1] = m ? flags_describe(m) : NULL;
     if (h) {
         it->applied_at = h->applied_at ? xstrdup(h->applied_at) : NULL;
         it->duration_ms = h->duration_ms;
@@ -123,6 +131,18 @@ static void report_warn(strata_report *rep, const char *msg)
     rep->warnings[rep->nwarnings] = NULL;
 }
 
+void warn(runner *r, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    sbuf b = SBUF_INIT;
+    sbuf_vaddf(&b, fmt, ap);
+    va_end(ap);
+    report_warn(r->report, sbuf_str(&b));
+    say_warning(r, "%s", sbuf_str(&b));
+    sbuf_free(&b);
+}
+
 void strata_report_free(strata_report *r)
 {
     if (!r)
@@ -134,7 +154,17 @@ void strata_report_free(strata_report *r)
         free(it->name);
         free(it->description);
         free(it->applied_at);
+        if (r->when)
+            free(r->when[i]);
     }
+    free(r->when);
+    for (size_t i = 0; i < r->nflags; i++)
+        free(r->flag_names[i]);
+    free(r->flag_names);
+    free(r->flag_values);
+    for (size_t i = 0; i < r->nunmatched; i++)
+        free(r->unmatched[i]);
+    free(r->unmatched);
     free(r->items);
     free(r->sql);
     for (size_t i = 0; i < r->nwarnings; i++)
@@ -143,11 +173,26 @@ void strata_report_free(strata_report *r)
     free(r);
 }
 
+/* The flags and their values, into the report. */
+static void report_flags(strata_report *rep, const flagset *f)
+{
+    rep->nflags = f->names.n;
+    rep->flag_names = xcalloc(f->names.n + 1, sizeof *rep->flag_names);
+    rep->flag_values = xcalloc(f->names.n + 1, sizeof *rep->flag_values);
+    for (size_t i = 0; i < f->names.n; i++) {
+        rep->flag_names[i] = xstrdup(f->names.v[i]);
+        rep->flag_values[i] = f->on[i];
+    }
+}
+
 /* Set up a command: options, compile target, run id, the migrations
- * loaded, validated and their downs derived (conn is NULL offline). */
-static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
+ * loaded, the flags resolved, the history read (with a connection), the
+ * migrations that apply chosen, validated and their downs derived (conn is
+ * NULL offline). `present_only`: only what the database has (revert). */
+static int runner_init(runner *r, strata_conn *conn, const strata_options *opt, int present_only)
 {
     memset(r, 0, sizeof *r);
+    r->present_only = present_only;
     r->conn = conn;
     r->opt = &r->options;
     int rc = options_get(opt, &r->options);
@@ -159,21 +204,32 @@ static int runner_init(runner *r, strata_conn *conn, const strata_options *opt)
     make_run_id(r->run_id);
     r->report = xcalloc(1, sizeof *r->report);
     const char *dir = opt->migrations_dir ? opt->migrations_dir : "./migrations";
-    rc = migrations_load_dir(dir, &r->set);
+    rc = migrations_load_dir(dir, &r->all);
     if (rc)
         return rc;
-    r->report->total = r->set.n;
-    for (size_t i = 0; i < r->set.warnings.n; i++)
-        report_warn(r->report, r->set.warnings.v[i]);
-    /* validate everything offline and derive the downs */
-    return plan_derive(r);
+    r->report->total = r->all.n;
+    for (size_t i = 0; i < r->all.warnings.n; i++)
+        report_warn(r->report, r->all.warnings.v[i]);
+    rc = flags_resolve(&r->all, opt->flags, opt->nflags, &r->flags);
+    if (rc)
+        return rc;
+    report_flags(r->report, &r->flags);
+    /* the history as every node sees it (Galera: wsrep_sync_wait) */
+    if (conn && ((rc = conn_cluster_info(conn, &r->cluster)) != 0 ||
+                 (rc = history_load(conn, &r->hist)) != 0))
+        return rc;
+    /* choose, validate everything offline and derive the downs */
+    return plan_select(r);
 }
 
 static void runner_free(runner *r)
 {
     if (r->model_live)
         schema_free(&r->model);
-    migration_set_free(&r->set);
+    free(r->set.v);
+    free(r->in_set);
+    flagset_free(&r->flags);
+    migration_set_free(&r->all);
     plan_free(&r->plan);
     history_free(&r->hist);
 }
@@ -227,21 +283,70 @@ static int check_checksums(runner *r)
     return 0;
 }
 
+/*
+ * Galera replicates a table without a primary key poorly (each row event of
+ * it is applied by scanning the table, and DELETEs may leave the nodes
+ * different), and with wsrep_mode=REQUIRED_PRIMARY_KEY it refuses to make
+ * one (ERROR 4165, halfway through a migration). So, on Galera, the
+ * operations about to run that leave a table without a primary key are a
+ * warning, or, under REQUIRED_PRIMARY_KEY, an error before anything runs.
+ * (A table made by raw SQL is not seen.)
+ */
+static int check_primary_keys(runner *r, const compiled *cs, size_t n)
+{
+    if (!r->cluster.galera)
+        return 0;
+    sbuf b = SBUF_INIT;
+    size_t found = 0;
+    for (size_t k = 0; k < n; k++) {
+        const migration *m = r->set.v[cs[k].index];
+        for (size_t j = 0; j < cs[k].ops->n; j++) {
+            const op *o = cs[k].ops->v[j];
+            int create = o->kind == OP_CREATE_TABLE && o->def && !o->def->pk.n;
+            if (!create && o->kind != OP_DROP_PRIMARY_KEY)
+                continue;
+            sbuf_addf(&b, "%s%s (%s %s%s)", found ? ", " : "", o->table, m->id,
+                      cs[k].down ? "revert: " : "", o->path ? o->path : "?");
+            found++;
+        }
+    }
+    int rc = 0;
+    if (found && r->cluster.required_pk)
+        rc = strata_set_error(STRATA_ESTATE,
+                              "Galera node %s requires a primary key on every table "
+                              "(wsrep_mode=REQUIRED_PRIMARY_KEY), and %zu table%s would have "
+                              "none: %s; give %s a primary key (nothing was changed)",
+                              r->cluster.node, found, found == 1 ? "" : "s", sbuf_str(&b),
+                              found == 1 ? "it" : "them");
+    else if (found)
+        warn(r,
+             "on Galera, %zu table%s will have no primary key: %s; Galera replicates such "
+             "tables poorly (docs/locking.md, \"Galera\")",
+             found, found == 1 ? "" : "s", sbuf_str(&b));
+    sbuf_free(&b);
+    return rc;
+}
+
 /* Before run or revert changes anything: take the lock, make and read the
  * history and refuse a half-done one (a dry run only reads it), and refuse
  * edited applied migrations. */
 static int prepare_change(runner *r)
 {
     int rc;
+    if ((rc = compat_check(r)))
+        return rc;
     if (!r->opt->dry_run) {
         if ((rc = lock_acquire(r)))
             return rc;
         if ((rc = history_prepare(r)))
             return rc;
+        /* under the lock, the history may say more than it did */
+        if ((rc = plan_select(r)))
+            return rc;
         if ((rc = check_history_state(r)))
             return rc;
-    } else if ((rc = history_load(r->conn, &r->hist))) {
-        return rc;
+        if ((rc = compat_prepare(r)))
+            return rc;
     }
     return check_checksums(r);
 }
@@ -270,7 +375,10 @@ static int pending_migrations(runner *r, size_t **out, size_t *n)
             continue;
         if (opt->to && version_cmp(m->version, opt->to) > 0 && strcmp(m->id, opt->to) != 0)
             continue;
-        if (max_applied && version_cmp(m->version, max_applied) < 0 && !opt->allow_out_of_order) {
+        /* a migration behind a flag applies whenever its flag is turned on,
+         * as Medusa's (TypeORM's) do */
+        if (max_applied && version_cmp(m->version, max_applied) < 0 && !opt->allow_out_of_order &&
+            m->when_flags.n == 0) {
             free(pending);
             return strata_set_error(STRATA_ESTATE,
                                     "migration %s is pending but older than applied migration "
@@ -293,8 +401,14 @@ static int run_impl(runner *r)
         return rc;
     /* compile everything before running anything */
     compiled *cs = xcalloc(np + 1, sizeof *cs);
+    unsigned char *present = xcalloc(r->set.n + 1, 1);
+    for (size_t i = 0; i < r->set.n; i++)
+        present[i] = history_find(&r->hist, r->set.v[i]->id) != NULL;
     for (size_t k = 0; k < np && !rc; k++)
-        rc = compile_migration(r, pending[k], 0, &cs[k]);
+        rc = compile_pending(r, pending[k], present, &cs[k]);
+    free(present);
+    if (!rc && !opt->dry_run)
+        rc = check_primary_keys(r, cs, np);
     if (!rc && opt->dry_run) {
         sbuf out = SBUF_INIT;
         for (size_t k = 0; k < np; k++)
@@ -334,10 +448,10 @@ static int run_impl(runner *r)
 
 /* run or revert: set up, prepare (lock, history, checksums), do, release, report. */
 static int with_runner(strata_conn *conn, const strata_options *opt, strata_report **out,
-                       int (*impl)(runner *))
+                       int (*impl)(runner *), int present_only)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
+    int rc = runner_init(&r, conn, opt, present_only);
     if (!rc)
         rc = prepare_change(&r);
     if (!rc)
@@ -350,7 +464,7 @@ static int with_runner(strata_conn *conn, const strata_options *opt, strata_repo
 
 int strata_migrations_run(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
-    return with_runner(conn, opt, out, run_impl);
+    return with_runner(conn, opt, out, run_impl, 0);
 }
 
 /* `migrations plan`: the migrations run would apply - the same list, the
@@ -362,9 +476,7 @@ int strata_migrations_plan(strata_conn *conn, const strata_options *opt, strata_
         return strata_set_error(STRATA_EINPUT, "migrations plan needs a database connection");
     runner r;
     size_t *pending = NULL, np = 0;
-    int rc = runner_init(&r, conn, opt);
-    if (!rc)
-        rc = history_load(conn, &r.hist);
+    int rc = runner_init(&r, conn, opt, 0); /* reads the history too */
     if (!rc)
         rc = check_checksums(&r);
     if (!rc)
@@ -432,6 +544,8 @@ static int revert_impl(runner *r)
     compiled *cs = xcalloc(nt + 1, sizeof *cs);
     for (size_t k = nt; k-- > 0 && !rc;)
         rc = compile_migration(r, todo[k], 1, &cs[k]);
+    if (!rc && !opt->dry_run)
+        rc = check_primary_keys(r, cs, nt);
     if (!rc && opt->dry_run) {
         sbuf out = SBUF_INIT;
         for (size_t k = 0; k < nt; k++)
@@ -465,14 +579,20 @@ static int revert_impl(runner *r)
 
 int strata_migrations_revert(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
-    return with_runner(conn, opt, out, revert_impl);
+    /* a revert works on what the database has: a pending migration (say,
+     * behind a flag turned on since) is no part of the schema it undoes */
+    return with_runner(conn, opt, out, revert_impl, 1);
 }
 
 static void status_list(runner *r)
 {
     strata_report *rep = r->report;
-    for (size_t i = 0; i < r->set.n; i++) {
-        const migration *m = r->set.v[i];
+    for (size_t a = 0; a < r->all.n; a++) {
+        const migration *m = r->all.v[a];
+        if (r->in_set[a] < 0) {
+            report_add(rep, m, STRATA_MIG_SKIPPED, NULL);
+            continue;
+        }
         hist_row *h = history_find(&r->hist, m->id);
         strata_mig_status st = STRATA_MIG_PENDING;
         if (h) {
@@ -501,9 +621,7 @@ static void status_list(runner *r)
 int strata_migrations_status(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
-    if (!rc && conn)
-        rc = history_load(conn, &r.hist);
+    int rc = runner_init(&r, conn, opt, 0);
     if (!rc)
         status_list(&r);
     *out = r.report;
@@ -530,8 +648,8 @@ static int validate_compile(runner *r, schema *s, size_t i, const op_list *ops)
 int strata_migrations_validate(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
-    /* compile every migration up and down for every dialect */
+    int rc = runner_init(&r, conn, opt, 0);
+    /* compile every migration that applies up and down for every dialect */
     for (int d = 0; d < STRATA_DIALECT_COUNT && !rc; d++) {
         compile_target saved = r.tg;
         r.tg = compile_target_default((strata_dialect)d);
@@ -564,6 +682,7 @@ int strata_migrations_validate(strata_conn *conn, const strata_options *opt, str
         r.tg = saved;
     }
     if (!rc && conn) {
+        history_free(&r.hist); /* read again: the compiling took a while */
         rc = history_load(conn, &r.hist);
         if (!rc) {
             status_list(&r);
@@ -589,17 +708,36 @@ int strata_migrations_validate(strata_conn *conn, const strata_options *opt, str
     return rc;
 }
 
+int strata_migrations_adopt(strata_conn *conn, const strata_options *opt, const char *from,
+                            strata_report **out)
+{
+    runner r;
+    int rc = runner_init(&r, conn, opt, 0);
+    if (!rc)
+        rc = compat_adopt(&r, from);
+    lock_release(&r);
+    *out = r.report;
+    runner_free(&r);
+    return rc;
+}
+
 /* `migrations repair`: under the lock, undo each partial or interrupted
  * migration (or, with --mark-applied, record it as done), then realign the
  * checksums of applied migrations whose files were edited. */
 int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strata_report **out)
 {
     runner r;
-    int rc = runner_init(&r, conn, opt);
+    int rc = runner_init(&r, conn, opt, 0);
+    if (!rc)
+        rc = compat_check(&r);
     if (!rc)
         rc = lock_acquire(&r);
     if (!rc)
         rc = history_prepare(&r);
+    if (!rc)
+        rc = plan_select(&r);
+    if (!rc)
+        rc = compat_prepare(&r);
     int repaired = 0;
     for (size_t i = 0; !rc && i < r.hist.n; i++) {
         hist_row *h = &r.hist.v[i];
@@ -613,6 +751,8 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         }
         const migration *m = r.set.v[idx];
         int down = h->direction && strcmp(h->direction, "down") == 0;
+        if ((rc = history_adopt(&r, h)))
+            break;
         if (r.opt->mark_applied) {
             rc = down ? history_delete(&r, m->id)
                       : history_update(&r, m, "applied", "up", (int)m->up.n, 0);
@@ -726,13 +866,17 @@ int strata_migrations_baseline(strata_conn *conn, const strata_options *opt, str
     runner r;
     size_t upto = 0;
     strata_diff_result *d = NULL;
-    int rc = runner_init(&r, conn, opt);
+    int rc = runner_init(&r, conn, opt, 0);
     if (!rc)
         rc = baseline_upto(&r, r.opt->to, &upto);
     if (!rc)
         rc = lock_acquire(&r);
     if (!rc)
         rc = history_prepare(&r);
+    if (!rc) /* under the lock, the history may say more than it did */
+        rc = plan_select(&r);
+    if (!rc)
+        rc = baseline_upto(&r, r.opt->to, &upto);
     if (!rc)
         rc = check_history_state(&r);
     if (!rc)
@@ -774,26 +918,27 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
 {
     *out = NULL;
     runner r;
-    int rc = runner_init(&r, NULL, opt);
+    int rc = runner_init(&r, NULL, opt, 0);
     r.tg = compile_target_default(d);
     sbuf b = SBUF_INIT;
     for (size_t k = 0; k < n && !rc; k++) {
         int found = 0;
-        for (size_t i = 0; i < r.set.n; i++)
-            if (strcmp(r.set.v[i]->version, versions[k]) == 0 ||
-                strcmp(r.set.v[i]->id, versions[k]) == 0)
+        for (size_t i = 0; i < r.all.n; i++)
+            if (strcmp(r.all.v[i]->version, versions[k]) == 0 ||
+                strcmp(r.all.v[i]->id, versions[k]) == 0)
                 found = 1;
         if (!found)
             rc =
                 strata_set_error(STRATA_EINPUT, "no migration with version '%s' in %s", versions[k],
                                  r.opt->migrations_dir ? r.opt->migrations_dir : "./migrations");
     }
-    /* the selected migrations, compiled oldest first (the model moves
-     * forward), printed newest first for --down */
-    size_t *sel = xcalloc(r.set.n + 1, sizeof *sel);
+    /* the selected migrations (positions in r.all), compiled oldest first
+     * (the model moves forward), printed newest first for --down; one a
+     * flag turns off is a comment */
+    size_t *sel = xcalloc(r.all.n + 1, sizeof *sel);
     size_t nsel = 0;
-    for (size_t i = 0; i < r.set.n && !rc; i++) {
-        const migration *m = r.set.v[i];
+    for (size_t i = 0; i < r.all.n && !rc; i++) {
+        const migration *m = r.all.v[i];
         int selected = n == 0;
         for (size_t k = 0; k < n; k++)
             if (strcmp(m->version, versions[k]) == 0 || strcmp(m->id, versions[k]) == 0)
@@ -802,14 +947,20 @@ int strata_migrations_sql(const strata_options *opt, strata_dialect d, int down,
             sel[nsel++] = i;
     }
     compiled *cs = xcalloc(nsel + 1, sizeof *cs);
-    for (size_t k = 0; k < nsel && !rc; k++)
-        if (!down || r.plan.reversible[sel[k]])
-            rc = compile_migration(&r, sel[k], down, &cs[k]);
+    for (size_t k = 0; k < nsel && !rc; k++) {
+        int x = r.in_set[sel[k]];
+        if (x >= 0 && (!down || r.plan.reversible[x]))
+            rc = compile_migration(&r, (size_t)x, down, &cs[k]);
+    }
     for (size_t i = 0; i < nsel && !rc; i++) {
         size_t k = down ? nsel - 1 - i : i;
-        const migration *m = r.set.v[sel[k]];
-        if (down && !r.plan.reversible[sel[k]])
-            sbuf_addf(&b, "-- revert %s: irreversible (%s)\n", m->id, r.plan.why[sel[k]]);
+        const migration *m = r.all.v[sel[k]];
+        int x = r.in_set[sel[k]];
+        if (x < 0)
+            sbuf_addf(&b, "-- %s %s: skipped, flag %s is off\n", down ? "revert" : "migration",
+                      m->id, flags_first_off(&r.flags, m));
+        else if (down && !r.plan.reversible[x])
+            sbuf_addf(&b, "-- revert %s: irreversible (%s)\n", m->id, r.plan.why[x]);
         else
             render_compiled(&r, &cs[k], &b);
     }

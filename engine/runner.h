@@ -12,7 +12,10 @@
  *   plan.c     the migrations and their derived downs, compiled against the
  *              schema model; undo statements; the script of a dry run
  *   history.c  the history table strata_migrations: made, read and written
- *   lock.c     the migration lock: waiting for it; `lock status|release`
+ *              (every write fenced by the lock)
+ *   lock.c     the migration lock: a lease row in strata_lock, taken,
+ *              renewed by a heartbeat, checked between statements, taken
+ *              over from a dead holder; `lock status|release`
  *   explain.c  `migrations plan`: the pending migrations op by op, with what
  *              each costs on the database
  */
@@ -21,6 +24,7 @@
 
 #include "driver.h"
 #include "exec.h"
+#include "flags.h"
 
 #include <stdio.h>
 
@@ -36,6 +40,7 @@ typedef struct hist_row {
     int ops_total;
     char *applied_at;
     long long duration_ms;
+    char *run_id; /* the run that wrote the row last */
 } hist_row;
 
 typedef struct history {
@@ -50,11 +55,16 @@ typedef struct runner {
     const strata_options *opt; /* &options */
     strata_options options;    /* the caller's, checked, or the defaults */
     compile_target tg;
-    migration_set set;
+    migration_set all; /* every migration file (owns them) */
+    migration_set set; /* the ones that apply, a view of `all` (plan_select) */
+    int *in_set;       /* per file of `all`: its position in `set`, or -1: skipped */
+    flagset flags;     /* the flags and their values */
+    int present_only;  /* revert: `set` is what the database has */
     down_plan plan;
     history hist;
     char run_id[33];
-    int locked;
+    struct lease *lease;  /* the migration lock while held (lock.c) */
+    cluster_info cluster; /* where the connection is (read when the lock is taken) */
     strata_report *report;
     /* The schema model after migrations [0, model_pos), kept between
      * compiles (see model_advance). */
@@ -78,6 +88,8 @@ typedef struct compiled {
  * without one). */
 void say(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 void say_warning(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
+/* A warning for the report (and the log). */
+void warn(runner *r, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Add a migration (or, without a file, a history row) to the report. */
 void report_add(strata_report *rep, const migration *m, strata_mig_status st, const hist_row *h);
 
@@ -97,8 +109,21 @@ int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *
 
 /* ---- plan.c ---- */
 
+/* Choose the migrations that apply (r->set): those whose flags are on and
+ * those the database has (r->hist), or with r->present_only only the
+ * latter; then validate them offline and derive their downs (r->plan).
+ * Called again once the history is read under the lock; when the choice is
+ * the same it does nothing. */
+int plan_select(runner *r);
 /* Validate every migration offline and derive the downs (r->plan). */
 int plan_derive(runner *r);
+/* Compile pending migration `idx` up, for a run that applies it after the
+ * migrations `present` marks (per position in r->set: the database has it,
+ * or this run applies it first). Where none of those comes after idx this
+ * is compile_migration; otherwise (a migration applied out of order, e.g.
+ * once its flag is turned on) it is compiled from a model of what the
+ * database will hold by then, not of the migrations before it. */
+int compile_pending(runner *r, size_t idx, const unsigned char *present, compiled *out);
 /* The position of migration `id` in the set, or -1. */
 int migration_index(const runner *r, const char *id);
 /* Does migration m run op by op, recording its progress after each, rather
@@ -134,6 +159,9 @@ int explain_pending(runner *r, const size_t *pending, size_t n, strata_plan **ou
 
 /* ---- history.c ---- */
 
+/* Make table `name` from `json` (a migration of one create_table) unless it
+ * exists: the history table, the lock table. */
+int meta_table_ensure(strata_conn *conn, const char *name, const char *json);
 void history_free(history *h);
 hist_row *history_find(const history *h, const char *id);
 /* Read the history (h->exists 0 and no rows when there is no table). */
@@ -145,6 +173,10 @@ int history_insert(runner *r, const migration *m, const char *state, const char 
 int history_update(runner *r, const migration *m, const char *state, const char *dir,
                    int ops_applied, long long duration_ms);
 int history_delete(runner *r, const char *id);
+/* Make the row of an interrupted or partial migration this run's, before
+ * recovering it: the run that wrote it, should it still be alive, then
+ * fails its next write. */
+int history_adopt(runner *r, hist_row *h);
 /* The checksum of applied migration `id` becomes `checksum`. */
 int history_set_checksum(runner *r, const char *id, const char *checksum);
 /* The state of migration `id` (*state NULL: no row), read again. */
@@ -152,11 +184,50 @@ int history_state(runner *r, const char *id, char **state);
 /* The time now in UTC, "YYYY-MM-DD HH:MM:SS". */
 void utc_now(char out[32]);
 
+/* ---- compat.c ---- */
+
+/* --history-compat: is the option's value known, and does every migration
+ * that applies name itself for that tool? (EINPUT before anything runs) */
+int compat_check(runner *r);
+/* Make the other tool's history table if it is missing, and give it a row
+ * for every applied migration that lacks one. */
+int compat_prepare(runner *r);
+/* Called by the history writes (history.c) around each of them: `begin`
+ * opens a transaction when the write and the other tool's row must go
+ * together and none is open (MySQL's op-by-op progress); `end` writes that
+ * row for a migration that became applied (`state` "applied", `dir` "up")
+ * or was removed (`state` NULL), then ends the transaction `begin` opened.
+ * Both do nothing without --history-compat. */
+int compat_begin(runner *r, const char *state, const char *dir);
+int compat_end(runner *r, const char *id, const char *state, const char *dir, int began, int rc);
+/* `migrations adopt --from FROM` (strata_migrations_adopt), after
+ * runner_init: lock, read the other tool's history, record what it names. */
+int compat_adopt(runner *r, const char *from);
+
 /* ---- lock.c ---- */
 
-/* Take the migration lock for the command, waiting up to --lock-timeout. */
+/* Take the migration lock for the command, waiting up to --lock-timeout;
+ * first read where the connection is (r->cluster) and refuse a standby or
+ * a Galera session whose DDL would not replicate. */
 int lock_acquire(runner *r);
 /* Give it up, if taken (keeping any error already reported). */
 void lock_release(runner *r);
+/* Between statements: fail (STRATA_ELOCK) when the lock was lost or its
+ * lease could not be renewed in time; renews it where no heartbeat does
+ * (SQLite). No statement otherwise. */
+int lock_check(runner *r);
+/* One write on this connection that renews the lease, inside the caller's
+ * transaction if one is open: fails when this run no longer holds the lock.
+ * Before an undo step, before a migration's first history row, and before
+ * a migration's transaction commits. */
+int lock_fence(runner *r);
+/* Did this run lose the lock? Then it undoes nothing: the run that holds
+ * the lock now finishes what this one left. */
+int lock_lost(const runner *r);
+/* The SQL condition "this run holds the migration lock" (caller frees). */
+char *lock_held_sql(const runner *r);
+/* A fenced write found nothing to write (`what`): the lock is lost; set
+ * the error and return STRATA_ELOCK. */
+int lock_fenced_out(runner *r, const char *what);
 
 #endif /* STRATA_RUNNER_H */

@@ -341,12 +341,24 @@ typedef struct strata_options {
                                                  the database's schema differs from theirs */
     strata_migration_progress_fn progress_cb; /* run/revert: per migration (default NULL) */
     void *progress_payload;                   /* handed to progress_cb */
+    /* Feature flags (docs/flags.md): settings applied in order, a later one
+     * winning: "NAME" or "NAME=true" turns flag NAME on, "-NAME" or
+     * "NAME=false" off. A migration with "when": {"flag": ...} applies only
+     * while its flags are on; unset flags have the default the files give
+     * (else off). Read by every migration function and db diff. */
+    const char *const *flags;
+    size_t nflags;
+    /* "typeorm": also keep TypeORM's `migrations` table, row for row, in
+     * the same transaction as each migration (run, revert, repair); NULL:
+     * only Strata's own history (docs/flags.md) */
+    const char *history_compat;
 } strata_options;
 
 #define STRATA_OPTIONS_VERSION 2
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL            \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0,  \
+            NULL                                                                                   \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as
@@ -362,6 +374,7 @@ typedef enum {
     STRATA_MIG_RUNNING,      /* interrupted while running */
     STRATA_MIG_MISSING_FILE, /* applied, but no file any more */
     STRATA_MIG_REVERTED,     /* reverted by this command */
+    STRATA_MIG_SKIPPED,      /* not applied, and does not apply: a flag it needs is off */
 } strata_mig_status;
 
 typedef struct strata_migration_info {
@@ -385,6 +398,15 @@ typedef struct strata_report {
     size_t total; /* how many migration files there are */
     int pending;  /* show: how many are pending */
     int problems; /* validate/show: changed, partial, missing files */
+    /* Appended with strata_options version 2 (the library allocates the
+     * report, so older callers are not affected). */
+    char **when;       /* per item (n of them): the flags it needs, "a" or "a, b"; NULL: none */
+    char **flag_names; /* every flag the migration files name, sorted */
+    int *flag_values;  /* per flag: 1 on, 0 off */
+    size_t nflags;
+    int skipped;       /* show, validate: how many migrations a flag turns off */
+    char **unmatched;  /* adopt: rows of the other tool's history no file matches, */
+    size_t nunmatched; /*   as "<timestamp> <name>" */
 } strata_report;
 
 STRATA_EXTERN void strata_report_free(strata_report *r);
@@ -403,6 +425,15 @@ STRATA_EXTERN int strata_migrations_status(strata_conn *conn, const strata_optio
  * conn is not NULL) checksums of applied ones (`migrations validate`). */
 STRATA_EXTERN int strata_migrations_validate(strata_conn *conn, const strata_options *opt,
                                              strata_report **out);
+/* Take over a database another tool migrated (`migrations adopt --from
+ * typeorm`): read that tool's history (TypeORM's `migrations` table), and
+ * record every migration whose "origin" names one of its rows as applied,
+ * with the file's checksum, in one transaction; nothing is run. Rows are
+ * matched by name, never by timestamp (timestamps repeat); rows no file
+ * matches are left out and listed in r->unmatched (and the warnings).
+ * `from` is "typeorm". With opt->dry_run, only reports. */
+STRATA_EXTERN int strata_migrations_adopt(strata_conn *conn, const strata_options *opt,
+                                          const char *from, strata_report **out);
 /* Undo (or, with mark_applied, mark applied) a partially applied migration,
  * and take the file's checksum for applied migrations whose file was edited
  * since (as Flyway's repair) (`migrations repair`). */
@@ -717,9 +748,44 @@ STRATA_EXTERN int strata_check(const char *const *urls, size_t n, const strata_c
                                strata_check_result **out);
 STRATA_EXTERN void strata_check_result_free(strata_check_result *r);
 
-/* The migration lock (`lock status|release`): a one-line description. */
+/* The migration lock (`lock status|release`): a one-line description.
+ * The lock is a row of the table strata_lock with its holder's lease
+ * (docs/locking.md). `release` frees it when its holder is dead (its
+ * process, its database session or its lease gone) and fails with
+ * STRATA_ELOCK while the holder is alive; `force_release` frees it anyway,
+ * and ends the holder's database session where this connection can see
+ * it: the holder then stops at its next step, undoing nothing. */
 STRATA_EXTERN int strata_lock_status(strata_conn *conn, char **out);
 STRATA_EXTERN int strata_lock_release(strata_conn *conn, char **out);
+STRATA_EXTERN int strata_lock_force_release(strata_conn *conn, char **out);
+
+/* ---- replicas ---- */
+
+/* A streaming replica, as strata_replicas_wait saw it. */
+typedef struct strata_replica {
+    char *name;        /* its application_name */
+    char *address;     /* its client address, or "local socket" */
+    int caught_up;     /* it replayed everything committed before the wait */
+    double waited;     /* seconds until it had (when caught_up) */
+    double replay_lag; /* the primary's replay_lag for it afterwards, seconds (-1: unknown) */
+} strata_replica;
+
+typedef struct strata_replicas_report {
+    strata_replica *replicas;
+    size_t n; /* 0: no streaming replica (or a database without them) */
+    double seconds;
+} strata_replicas_report;
+
+/* Wait up to `timeout` seconds until every replica streaming from this
+ * PostgreSQL primary has replayed everything committed on it so far (`run
+ * --wait-replicas`): after a run, until every standby has the new schema.
+ * A replica still behind at the timeout is a STRATA_ESTATE error, with *out
+ * saying which. On MySQL/MariaDB and SQLite there is nothing to wait for
+ * (n = 0): a Galera node has certified a commit on every node before it
+ * returns, and Strata's reads there wait for the node to apply it. */
+STRATA_EXTERN int strata_replicas_wait(strata_conn *conn, double timeout,
+                                       strata_replicas_report **out);
+STRATA_EXTERN void strata_replicas_report_free(strata_replicas_report *r);
 
 /* ---- seeding ----
  *
@@ -768,12 +834,16 @@ typedef struct strata_seed_options {
     strata_seed_format format;           /* AUTO: Medusa when the keys say so */
     strata_seed_progress_fn progress_cb; /* per-table progress (default NULL: none) */
     void *progress_payload;              /* handed to progress_cb */
+    /* version 2: */
+    int non_atomic; /* where one transaction cannot hold the whole seed (a Galera
+                       cluster's wsrep_max_ws_size), commit it in parts instead of
+                       refusing it; a failure then leaves the parts committed */
 } strata_seed_options;
 
-#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_VERSION 2
 #define STRATA_SEED_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL    \
+        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL, 0 \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_SEED_OPTIONS_VERSION). */

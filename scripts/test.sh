@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # test.sh - the whole test suite: install what is missing, build with
 # AddressSanitizer and UndefinedBehaviorSanitizer and warnings as errors,
-# start throwaway PostgreSQL and MariaDB servers, run every CUnit suite
-# through ctest on all three databases, stop the servers. Exits non-zero on
-# any failure.
+# start throwaway PostgreSQL and MariaDB servers, a 3-node MariaDB Galera
+# cluster and a PostgreSQL primary with a streaming standby, run every CUnit
+# suite through ctest on all three databases (and the cluster suite on the
+# clusters), stop the servers; then the Medusa end-to-end test
+# (scripts/medusa-e2e.sh). Exits non-zero on any failure.
+#
+# STRATA_CLUSTER_FULL=1 runs the cluster suite's full matrix (8 runners x 5
+# repetitions x the generated and the Medusa migrations, kills repeated)
+# instead of its CI subset; scripts/cluster-matrix.sh runs only that.
 #
 #   CTEST_ARGS           extra ctest arguments; default "-LE pending", which
 #                        leaves out the suites labelled `pending` (the bad-input
@@ -26,6 +32,8 @@ cmake --build "$build-opt" -j"$(nproc)" >/dev/null
 
 services=$(scripts/services.sh start)
 trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT
+scripts/services.sh start-galera "$services" >/dev/null
+scripts/services.sh start-pgstandby "$services" >/dev/null
 set -a
 # shellcheck disable=SC1091
 . "$services/env"
@@ -48,5 +56,17 @@ fi
 
 if [[ -n "${STRATA_FUZZ_SECONDS:-}" ]]; then
     scripts/fuzz.sh "$STRATA_FUZZ_SECONDS" || status=1
+fi
+# A real Medusa 1.20 server on a database Strata built and seeded, compared
+# with one Medusa's own CLI built (about 3 minutes; it installs Medusa from
+# npm and starts its own PostgreSQL). npm must be reachable: it fails, loudly,
+# when it is not. STRATA_SKIP_MEDUSA_E2E=1 leaves it out, and says so.
+if [[ "${STRATA_SKIP_MEDUSA_E2E:-}" == 1 ]]; then
+    echo "== medusa-e2e: SKIPPED (STRATA_SKIP_MEDUSA_E2E=1)" >&2
+else
+    echo "== medusa-e2e" >&2
+    e2e_start=$(date +%s)
+    STRATA=$build/strata scripts/medusa-e2e.sh || status=1
+    echo "== medusa-e2e: $(( $(date +%s) - e2e_start )) s" >&2
 fi
 exit $status

@@ -272,6 +272,8 @@ static void report_fill(seed_ctx *c, strata_seed_report *r)
 static int seed_run(seed_ctx *c, strata_seed_report *r)
 {
     int rc = seed_plan(c);
+    if (!rc)
+        rc = seed_fit_database(c);
     if (rc)
         return rc;
     int own_tx = !strata_conn_in_transaction(c->conn);

@@ -108,6 +108,7 @@ typedef struct seed_ctx {
     long long updated_rows, sequences;
     fk_def **synthetic; /* $children links named by column, without a foreign key */
     size_t nsynthetic;
+    seed_split split; /* committed in parts (split.c) */
 } seed_ctx;
 
 /* ---- load.c ---- */
@@ -130,6 +131,13 @@ void item_given(const seed_item *it, strvec *out);
 /* Tell the caller's progress callback how the table stands: at most every
  * half second while it loads, and once when it is done. */
 void progress_tick(seed_ctx *c, const char *table, long long rows, int done);
+
+/* ---- split.c ---- */
+
+/* Before anything is written: refuse a standby; on Galera, a seed bigger
+ * than one transaction may be (wsrep_max_ws_size, wsrep_max_ws_rows) is an
+ * error, or, with non_atomic, committed in parts (c->split). */
+int seed_fit_database(seed_ctx *c);
 
 /* ---- plan.c ---- */
 

@@ -240,6 +240,31 @@ static const fk_def *children_fk(seed_ctx *c, const table *child, const table *p
     return NULL;
 }
 
+/* A row's "$optional": [columns] - values for columns that only some
+ * versions of a schema have (Medusa's product_sales_channel.id exists only
+ * with its medusa_v2 flag on). Those the table lacks are dropped from the
+ * row; the others load as usual. */
+static int drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where)
+{
+    json_t *opt = json_object_get(row, "$optional");
+    if (!opt)
+        return 0;
+    size_t i;
+    json_t *name;
+    if (!json_is_array(opt))
+        return strata_set_error(STRATA_EINPUT, "%s: %s: $optional needs a list of column names",
+                                c->path, where);
+    json_array_foreach(opt, i, name)
+    {
+        if (!json_is_string(name))
+            return strata_set_error(STRATA_EINPUT, "%s: %s: $optional needs a list of column names",
+                                    c->path, where);
+        if (!table_column(st->t, json_string_value(name)))
+            json_object_del(row, json_string_value(name));
+    }
+    return 0;
+}
+
 /* One row object of `st` at `where` into a new item: $as registers its
  * alias, $children walks the child rows (their foreign key to this row is
  * filled in later, so they must not give it), other keys are columns whose
@@ -259,10 +284,15 @@ static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where,
     it->parent_fk = fk;
     it->mode = mode;
     ctx_add_item(c, it);
+    int rc = drop_absent_optional(c, st, row, where);
+    if (rc)
+        return rc;
     const char *k;
     json_t *v;
     json_object_foreach(row, k, v)
     {
+        if (!strcmp(k, "$optional"))
+            continue;
         if (!strcmp(k, "$as")) {
             if (!json_is_string(v) || !json_string_length(v))
                 return strata_set_error(STRATA_EINPUT, "%s: %s: $as needs a name", c->path, where);
@@ -311,7 +341,8 @@ static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where,
         }
         if (k[0] == '$')
             return strata_set_error(STRATA_EINPUT,
-                                    "%s: %s: unknown key '%s' (a row knows $as and $children)",
+                                    "%s: %s: unknown key '%s' (a row knows $as, $children and "
+                                    "$optional)",
                                     c->path, where, k);
         const column *col = table_column(st->t, k);
         if (!col)

@@ -92,9 +92,24 @@ void source_close(seed_source *s);
 /* Fill `row` (ncols values) with the next row: 1, 0 at the end, <0 error. */
 typedef strata_bulk_next seed_next_row;
 
+/* A seed committed in parts (split.c): where one transaction cannot hold
+ * it all (a Galera cluster's write-set limit) and the caller allowed it. */
+typedef struct seed_split {
+    long long budget;  /* bytes of rows per transaction (0: one transaction) */
+    long long used;    /* bytes of rows written in the current one */
+    long long commits; /* transactions committed before the last */
+} seed_split;
+
 /* Load rows into `table` through the connection's fastest path: the driver's
- * bulk loader when it has one, else prepared multi-row inserts. */
+ * bulk loader when it has one, else prepared multi-row inserts. With a
+ * `split` budget, the transaction is committed and a new one begun whenever
+ * the rows written in it reach the budget. */
 int seed_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
-                   seed_next_row next, void *ctx, int64_t *loaded);
+                   seed_next_row next, void *ctx, int64_t *loaded, seed_split *split);
+
+/* ---- split.c ---- */
+
+/* Commit the seed's transaction so far and begin the next (a split seed). */
+int seed_split_commit(strata_conn *conn, seed_split *split);
 
 #endif /* STRATA_SEED_H */

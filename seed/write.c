@@ -283,7 +283,7 @@ int load_doc_rows(seed_ctx *c, seed_table *st)
                 loaded = rc ? 0 : (int64_t)(j - i);
             } else {
                 rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols.v, cols.n,
-                                    doc_next, &ds, &loaded);
+                                    doc_next, &ds, &loaded, &c->split);
             }
             strvec_free(&ds.scratch);
             strvec_free(&cols);

@@ -15,7 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,6 +119,14 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(so.format, STRATA_SEED_FORMAT_AUTO);
     CU_ASSERT_PTR_NULL(so.progress_cb);
     CU_ASSERT_PTR_NULL(so.progress_payload);
+    CU_ASSERT_EQUAL(so.non_atomic, 0);
+    /* a caller built against version 1: its struct ends before non_atomic,
+     * which must stay untouched */
+    memset(&so, 0xab, sizeof so);
+    CU_ASSERT_EQUAL(strata_seed_options_init(&so, 1), 0);
+    CU_ASSERT_EQUAL(so.version, 1);
+    CU_ASSERT_EQUAL(so.mode, STRATA_SEED_MODE_FILE);
+    CU_ASSERT_EQUAL((unsigned)so.non_atomic, 0xababababu);
 
     strata_check_options co;
     memset(&co, 0xab, sizeof co);
@@ -160,6 +167,36 @@ static void test_init_functions(void)
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_check_options version 4");
     CU_ASSERT_EQUAL(strata_options_init(NULL, STRATA_OPTIONS_VERSION), STRATA_EINPUT);
     strata_error_clear();
+}
+
+/* A program built against version 1 of strata_options (before flags and
+ * history_compat were appended) still runs: the struct it passes ends
+ * where version 1 ended, and the new fields take their defaults. */
+static void test_options_version_1(void)
+{
+    char *dir = make_project("api-v1");
+    strata_conn *c = open_db(dir, "v1.db");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    char *mig = fmt("%s/migrations", dir, "");
+    /* a version 1 struct, followed by bytes that are not the new fields */
+    struct {
+        strata_options opt;
+        char garbage[64];
+    } v1;
+    memset(&v1, 0xab, sizeof v1);
+    strata_options init = STRATA_OPTIONS_INIT;
+    memcpy(&v1.opt, &init, offsetof(strata_options, flags));
+    v1.opt.version = 1;
+    v1.opt.migrations_dir = mig;
+    strata_report *rep = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_run(c, &v1.opt, &rep), 0);
+    CU_ASSERT_EQUAL(rep ? rep->n : 0, 2);
+    strata_report_free(rep);
+    CU_ASSERT(has_table(c, "strata_migrations"));
+    CU_ASSERT(!has_table(c, "migrations")); /* history_compat took its default */
+    strata_conn_close(c);
+    free(mig);
+    remove_project(dir);
 }
 
 /* A call refused for the version of its options, with that message. */
@@ -354,18 +391,15 @@ static void log_lines_free(log_lines *l)
     l->n = 0;
 }
 
-/* Hold the SQLite migration lock of `db` the way a runner does (an flock on
- * "<database>-strata-lock"); returns the descriptor, released by close. */
-static int hold_sqlite_lock(const char *db)
+/* Make the migration lock of the open database look held by a live run
+ * of another host (its lease a minute ahead), as the lock row says it;
+ * `held` 0 frees it again. The lock table exists after a first run. */
+static void hold_lock_row(strata_conn *c, int held)
 {
-    char *path = fmt("%s-strata-lock", db, "");
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    free(path);
-    if (fd >= 0 && flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
+    test_exec(c, held ? "UPDATE strata_lock SET owner = 'elsewhere', host = 'other-host', "
+                        "host_id = 'other-host', pid = 1, lease_until = CAST((julianday('now') - "
+                        "2440587.5) * 86400000 AS INTEGER) + 60000 WHERE name = 'strata'"
+                      : "UPDATE strata_lock SET owner = NULL WHERE name = 'strata'");
 }
 
 /* Everything the runner says as it works: apply, a missing file, waiting
@@ -401,14 +435,12 @@ static void runner_sequence(const char *dir, const char *dbname, log_lines *log)
     CU_ASSERT_EQUAL(rename(moved, second), 0);
 
     /* someone else holds the lock: waiting, then giving up */
-    int fd = hold_sqlite_lock(db);
-    CU_ASSERT(fd >= 0);
+    hold_lock_row(c, 1);
     opt.lock_timeout = 0.3;
     CU_ASSERT_EQUAL(strata_migrations_revert(c, &opt, &rep), STRATA_ELOCK);
     strata_report_free(rep);
     rep = NULL;
-    if (fd >= 0)
-        close(fd);
+    hold_lock_row(c, 0);
 
     opt.all = 1;
     CU_ASSERT_EQUAL(strata_migrations_revert(c, &opt, &rep), 0);
@@ -795,6 +827,7 @@ static const test_case tests[] = {
     {"the options init functions: defaults, unknown versions", test_init_functions},
     {"every function refuses options of an unknown version, changing nothing",
      test_wrong_version_refused},
+    {"a version 1 strata_options still works, the new fields defaulted", test_options_version_1},
     {"NULL options mean the defaults (run, status, validate, sql, revert, ...)", test_null_options},
     {"the log callback gets the runner's lines, warnings marked", test_log_callback},
     {"the seed progress callback gets a done event per table", test_seed_progress_callback},

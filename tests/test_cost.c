@@ -302,7 +302,7 @@ static void check_plan(verify_ctx *x, const op_step *s, int did, strata_cost hea
 static int verify_mysql(verify_ctx *x, const op_step *s, const op_cost *c)
 {
     int copied = 0;
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = {STRVEC_INIT, 0, NULL, NULL};
     int rc = 0;
     for (size_t k = 0; k < s->stmts->n && !rc; k++) {
         int shared = 0;
@@ -367,7 +367,7 @@ static int verify_storage(verify_ctx *x, const op_step *s, const op_cost *c)
     int fk_off = sqlite && stmt_list_needs_fk_off(s->stmts);
     if (fk_off)
         strata_conn_exec(x->conn, "PRAGMA foreign_keys = OFF");
-    exec_state st = {STRVEC_INIT, 0};
+    exec_state st = {STRVEC_INIT, 0, NULL, NULL};
     int rc = exec_stmts(x->conn, s->stmts, &st, NULL);
     exec_state_free(&st);
     if (fk_off)
@@ -430,6 +430,11 @@ static void verify_dir(const char *dir)
     compile_target tg = compile_target_for(x.conn);
     strata_options opt = STRATA_OPTIONS_INIT;
     opt.migrations_dir = dir;
+    /* every migration applies: the Medusa migrations' feature flags all on */
+    static const char *const all_flags[] = {"medusa_v2", "tax_inclusive_pricing", "sales_channels",
+                                            "analytics"};
+    opt.flags = all_flags;
+    opt.nflags = sizeof all_flags / sizeof all_flags[0];
     strata_plan *plan = NULL;
     CU_ASSERT_EQUAL(strata_migrations_plan(x.conn, &opt, &plan), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(plan);

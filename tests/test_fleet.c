@@ -573,13 +573,15 @@ static void test_fleet_medusa(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
     CU_ASSERT_EQUAL(json_array_size(json_object_get(j, "targets")), n);
     for (size_t i = 0; i < n; i++) {
+        /* as many as a single run applied (75 with the default flags) */
+        int want = count_lines(hist[kind_dialect(kinds[i])]);
         CU_ASSERT_STRING_EQUAL(json_status(j, i), "ok");
-        CU_ASSERT_EQUAL(json_migrations(j, i), 82);
+        CU_ASSERT_EQUAL(json_migrations(j, i), want);
         json_t *t = json_array_get(json_object_get(j, "targets"), i);
         char name[32];
         snprintf(name, sizeof name, "t%zu", i + 1);
         CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(t, "name")), name);
-        CU_ASSERT_EQUAL(json_array_size(json_object_get(t, "applied")), 82);
+        CU_ASSERT_EQUAL(json_array_size(json_object_get(t, "applied")), (size_t)want);
     }
     fprintf(stderr, "\n  %zu Medusa targets: %.1f s", n,
             json_real_value(json_object_get(j, "seconds")));
