@@ -472,9 +472,9 @@ static void test_fleet_identical(void)
         char name[32];
         snprintf(name, sizeof name, "t%zu", i + 1);
         const char *status = json_status(j, i);
+        const char *error = json_string_value(json_object_get(t, "error"));
         if (!status || strcmp(status, "ok") != 0)
-            fprintf(stderr, "\n  %s: %s: %s", name, status,
-                    json_string_value(json_object_get(t, "error")));
+            fprintf(stderr, "\n  %s: %s: %s", name, status ? status : "(none)", error ? error : "");
         listed += status && !strcmp(status, "ok") &&
                   json_migrations(j, i) == (long long)NGENERATED &&
                   !strcmp(json_string_value(json_object_get(t, "name")), name) &&
