@@ -102,6 +102,9 @@ typedef struct index_def {
     int constraint;                     /* a UNIQUE constraint (add_unique / create_table unique) */
     json_t *where;                      /* predicate, or NULL */
     char *method[STRATA_DIALECT_COUNT]; /* NULL = default (btree) */
+    int virtual_helpers;                /* MySQL, a partial unique index built "online": its
+                                           helper columns are VIRTUAL (a STORED one cannot be
+                                           added in place; dialects/mysql.c) */
 } index_def;
 
 typedef struct fk_def {

@@ -1154,6 +1154,8 @@ static int apply_create_index(schema *s, const op *o, const apply_ctx *ctx, op_l
     if (rc)
         return rc;
     table_add_index(t, ix);
+    if (o->online && ix->unique && ix->where)
+        table_index_mut(t, ix->name)->virtual_helpers = 1;
     op *drop = inv_new(ix->constraint ? OP_DROP_UNIQUE : OP_DROP_INDEX, o, t->name);
     drop->name = xstrdup(ix->name);
     op_list_push(inv, drop);

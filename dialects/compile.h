@@ -121,6 +121,10 @@ int compile_op(const compile_target *tg, const schema *after, const before_state
  * indexed without a prefix length (text, json, binary). The MySQL compiler
  * refuses indexes over 3072 bytes. */
 int mysql_index_bytes(const table *t, const index_def *ix);
+/* Are the helper columns MySQL keeps for partial unique index ix of table t
+ * STORED (else VIRTUAL)? See mysql.c; an "online" build makes them VIRTUAL
+ * whatever this says. */
+int mysql_helpers_stored(const table *t, const index_def *ix);
 
 /* Render a JSON value as a SQL literal for a column (type conversions as
  * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */

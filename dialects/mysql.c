@@ -249,8 +249,10 @@ static int is_partial_unique(const index_def *ix)
  * STORED helpers (docs/operations.md). A pure function of the model: the
  * same schema always has the same helpers, whatever led to it.
  */
-static int helper_stored(const table *t, const index_def *ix)
+int mysql_helpers_stored(const table *t, const index_def *ix)
 {
+    if (ix->virtual_helpers)
+        return 0;
     for (size_t i = 0; i < t->nfks; i++) {
         const fk_def *fk = &t->fks[i];
         if (fk->on_update != FK_CASCADE && fk->on_update != FK_SET_NULL &&
@@ -297,7 +299,8 @@ static int create_partial_unique(const cctx *c, const table *t, const index_def 
         rc = render_predicate(&b, c, t, ix->where);
         sbuf_add(&b, ", ");
         qid(&b, c, col->name);
-        sbuf_add(&b, !online && helper_stored(t, ix) ? ", NULL)) STORED" : ", NULL)) VIRTUAL");
+        sbuf_add(&b,
+                 !online && mysql_helpers_stored(t, ix) ? ", NULL)) STORED" : ", NULL)) VIRTUAL");
         if (c->tg->caps & STRATA_CAP_INVISIBLE_COLUMN)
             sbuf_add(&b, " INVISIBLE");
         char *comment = xasprintf("strata:partial-unique %s %s", ix->name, where_json);
@@ -813,7 +816,7 @@ static int helpers_change_kind(const cctx *c, int after)
     for (size_t i = 0; bt && t && i < t->nidx; i++) {
         const index_def *ix = &t->idx[i], *bix = table_index(bt, ix->name);
         if (!is_partial_unique(ix) || !bix || !is_partial_unique(bix) ||
-            helper_stored(t, ix) == helper_stored(bt, bix))
+            mysql_helpers_stored(t, ix) == mysql_helpers_stored(bt, bix))
             continue;
         if (!after) {
             drop_index(c, bt->name, bix, 0);
