@@ -529,7 +529,8 @@ static int suite_init(void)
     write_generated(gen_dir);
     medusa_dir = fmt("%s/migrations", test_source_dir());
     sets[0] = (set){"generated", gen_dir, GENERATED, NULL};
-    sets[1] = (set){"medusa", medusa_dir, 82, NULL};
+    /* the 75 migrations the default flags apply (docs/flags.md) */
+    sets[1] = (set){"medusa", medusa_dir, 75, NULL};
     fprintf(stderr, "\n  [cluster suite: %s matrix]\n", full ? "full" : "CI");
     return 0;
 }
