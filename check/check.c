@@ -34,6 +34,9 @@
 typedef struct check_shared {
     pthread_mutex_t lock;
     double start;
+    /* with opt->parallel: the databases not started yet, next .. n */
+    struct check_db *dbs;
+    size_t next, n;
 } check_shared;
 
 typedef struct check_db {
@@ -380,6 +383,21 @@ static void *check_one(void *arg)
     return NULL;
 }
 
+/* A worker of a bounded check: the next database not started, until none
+ * is left. */
+static void *check_worker(void *arg)
+{
+    check_shared *shared = arg;
+    for (;;) {
+        pthread_mutex_lock(&shared->lock);
+        size_t i = shared->next < shared->n ? shared->next++ : shared->n;
+        pthread_mutex_unlock(&shared->lock);
+        if (i >= shared->n)
+            return NULL;
+        check_one(&shared->dbs[i]);
+    }
+}
+
 /* ---- the whole check ---- */
 
 void strata_check_result_free(strata_check_result *r)
@@ -463,6 +481,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     check_db *dbs = xcalloc(n, sizeof *dbs);
     pthread_t *th = xcalloc(n, sizeof *th);
     check_shared shared;
+    memset(&shared, 0, sizeof shared);
     pthread_mutex_init(&shared.lock, NULL);
     shared.start = now_seconds();
     for (size_t i = 0; i < n; i++) {
@@ -483,11 +502,28 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         schema_init(&dbs[i].first);
     }
     double start = now_seconds();
-    for (size_t i = 0; i < n; i++)
-        if (pthread_create(&th[i], NULL, check_one, &dbs[i]) != 0)
-            check_one(&dbs[i]);
-    for (size_t i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
+    if (opt->parallel && opt->parallel < n) {
+        /* at most `parallel` databases (and connections) at once */
+        shared.dbs = dbs;
+        shared.n = n;
+        size_t started = 0;
+        for (size_t i = 0; i < opt->parallel; i++)
+            if (pthread_create(&th[started], NULL, check_worker, &shared) == 0)
+                started++;
+        if (!started)
+            check_worker(&shared);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (pthread_create(&th[i], NULL, check_one, &dbs[i]) != 0) {
+                check_one(&dbs[i]);
+                th[i] = 0;
+            }
+        for (size_t i = 0; i < n; i++)
+            if (th[i])
+                pthread_join(th[i], NULL);
+    }
     r->seconds = now_seconds() - start;
     /* collect the steps */
     r->databases = xcalloc(n + 1, sizeof(char *));

@@ -79,6 +79,9 @@ typedef struct cli_opts {
     const char *database_url;
     const char *migrations_dir;
     double lock_timeout;
+    const char *targets;   /* a fleet's targets file, or env:NAME,... */
+    int parallel;          /* a fleet's targets at once (0: the library's default) */
+    double target_timeout; /* a fleet target's time limit (0: none) */
     int json;
     int progress; /* 1 always, 0 never, -1 (unset): on a terminal */
     const char *env;
@@ -110,6 +113,9 @@ typedef struct cli_opts {
     const char *history_compat; /* --history-compat: also keep that tool's history */
     const char *from;           /* adopt --from */
     cli_list flags;             /* --flag / --no-flag (flags.c keeps their order) */
+    int fail_fast;              /* fleet: --fail-fast */
+    int continue_all;           /* fleet: --continue */
+    int canary;                 /* fleet: --canary K */
     /* every --database-url given, for `check` */
     const char **urls;
     int nurls;
@@ -233,6 +239,29 @@ void cli_diff_print(FILE *f, const strata_diff_result *r);
 int cli_schema_format(cli_opts *o, strata_schema_format *f);
 /* Print text, or write it to --out; 0 or the exit status. */
 int cli_write_text(cli_opts *o, const char *text);
+
+/* ---- report.c: what the reports of check and fleets share ---- */
+
+/* Text as XML attribute or element content: <, >, &, " escaped, control
+ * characters (but newline and tab) as spaces. */
+void cli_xml_escape(FILE *f, const char *s);
+
+/* ---- cmd_fleet.c ---- */
+
+/* Does the command line ask for a fleet - --targets, several
+ * --database-url, or a fleet's option? */
+int cli_fleet_wanted(const cli_opts *o);
+/* Run the command on every target, print the report (a table, --json,
+ * --junit); the exit status. */
+int cli_fleet(cli_opts *o, strata_fleet_action action);
+/* The fleet's progress line (progress.c). */
+void cli_progress_fleet(const strata_fleet_progress *p, void *payload);
+
+/* ---- settings.c: strata.json's environments as targets ---- */
+
+/* The url of environment `name` of strata.json (${NAME} expanded; NULL
+ * when it has none); 0 or the exit status of an error it printed. */
+int cli_config_env_url(cli_opts *o, const char *name, const char **url);
 
 /* ---- commands ---- */
 

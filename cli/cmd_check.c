@@ -11,31 +11,6 @@
 
 #include <jansson.h>
 
-static void xml_escape(FILE *f, const char *s)
-{
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-                fputc(' ', f);
-            else
-                fputc(*s, f);
-        }
-    }
-}
-
 /* Write the JUnit report into `f` (opened before the check ran) and close it. */
 static int write_junit(FILE *f, const strata_check_result *r)
 {
@@ -55,23 +30,23 @@ static int write_junit(FILE *f, const strata_check_result *r)
                 fl += !r->steps[i].ok;
             }
         fprintf(f, "  <testsuite name=\"");
-        xml_escape(f, r->databases[d]);
+        cli_xml_escape(f, r->databases[d]);
         fprintf(f, "\" tests=\"%zu\" failures=\"%zu\">\n", t, fl);
         for (size_t i = 0; i < r->nsteps; i++) {
             const strata_check_step *s = &r->steps[i];
             if (strcmp(s->database, r->databases[d]) != 0)
                 continue;
             fprintf(f, "    <testcase classname=\"strata.check.");
-            xml_escape(f, s->database);
+            cli_xml_escape(f, s->database);
             fprintf(f, "\" name=\"");
-            xml_escape(f, s->step);
+            cli_xml_escape(f, s->step);
             fprintf(f, "\" time=\"%.3f\"", s->seconds);
             if (s->ok) {
                 fprintf(f, "/>\n");
             } else {
                 fprintf(f, ">\n      <failure message=\"");
                 char *msg = cli_clean(s->message ? s->message : "failed", 0);
-                xml_escape(f, msg);
+                cli_xml_escape(f, msg);
                 free(msg);
                 fprintf(f, "\"/>\n    </testcase>\n");
             }
@@ -88,7 +63,7 @@ static int write_junit(FILE *f, const strata_check_result *r)
         } else {
             fprintf(f, ">\n      <failure message=\"%zu difference(s)\">", r->ndifferences);
             for (size_t i = 0; i < r->ndifferences; i++) {
-                xml_escape(f, r->differences[i]);
+                cli_xml_escape(f, r->differences[i]);
                 fputc('\n', f);
             }
             fprintf(f, "</failure>\n    </testcase>\n");
@@ -165,7 +140,33 @@ int cmd_check(cli_opts *o)
                 list[n++] = t;
         urls = list;
     }
+    /* --targets: the databases of a targets file, after those given */
+    strata_fleet_target *targets = NULL;
+    size_t ntargets = 0;
+    const char **all = NULL;
+    if (o->targets) {
+        if (!strncmp(o->targets, "env:", 4)) {
+            free(env);
+            return cli_usage_error(o, "'check' takes --targets FILE (env:... is for the "
+                                      "commands that run on each database)");
+        }
+        int rc = strata_fleet_targets_load(o->targets, &targets, &ntargets);
+        if (rc) {
+            free(env);
+            return cli_fail(o, rc);
+        }
+        all = calloc(n + ntargets + 1, sizeof *all);
+        if (!all)
+            abort();
+        for (size_t i = 0; i < n; i++)
+            all[i] = urls[i];
+        for (size_t i = 0; i < ntargets; i++)
+            all[n + i] = targets[i].url;
+        urls = all;
+        n += ntargets;
+    }
     strata_check_options opt = STRATA_CHECK_OPTIONS_INIT;
+    opt.parallel = (unsigned)o->parallel;
     opt.migrations_dir = o->migrations_dir;
     opt.seed_file = o->file;
     if (cli_progress_enabled(o))
@@ -179,6 +180,8 @@ int cmd_check(cli_opts *o)
         junit = cli_create_output(o, o->junit, &status, &junit_made);
         if (!junit) {
             free(env);
+            free(all);
+            strata_fleet_targets_free(targets, ntargets);
             return status;
         }
     }
@@ -186,6 +189,8 @@ int cmd_check(cli_opts *o)
     int rc = strata_check(urls, n, &opt, &r);
     cli_progress_clear();
     free(env);
+    free(all);
+    strata_fleet_targets_free(targets, ntargets);
     if (rc) {
         if (junit) {
             fclose(junit);

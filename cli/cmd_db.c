@@ -63,6 +63,8 @@ void cli_diff_print(FILE *f, const strata_diff_result *r)
 
 int cmd_db_diff(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_DIFF);
     if (o->nargs)
         return cli_usage_error(o, "'db diff' takes no arguments");
     strata_conn *conn;

@@ -233,6 +233,8 @@ static int wait_replicas(cli_opts *o, strata_conn *conn, double seconds, json_t 
 
 int cmd_migrations_run(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_MIGRATE);
     if (o->nargs)
         return cli_usage_error(o, "'migrations run' takes no arguments");
     double wait = -1;
@@ -279,6 +281,8 @@ int cmd_migrations_run(cli_opts *o)
 
 int cmd_migrations_revert(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_REVERT);
     if (o->nargs)
         return cli_usage_error(o, "'migrations revert' takes no arguments");
     if ((o->steps > 0) + (o->to != NULL) + o->all > 1)
@@ -310,6 +314,8 @@ int cmd_migrations_revert(cli_opts *o)
 
 int cmd_migrations_show(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_STATUS);
     if (o->nargs)
         return cli_usage_error(o, "'migrations show' takes no arguments");
     strata_conn *conn;
@@ -428,6 +434,8 @@ int cmd_migrations_sql(cli_opts *o)
 
 int cmd_migrations_validate(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_VALIDATE);
     if (o->nargs)
         return cli_usage_error(o, "'migrations validate' takes no arguments");
     strata_conn *conn = NULL;

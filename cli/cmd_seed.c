@@ -57,6 +57,8 @@ static void print_report(const cli_opts *o, const strata_seed_report *r, const s
 
 int cmd_seed(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_SEED);
     if (o->nargs)
         return cli_usage_error(o, "unexpected argument '%s' (the seed file is given with -f FILE)",
                                o->args[0]);

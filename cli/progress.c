@@ -120,3 +120,24 @@ void cli_progress_check(const strata_check_progress *p, void *payload)
                  state.labels[i], state.done[i], state.total[i]);
     cli_progress("check: %s (%.1f s)", line, p->seconds);
 }
+
+/* "fleet: 120 done (1 failed), 4 running, 75 pending (12.3 s)" on a
+ * terminal; elsewhere a line as each database ends: "fleet: tenant_3: ok,
+ * 82 migrations (3.2 s; 120 of 200 done)". */
+void cli_progress_fleet(const strata_fleet_progress *p, void *payload)
+{
+    (void)payload;
+    if (!is_terminal()) {
+        if (p->status == STRATA_TARGET_RUNNING)
+            return;
+        cli_progress("fleet: %s: %s, %zu migration%s (%.1f s; %zu of %zu done)", p->target,
+                     strata_target_status_name(p->status), p->result->migrations,
+                     p->result->migrations == 1 ? "" : "s", p->result->seconds, p->done, p->total);
+        return;
+    }
+    char failed[48] = "";
+    if (p->failed)
+        snprintf(failed, sizeof failed, " (%zu failed)", p->failed);
+    cli_progress("fleet: %zu done%s, %zu running, %zu pending (%.1f s)", p->done, failed,
+                 p->running, p->pending, p->seconds);
+}

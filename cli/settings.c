@@ -677,3 +677,17 @@ const char *const *cli_config_environments(const cli_opts *o)
 {
     return o->settings ? o->settings->environment_names : NULL;
 }
+
+int cli_config_env_url(cli_opts *o, const char *name, const char **url)
+{
+    struct cli_settings *s = o->settings;
+    *url = NULL;
+    json_t *envs = s && s->config ? json_object_get(s->config, "environments") : NULL;
+    json_t *env = envs ? json_object_get(envs, name) : NULL;
+    if (!env)
+        return config_select(o, s, name, "--targets"); /* prints the error: no such one */
+    json_t *v = json_object_get(env, "url");
+    if (!v)
+        return 0;
+    return config_text(o, s, v, ownf(s, "%s: environments.%s.url", s->config_path, name), url);
+}

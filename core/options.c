@@ -19,6 +19,7 @@ static const strata_options options_defaults = STRATA_OPTIONS_INIT;
 static const strata_seed_options seed_options_defaults = STRATA_SEED_OPTIONS_INIT;
 static const strata_check_options check_options_defaults = STRATA_CHECK_OPTIONS_INIT;
 static const strata_lint_options lint_options_defaults = STRATA_LINT_OPTIONS_INIT;
+static const strata_fleet_options fleet_options_defaults = STRATA_FLEET_OPTIONS_INIT;
 
 /* How many bytes of each struct a caller of each version filled: the
  * fields of version k end where the first field of version k + 1 begins.
@@ -28,7 +29,8 @@ static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {0, offsetof(stra
 static const size_t seed_options_size[STRATA_SEED_OPTIONS_VERSION + 1] = {
     0, offsetof(strata_seed_options, non_atomic), sizeof(strata_seed_options)};
 static const size_t check_options_size[STRATA_CHECK_OPTIONS_VERSION + 1] = {
-    0, offsetof(strata_check_options, progress_cb), sizeof(strata_check_options)};
+    0, offsetof(strata_check_options, progress_cb), offsetof(strata_check_options, parallel),
+    sizeof(strata_check_options)};
 
 /* 0 when this library knows `version` of the struct `type` (1 .. current). */
 static int version_check(const char *type, const char *init, unsigned int version,
@@ -100,6 +102,18 @@ int lint_options_get(const strata_lint_options *in, strata_lint_options *out)
     return rc;
 }
 
+int fleet_options_get(const strata_fleet_options *in, strata_fleet_options *out)
+{
+    *out = fleet_options_defaults;
+    if (!in)
+        return 0;
+    int rc = version_check("strata_fleet_options", "STRATA_FLEET_OPTIONS_INIT", in->version,
+                           STRATA_FLEET_OPTIONS_VERSION);
+    if (!rc)
+        *out = *in;
+    return rc;
+}
+
 int strata_options_init(strata_options *opts, unsigned int version)
 {
     if (!opts)
@@ -150,5 +164,16 @@ int strata_lint_options_init(strata_lint_options *opts, unsigned int version)
                            STRATA_LINT_OPTIONS_VERSION);
     if (!rc)
         *opts = lint_options_defaults;
+    return rc;
+}
+
+int strata_fleet_options_init(strata_fleet_options *opts, unsigned int version)
+{
+    if (!opts)
+        return strata_set_error(STRATA_EINPUT, "strata_fleet_options_init: opts is NULL");
+    int rc = version_check("strata_fleet_options", "STRATA_FLEET_OPTIONS_INIT", version,
+                           STRATA_FLEET_OPTIONS_VERSION);
+    if (!rc)
+        *opts = fleet_options_defaults;
     return rc;
 }

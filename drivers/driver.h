@@ -12,6 +12,8 @@
 #include "util.h"
 #include "dialect.h"
 
+#include <stdatomic.h>
+
 typedef struct strata_driver strata_driver;
 
 /* A row source for bulk loading: fill `row` (one value per column, valid
@@ -77,12 +79,19 @@ struct strata_conn {
                   connection (conn_reopen); never shown */
     char *url_masked;
     char *database;
+    char *schema;   /* PostgreSQL: the schema of a ?search_path= / ?schema=
+                       target (its history, lock and tables); NULL: the
+                       default one */
     char *endpoint; /* "host:port" or the SQLite file, for messages */
     char server_version[96];
     int server_version_num;
     int is_mariadb;
     unsigned caps;
     int in_tx;
+    /* conn_interrupt: the next statement (or the one running) fails with
+     * `interrupt_why`; set from another thread, taken by this one */
+    atomic_int interrupt_pending;
+    char interrupt_why[160];
 };
 
 /* The common head of every driver's result cursor. */
@@ -155,6 +164,12 @@ struct strata_driver {
      * connection holds before they fail (SQLite's busy timeout). NULL where
      * the server's own setting stays. */
     int (*set_lock_wait)(strata_conn *conn, double seconds);
+    /* Optional: make the statement this connection is running fail soon
+     * (PostgreSQL's cancel request, MySQL's KILL QUERY from a second
+     * connection, sqlite3_interrupt). Called from another thread while the
+     * connection is in use, so it touches only what is safe from there;
+     * nothing happens when no statement is running. */
+    void (*interrupt)(strata_conn *conn);
 
     /* Optional: describe where this session is (cluster_info above), and
      * where nodes apply each other's writes later (Galera), make this
@@ -183,6 +198,11 @@ int conn_lock_holder(strata_conn *conn, const char *name, char **who);
 int conn_lock_break(strata_conn *conn, const char *name, char **who);
 char *conn_lock_label(strata_conn *conn, const char *name);
 int conn_set_lock_wait(strata_conn *conn, double seconds);
+/* From another thread: make the statement `conn` is running, or else the
+ * next one it starts, fail with "interrupted: <why>" - once; the statements
+ * after it (a rollback, an undo) run as usual. `conn` must stay open during
+ * the call (the caller keeps it from being closed meanwhile). */
+void conn_interrupt(strata_conn *conn, const char *why);
 int conn_cluster_info(strata_conn *conn, cluster_info *out);
 int conn_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n);
 void replica_states_free(replica_state *v, size_t n);
@@ -190,8 +210,9 @@ void replica_states_free(replica_state *v, size_t n);
 int conn_reopen(const strata_conn *conn, strata_conn **out);
 /* The connection's driver has trait `flag` (DRIVER_*). */
 int conn_has_trait(const strata_conn *conn, unsigned flag);
-/* "<name>:<database>": a lock name scoped to the connection's database, for
- * databases whose lock names are server-wide. */
+/* "<name>:<database>" ("<name>@<schema>:<database>" for a schema target):
+ * a lock name scoped to the connection's database and schema, for databases
+ * whose lock names are server-wide. */
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name);
 
 /* The value of query parameter `name` of a parsed URL (url.c checked it

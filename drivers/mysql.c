@@ -24,6 +24,10 @@ typedef struct my_conn {
     strata_conn base;
     MYSQL *my;
     int direct_exec; /* the server prepares and executes in one round trip */
+    /* for KILL QUERY from a second connection (my_interrupt) */
+    char *host, *user, *password;
+    unsigned port;
+    unsigned long thread_id;
 } my_conn;
 
 typedef struct my_rows {
@@ -132,6 +136,8 @@ static int set_url_options(MYSQL *my, const strata_url *url)
     return mode && (verify || strcasecmp(mode, "REQUIRED") == 0);
 }
 
+static void my_close(strata_conn *conn);
+
 static int my_open(const strata_url *url, const char *masked, strata_conn **out)
 {
     char *endpoint =
@@ -169,6 +175,11 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     conn_init_common(&c->base, &strata_driver_mysql, url, masked, endpoint);
     free(endpoint);
     c->my = my;
+    c->host = xstrdup(url->host ? url->host : "localhost");
+    c->user = url->user ? xstrdup(url->user) : NULL;
+    c->password = url->password ? xstrdup(url->password) : NULL;
+    c->port = (unsigned)url->port;
+    c->thread_id = mysql_thread_id(my);
     const char *info = mysql_get_server_info(my);
     if (str_starts(info, "5.5.5-"))
         info += 6;
@@ -207,9 +218,7 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     if (mysql_query(my, setup) != 0) {
         strata_set_error(STRATA_ECONNECT, "cannot set up the session on %s: %s", c->base.endpoint,
                          mysql_error(my));
-        mysql_close(my);
-        conn_free_common(&c->base);
-        free(c);
+        my_close(&c->base);
         return STRATA_ECONNECT;
     }
     *out = &c->base;
@@ -220,6 +229,12 @@ static void my_close(strata_conn *conn)
 {
     my_conn *c = (my_conn *)conn;
     mysql_close(c->my);
+    if (c->password) {
+        memset(c->password, 0, strlen(c->password));
+        free(c->password);
+    }
+    free(c->host);
+    free(c->user);
     conn_free_common(conn);
     free(c);
 }
@@ -961,6 +976,25 @@ static char *my_lock_label(strata_conn *conn, const char *name)
     return label;
 }
 
+/* KILL QUERY from a second connection, as the mariadb client's Ctrl-C
+ * does: the statement fails, the session goes on (a rollback, an undo).
+ * Nothing here touches the first connection's MYSQL handle. */
+static void my_interrupt(strata_conn *conn)
+{
+    my_conn *c = (my_conn *)conn;
+    MYSQL *k = mysql_init(NULL);
+    if (!k)
+        return;
+    unsigned int timeout = 10;
+    mysql_options(k, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (mysql_real_connect(k, c->host, c->user, c->password, NULL, c->port, NULL, 0)) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "KILL QUERY %lu", c->thread_id);
+        mysql_query(k, sql); /* a statement that just ended: nothing to kill */
+    }
+    mysql_close(k);
+}
+
 /* ---- Galera ---- */
 
 /*
@@ -1042,5 +1076,6 @@ const strata_driver strata_driver_mysql = {
     .lock_holder = my_lock_holder,
     .lock_break = my_lock_break,
     .lock_label = my_lock_label,
+    .interrupt = my_interrupt,
     .cluster_info = my_cluster_info,
 };

@@ -14,10 +14,12 @@
 #include "driver.h"
 #include "names.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define OID_BOOL   16
@@ -32,6 +34,7 @@
 typedef struct pg_conn {
     strata_conn base;
     PGconn *pg;
+    PGcancel *cancel;  /* for a cancel request from another thread */
     int checks_client; /* client_connection_check_interval was set (locks) */
 } pg_conn;
 
@@ -102,6 +105,125 @@ static void ignore_notice(void *arg, const char *message)
     (void)message;
 }
 
+/* ---- schema targets ---- */
+
+static int pg_exec(strata_conn *conn, const char *sql);
+static int pg_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected);
+static void pg_close(strata_conn *conn);
+
+/*
+ * A URL's ?schema=NAME, or ?search_path=NAME[,SHARED...], makes the
+ * connection one schema's: a tenant of a database that keeps one schema per
+ * customer. Its tables, enums, history table and migration lock are that
+ * schema's, and introspection reads it alone (current_schema()). The names
+ * after the first in search_path are only searched: schemas shared by every
+ * tenant, where the database's extensions live (pg_trgm's operator classes,
+ * say: an extension is installed once per database, in one schema). Each
+ * name is one identifier - letters, digits, '_' and '$', not starting with
+ * a digit or '$', at most 63 bytes, not pg_* or information_schema (the
+ * server's own) - so a URL cannot smuggle SQL into the session.
+ */
+static int pg_schema_name_check(const char *masked, const char *key, const char *name, size_t n)
+{
+    int ok = n > 0 && n <= 63 && !isdigit((unsigned char)name[0]) && name[0] != '$';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '$';
+    if (!ok)
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s: '%.*s' is not a schema name: letters, digits, '_' and '$' "
+                                "(not starting with a digit or '$'), at most 63 bytes",
+                                masked, key, (int)n, name);
+    if ((n >= 3 && strncasecmp(name, "pg_", 3) == 0) ||
+        (n == 18 && strncasecmp(name, "information_schema", 18) == 0))
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s: '%.*s' is one of PostgreSQL's own schemas, not a target",
+                                masked, key, (int)n, name);
+    return 0;
+}
+
+/* Check `value` of parameter `key`: one name for schema, a list separated
+ * by ',' for search_path. */
+static int pg_schema_param_check(const char *masked, const char *key, const char *value)
+{
+    if (strcmp(key, "schema") == 0)
+        return pg_schema_name_check(masked, key, value, strlen(value));
+    for (const char *p = value;; p++) {
+        size_t n = strcspn(p, ",");
+        if (pg_schema_name_check(masked, key, p, n) != 0)
+            return STRATA_EINPUT;
+        p += n;
+        if (!*p)
+            return 0;
+    }
+}
+
+/* Make the first schema of `path` (a checked list) the session's own, the
+ * others only searched, creating the first when it does not exist yet - as
+ * Flyway's createSchemas and Prisma's ?schema= do, and as a SQLite
+ * target's file is created. Nothing of a schema not named (public) is found
+ * by an unqualified name by accident. */
+static int pg_use_schema(pg_conn *c, const char *path)
+{
+    char *name = xstrndup(path, strcspn(path, ","));
+    sbuf list = SBUF_INIT;
+    for (const char *p = path;; p++) {
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        char *q = strata_quote_ident(STRATA_POSTGRES, one);
+        sbuf_addf(&list, "%s%s", list.len ? ", " : "", q);
+        free(q);
+        free(one);
+        p += n;
+        if (!*p)
+            break;
+    }
+    char *quoted = strata_quote_ident(STRATA_POSTGRES, name);
+    strata_value args[2] = {strata_vtext(name), strata_vtext(sbuf_str(&list))};
+    strata_rows *rows = NULL;
+    int rc = pg_query(&c->base,
+                      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?), "
+                      "pg_catalog.set_config('search_path', ?, false)",
+                      args, 2, &rows, NULL);
+    int exists = 0;
+    if (!rc) {
+        exists = strata_rows_next(rows) == 1 && strata_rows_value(rows, 0)->i;
+        strata_rows_free(rows);
+    }
+    if (!rc && !exists) {
+        char *sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s", quoted);
+        rc = pg_exec(&c->base, sql);
+        free(sql);
+        if (rc) {
+            /* two runs creating it at once: the loser's IF NOT EXISTS can
+             * still fail on the catalog's unique index; then it exists */
+            char *found = NULL;
+            strata_value v = strata_vtext(name);
+            char *saved = xstrdup(strata_error_message());
+            if (strata_conn_query_string(&c->base,
+                                         "SELECT nspname FROM pg_catalog.pg_namespace WHERE "
+                                         "nspname = ?",
+                                         &v, 1, &found) == 0 &&
+                found)
+                rc = 0;
+            else
+                strata_set_error(STRATA_EDB, "%s", saved);
+            free(found);
+            free(saved);
+        }
+    }
+    free(quoted);
+    sbuf_free(&list);
+    if (rc) {
+        strata_set_error(STRATA_ECONNECT, "cannot use schema '%s' on %s (%s): %s", name,
+                         c->base.endpoint, c->base.url_masked, strata_error_message());
+        free(name);
+        return STRATA_ECONNECT;
+    }
+    c->base.schema = name;
+    return 0;
+}
+
 static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
 {
     const char *keys[32];
@@ -134,7 +256,19 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     keys[n] = "options";
     vals[n++] = "-c TimeZone=UTC -c client_min_messages=warning";
     int has_timeout = 0;
+    const char *schema = NULL;
     for (char **p = url->params; p && p[0] && n < 30; p += 2) {
+        if (strcmp(p[0], "search_path") == 0 || strcmp(p[0], "schema") == 0) {
+            if (schema)
+                return strata_set_error(STRATA_EINPUT,
+                                        "%s: give one of search_path and schema, once: a target "
+                                        "is one schema",
+                                        masked);
+            if (pg_schema_param_check(masked, p[0], p[1]) != 0)
+                return STRATA_EINPUT;
+            schema = p[1];
+            continue; /* Strata's own, not libpq's */
+        }
         if (strcmp(p[0], "connect_timeout") == 0)
             has_timeout = 1;
         keys[n] = p[0];
@@ -165,6 +299,7 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     conn_init_common(&c->base, &strata_driver_postgres, url, masked, endpoint);
     free(endpoint);
     c->pg = pg;
+    c->cancel = PQgetCancel(pg);
     const char *ver = PQparameterStatus(pg, "server_version");
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", ver ? ver : "?");
     char *sp = strchr(c->base.server_version, ' ');
@@ -179,6 +314,10 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
                    STRATA_CAP_DROP_INDEX_IF_EXISTS;
     if (num >= 120000)
         c->base.caps |= STRATA_CAP_ENUM_ADD_VALUE_IN_TX;
+    if (schema && pg_use_schema(c, schema) != 0) {
+        pg_close(&c->base);
+        return STRATA_ECONNECT;
+    }
     *out = &c->base;
     return 0;
 }
@@ -186,6 +325,8 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
 static void pg_close(strata_conn *conn)
 {
     pg_conn *c = (pg_conn *)conn;
+    if (c->cancel)
+        PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     conn_free_common(conn);
     free(c);
@@ -635,7 +776,19 @@ static int pg_lock_break(strata_conn *conn, const char *name, char **who)
 static char *pg_lock_label(strata_conn *conn, const char *name)
 {
     (void)name;
+    if (conn->schema)
+        return xasprintf("of schema '%s' of database '%s'", conn->schema, conn->database);
     return xasprintf("of database '%s'", conn->database);
+}
+
+/* A cancel request: the server cancels the statement running, if any.
+ * PQcancel is made to be called from another thread. */
+static void pg_interrupt(strata_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    char err[256];
+    if (c->cancel)
+        PQcancel(c->cancel, err, sizeof err);
 }
 
 /* ---- primary and standby ---- */
@@ -774,6 +927,7 @@ const strata_driver strata_driver_postgres = {
     .lock_holder = pg_lock_holder,
     .lock_break = pg_lock_break,
     .lock_label = pg_lock_label,
+    .interrupt = pg_interrupt,
     .cluster_info = pg_cluster_info,
     .replicas_wait = pg_replicas_wait,
 };

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* How long statements wait for another connection's write lock, unless
  * set_lock_wait says otherwise. */
@@ -23,7 +24,9 @@
 typedef struct sl_conn {
     strata_conn base;
     sqlite3 *db;
-    int busy_ms; /* the busy timeout statements run with */
+    int busy_ms;       /* the busy timeout statements run with */
+    int busy_wait_ms;  /* the one in force now (sl_busy) */
+    double busy_since; /* when the present wait began */
     /* The file to create at the first statement that writes; until then
      * db is an empty in-memory database standing for it (sl_open). */
     char *create_path;
@@ -41,6 +44,33 @@ static int sl_error(sqlite3 *db)
 {
     return strata_set_error(STRATA_EDB, "%s (SQLite error %d)", sqlite3_errmsg(db),
                             sqlite3_extended_errcode(db));
+}
+
+/*
+ * The busy timeout, made here rather than with sqlite3_busy_timeout so that
+ * an interrupt from another thread (conn_interrupt: a fleet's timeout) ends
+ * the wait for another connection's write lock as well: sqlite3_interrupt
+ * stops a running statement, but not its wait inside the busy handler.
+ */
+static int sl_busy(void *arg, int count)
+{
+    sl_conn *c = arg;
+    if (atomic_load(&c->base.interrupt_pending))
+        return 0;
+    double now = now_seconds();
+    if (count == 0)
+        c->busy_since = now;
+    double left = c->busy_wait_ms / 1000.0 - (now - c->busy_since);
+    if (left <= 0)
+        return 0;
+    usleep((useconds_t)(1e6 * (left < 0.01 ? left : 0.01)));
+    return 1;
+}
+
+static void sl_busy_wait(sl_conn *c, int ms)
+{
+    c->busy_wait_ms = ms;
+    sqlite3_busy_handler(c->db, sl_busy, c);
 }
 
 /* Open `path` with `flags` and set the session up; *db NULL and an
@@ -134,9 +164,9 @@ static int sl_create_file(sl_conn *c)
                         SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, &db);
     if (rc)
         return rc;
-    sqlite3_busy_timeout(db, c->busy_ms);
     sqlite3_close_v2(c->db); /* cursors still open on it keep it until they end */
     c->db = db;
+    sl_busy_wait(c, c->busy_wait_ms);
     free(c->create_path);
     c->create_path = NULL;
     return 0;
@@ -182,6 +212,7 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
         c->create_path = path;
     else
         free(path);
+    sl_busy_wait(c, c->busy_ms);
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
     c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
@@ -493,7 +524,7 @@ static int sl_table_exists(strata_conn *conn, const char *name, int *exists)
 static int sl_writer_probe(sl_conn *c, double wait, int *busy)
 {
     *busy = 0;
-    sqlite3_busy_timeout(c->db, (int)(wait * 1000));
+    sl_busy_wait(c, (int)(wait * 1000));
     char *err = NULL;
     int rc = 0;
     int src = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
@@ -510,7 +541,7 @@ static int sl_writer_probe(sl_conn *c, double wait, int *busy)
         }
         sqlite3_free(err);
     }
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return rc;
 }
 
@@ -567,8 +598,15 @@ static int sl_set_lock_wait(strata_conn *conn, double seconds)
 {
     sl_conn *c = (sl_conn *)conn;
     c->busy_ms = (int)(seconds * 1000);
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return 0;
+}
+
+/* sqlite3_interrupt may be called from any thread while the connection
+ * is open. */
+static void sl_interrupt(strata_conn *conn)
+{
+    sqlite3_interrupt(((sl_conn *)conn)->db);
 }
 
 const strata_driver strata_driver_sqlite = {
@@ -590,4 +628,5 @@ const strata_driver strata_driver_sqlite = {
     .lock_break = sl_lock_break,
     .lock_label = sl_lock_label,
     .set_lock_wait = sl_set_lock_wait,
+    .interrupt = sl_interrupt,
 };

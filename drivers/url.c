@@ -152,6 +152,9 @@ static const url_param pg_params[] = {
     {"hostaddr", PARAM_TEXT, NULL},
     {"passfile", PARAM_TEXT, NULL},
     {"service", PARAM_TEXT, NULL},
+    /* Strata's own: the schema a target is (drivers/postgres.c checks the names) */
+    {"search_path", PARAM_TEXT, NULL},
+    {"schema", PARAM_TEXT, NULL},
     {NULL, PARAM_TEXT, NULL},
 };
 

@@ -28,9 +28,9 @@
  *   - the functions that take no connection (strata_version, strata_url_*,
  *     strata_dialect_*, strata_quote_*, strata_*_options_init,
  *     strata_migrations_sql, strata_migration_generate/create,
- *     strata_seed_convert, strata_seed_mode_*, strata_check) may be called
- *     from any thread at any time. Two runs of migrations against the same
- *     database are safe too: the migration lock serialises them;
+ *     strata_seed_convert, strata_seed_mode_*, strata_check,
+ *     strata_fleet_*) may be called from any thread at any time. Two runs of migrations against the
+ * same database are safe too: the migration lock serialises them;
  *   - callbacks run on the calling thread, inside the call that triggers
  *     them; they must not use that call's connection.
  *
@@ -717,12 +717,14 @@ typedef struct strata_check_options {
     /* version 2 */
     strata_check_progress_fn progress_cb; /* per finished step (default NULL: none) */
     void *progress_payload;               /* handed to progress_cb */
+    /* version 3 */
+    unsigned parallel; /* databases checked at once (0: all of them) */
 } strata_check_options;
 
-#define STRATA_CHECK_OPTIONS_VERSION 2
+#define STRATA_CHECK_OPTIONS_VERSION 3
 #define STRATA_CHECK_OPTIONS_INIT                                                                  \
     {                                                                                              \
-        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL, NULL, NULL                                       \
+        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0                                    \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_CHECK_OPTIONS_VERSION). */
@@ -894,6 +896,155 @@ STRATA_EXTERN void strata_seed_report_free(strata_seed_report *r);
 /* "insert", "insert_missing", "upsert" <-> strata_seed_mode (0 if unknown). */
 STRATA_EXTERN const char *strata_seed_mode_name(int mode);
 STRATA_EXTERN int strata_seed_mode_parse(const char *name);
+
+/* ---- fleets: one command over many databases ----
+ *
+ * A fleet is a list of targets - databases, PostgreSQL schemas
+ * (?search_path=NAME), SQLite files - that one command runs on, at most
+ * `parallel` at a time, each on a thread and a connection of its own, with
+ * its own migration lock and history: on every target it does exactly what
+ * the command does on that target alone, so running a fleet again only
+ * finishes what is left (docs/fleet.md).
+ */
+
+/* One target. The strings are the caller's (strata_fleet_targets_load's
+ * belong to the list it returns). */
+typedef struct strata_fleet_target {
+    const char *name; /* its label in reports, unique in the list; NULL: made
+                         from the URL (the database, "/schema", the file) */
+    const char *url;
+} strata_fleet_target;
+
+/* Read a targets file: one target a line, a URL and optionally a word
+ * name=LABEL (before or after it); blank lines and lines starting with '#'
+ * are ignored, ${NAME} is the environment variable NAME. Every URL is
+ * parsed: a bad line is STRATA_EINPUT naming the file and the line (with
+ * the URL masked). The list belongs to the caller:
+ * strata_fleet_targets_free. */
+STRATA_EXTERN int strata_fleet_targets_load(const char *path, strata_fleet_target **out, size_t *n);
+STRATA_EXTERN void strata_fleet_targets_free(strata_fleet_target *targets, size_t n);
+
+/* What a fleet does on each target: the call it makes there. */
+typedef enum {
+    STRATA_FLEET_MIGRATE = 0,  /* strata_migrations_run */
+    STRATA_FLEET_REVERT = 1,   /* strata_migrations_revert */
+    STRATA_FLEET_STATUS = 2,   /* strata_migrations_status (differs: pending or problems) */
+    STRATA_FLEET_VALIDATE = 3, /* strata_migrations_validate (differs: changed, missing, partial) */
+    STRATA_FLEET_SEED = 4,     /* strata_migrations_run unless seed_no_migrate, then
+                                  strata_seed_file */
+    STRATA_FLEET_DIFF = 5,     /* strata_db_diff (differs: drift) */
+} strata_fleet_action;
+
+/* Where a target stands. */
+typedef enum {
+    STRATA_TARGET_NOT_STARTED = 0, /* --fail-fast or a failed canary kept it from starting */
+    STRATA_TARGET_RUNNING = 1,     /* (progress events only) */
+    STRATA_TARGET_OK = 2,
+    STRATA_TARGET_DIFFERS = 3,   /* ran; something is pending, changed or drifted */
+    STRATA_TARGET_FAILED = 4,    /* see its code and error */
+    STRATA_TARGET_TIMED_OUT = 5, /* its timeout passed: interrupted, and failed */
+} strata_target_status;
+
+/* "not started", "running", "ok", "differs", "failed", "timed out". */
+STRATA_EXTERN const char *strata_target_status_name(strata_target_status s);
+
+/* The outcome on one target. */
+typedef struct strata_fleet_target_result {
+    char *name;  /* its label */
+    char *url;   /* its URL, password masked */
+    int dialect; /* strata_dialect */
+    strata_target_status status;
+    int canary;               /* it was one of the canaries */
+    int code;                 /* the STRATA_E* code of a failure (also of a difference) */
+    char *error;              /* its message; NULL when there is none */
+    size_t migrations;        /* applied (MIGRATE, SEED), reverted (REVERT), pending
+                                 (STATUS); 0 otherwise */
+    strata_report *report;    /* the migrations call's report, when it made one */
+    strata_seed_report *seed; /* SEED: the seed's report */
+    strata_diff_result *diff; /* DIFF: the differences */
+    double seconds;           /* from its start to its end */
+} strata_fleet_target_result;
+
+typedef struct strata_fleet_result {
+    strata_fleet_target_result *targets; /* one per target, in the order given */
+    size_t n;
+    size_t ok, differs, failed, timed_out, not_started;
+    int stopped;       /* fail-fast or a failed canary kept some from starting */
+    unsigned parallel; /* how many ran at once, at most */
+    double seconds;
+} strata_fleet_result;
+
+/* A target started (status RUNNING, result NULL) or ended (its status and
+ * result). Called on the targets' threads, one call at a time, never two
+ * at once; the counts are those after the event. Later versions may
+ * append fields. */
+typedef struct strata_fleet_progress {
+    const char *target; /* its label */
+    size_t index;       /* its place in the list */
+    strata_target_status status;
+    const strata_fleet_target_result *result; /* when it ended */
+    size_t done;                              /* ended: ok, differs, failed or timed out */
+    size_t running;                           /* started, not ended */
+    size_t failed;                            /* ended failed or timed out (counted in done too) */
+    size_t pending;                           /* not started yet */
+    size_t total;
+    double seconds; /* since the fleet began */
+} strata_fleet_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_fleet_progress_fn)(const strata_fleet_progress *progress, void *payload);
+
+typedef struct strata_fleet_options {
+    unsigned int version;       /* STRATA_FLEET_OPTIONS_VERSION */
+    strata_fleet_action action; /* default STRATA_FLEET_MIGRATE */
+    /* The options of the migrations call on each target (migrations_dir,
+     * lock_timeout, to, steps, all, dry_run, ...); NULL: the defaults. Its
+     * log_cb and progress_cb are not called: see log_cb below. */
+    const strata_options *migrate;
+    const char *seed_file;                /* SEED: the seed file */
+    const strata_seed_options *seed;      /* SEED: its options (progress_cb not called); NULL:
+                                             the defaults */
+    int seed_no_migrate;                  /* SEED: load without applying pending migrations */
+    unsigned parallel;                    /* targets at once, and so connections; 0: the default
+                                             (strata_fleet_default_parallel) */
+    double timeout;                       /* seconds a target may take; 0: no limit. Past it, the
+                                             statement it runs is interrupted and it fails as on any
+                                             error (PostgreSQL and SQLite roll the migration back,
+                                             MySQL undoes it), reported TIMED_OUT */
+    int fail_fast;                        /* after a target fails, start no other */
+    size_t canary;                        /* run the first `canary` targets first; start the others
+                                             only if none of them failed */
+    strata_fleet_progress_fn progress_cb; /* targets starting and ending (NULL: none) */
+    void *progress_payload;
+    strata_log_fn log_cb; /* each target's lines, "<label>: " first; one call at a
+                             time (NULL: none) */
+    void *log_payload;
+} strata_fleet_options;
+
+#define STRATA_FLEET_OPTIONS_VERSION 1
+#define STRATA_FLEET_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        STRATA_FLEET_OPTIONS_VERSION, STRATA_FLEET_MIGRATE, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, \
+            NULL, NULL, NULL                                                                       \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_FLEET_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_fleet_options_init(strata_fleet_options *opts, unsigned int version);
+
+/* How many targets a fleet runs at once by default: two per processor,
+ * at least 2 and at most 16 (the servers do most of the work, and they
+ * share the machine's processors with each other, or are elsewhere). */
+STRATA_EXTERN unsigned strata_fleet_default_parallel(void);
+
+/* Run opt->action on every target (`--targets FILE`, several --database-url).
+ * Returns 0 when the fleet ran - whatever each target did: see *out - and
+ * STRATA_EINPUT, before any target is touched, for bad input: no targets, a
+ * URL that does not parse, two targets with one label or one URL, migrations
+ * that do not parse or validate, a seed file that cannot be read. *out is
+ * set in both cases; the caller frees it with strata_fleet_result_free. */
+STRATA_EXTERN int strata_fleet_run(const strata_fleet_target *targets, size_t n,
+                                   const strata_fleet_options *opt, strata_fleet_result **out);
+STRATA_EXTERN void strata_fleet_result_free(strata_fleet_result *r);
 
 #ifdef __cplusplus
 }

@@ -163,8 +163,8 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(strata_seed_options_init(&so, 0), STRATA_EINPUT);
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_seed_options version 0");
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "STRATA_SEED_OPTIONS_INIT");
-    CU_ASSERT_EQUAL(strata_check_options_init(&co, 3), STRATA_EINPUT);
-    CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_check_options version 3");
+    CU_ASSERT_EQUAL(strata_check_options_init(&co, 4), STRATA_EINPUT);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_check_options version 4");
     CU_ASSERT_EQUAL(strata_options_init(NULL, STRATA_OPTIONS_VERSION), STRATA_EINPUT);
     strata_error_clear();
 }
