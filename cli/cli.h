@@ -172,6 +172,9 @@ char *cli_clean(const char *text, size_t max);
  * when new (*created). NULL with the error printed and *status its exit
  * status (2). */
 FILE *cli_create_output(const cli_opts *o, const char *path, int *status, int *created);
+/* Close an output file of cli_create_output unwritten, and remove it when
+ * it was made for this run. NULL: nothing. */
+void cli_discard_output(FILE *f, const char *path, int created);
 /* The name of `names` nearest to `word` (a typo's fix), or NULL. */
 const char *cli_nearest(const char *word, const char *const *names, size_t n);
 /* Print a JSON document (taking its reference) on stdout. */

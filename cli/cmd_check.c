@@ -192,11 +192,7 @@ int cmd_check(cli_opts *o)
     free(all);
     strata_fleet_targets_free(targets, ntargets);
     if (rc) {
-        if (junit) {
-            fclose(junit);
-            if (junit_made)
-                unlink(o->junit); /* nothing to report: leave no empty file */
-        }
+        cli_discard_output(junit, o->junit, junit_made);
         strata_check_result_free(r);
         return cli_fail(o, rc);
     }

@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <jansson.h>
 
@@ -386,11 +385,7 @@ int cli_fleet(cli_opts *o, strata_fleet_action action)
     free(t.v);
     strata_fleet_targets_free(t.loaded, t.nloaded);
     if (rc) {
-        if (junit) {
-            fclose(junit);
-            if (junit_made)
-                unlink(o->junit); /* nothing to report: leave no empty file */
-        }
+        cli_discard_output(junit, o->junit, junit_made);
         strata_fleet_result_free(r);
         return cli_fail(o, rc);
     }

@@ -159,6 +159,15 @@ FILE *cli_create_output(const cli_opts *o, const char *path, int *status, int *c
     return f;
 }
 
+void cli_discard_output(FILE *f, const char *path, int created)
+{
+    if (!f)
+        return;
+    fclose(f);
+    if (created)
+        unlink(path); /* nothing to report: leave no empty file */
+}
+
 /* Edit distance, for suggestions. */
 static size_t distance(const char *a, const char *b)
 {
