@@ -102,7 +102,7 @@ typedef struct down_plan {
     char **why;
 } down_plan;
 
-/* The ids of the applied migrations in a database's history (runner.c);
+/* The ids of the applied migrations in a database's history (engine/history.c);
  * *exists says whether the history table exists. */
 int history_applied_ids(strata_conn *conn, strvec *ids, int *exists);
 

@@ -1590,7 +1590,7 @@ static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
     *out = NULL;
     if (!json_is_object(obj))
         return perr(c, "an operation must be an object with an \"op\" key");
-    op_kind kind;
+    op_kind kind = OP_CREATE_TABLE; /* set by parse_op_kind on success */
     int rc = parse_op_kind(c, obj, &kind);
     if (!rc)
         rc = check_keys(c, obj, op_syntax[kind].keys, op_names[kind]);

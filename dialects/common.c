@@ -110,6 +110,18 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
     }
 }
 
+const char *tx_begin_sql(strata_dialect d)
+{
+    return d == STRATA_SQLITE ? "BEGIN IMMEDIATE" : "BEGIN";
+}
+
+const char *fk_enforcement_sql(strata_dialect d, int on)
+{
+    if (d != STRATA_SQLITE)
+        return NULL;
+    return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)

@@ -58,6 +58,14 @@ void stmt_add_assert(stmt_list *l, char *query, char *message);
 int stmt_list_needs_fk_off(const stmt_list *l);
 /* Render a statement list as a script for `migrations sql`. */
 void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
+/* What frames a migration that runs in one transaction, as the runner runs
+ * it and `migrations sql` prints it: the statement that opens the
+ * transaction (SQLite: BEGIN IMMEDIATE, which takes the write lock up
+ * front), and the one that turns foreign-key enforcement off (on = 0) or
+ * back on around it when a statement asks for that (STMT_FK_OFF, SQLite's
+ * table rebuild; NULL for dialects whose statements never ask). */
+const char *tx_begin_sql(strata_dialect d);
+const char *fk_enforcement_sql(strata_dialect d, int on);
 
 /* What is being compiled for. Offline, compile_target_default() assumes
  * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */

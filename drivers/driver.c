@@ -205,6 +205,73 @@ char *strata_conn_quote_literal(const strata_conn *conn, const char *text)
     return strata_quote_literal(conn->dialect, text);
 }
 
+/* ---- tables and session locks ---- */
+
+int conn_table_exists(strata_conn *conn, const char *name, int *exists)
+{
+    *exists = 0;
+    return conn->drv->table_exists(conn, name, exists);
+}
+
+/* Every driver has session locks; a driver without would say so here. */
+static int no_locks(const strata_conn *conn)
+{
+    return strata_set_error(STRATA_ELOCK, "the %s driver has no session locks", conn->drv->name);
+}
+
+int conn_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
+{
+    *state = LOCK_HELD;
+    if (!conn->drv->lock_try)
+        return no_locks(conn);
+    return conn->drv->lock_try(conn, name, wait > 0 ? wait : 0, state);
+}
+
+int conn_unlock(strata_conn *conn, const char *name)
+{
+    return conn->drv->unlock ? conn->drv->unlock(conn, name) : 0;
+}
+
+int conn_lock_holder(strata_conn *conn, const char *name, char **who)
+{
+    *who = NULL;
+    if (!conn->drv->lock_holder)
+        return no_locks(conn);
+    return conn->drv->lock_holder(conn, name, who);
+}
+
+int conn_lock_break(strata_conn *conn, const char *name, char **who)
+{
+    *who = NULL;
+    if (!conn->drv->lock_break)
+        return no_locks(conn);
+    return conn->drv->lock_break(conn, name, who);
+}
+
+char *conn_lock_label(strata_conn *conn, const char *name)
+{
+    if (!conn->drv->lock_label)
+        return xasprintf("'%s'", name);
+    return conn->drv->lock_label(conn, name);
+}
+
+int conn_set_lock_wait(strata_conn *conn, double seconds)
+{
+    if (!conn->drv->set_lock_wait)
+        return 0;
+    return conn->drv->set_lock_wait(conn, seconds > 0 ? seconds : 0);
+}
+
+int conn_has_trait(const strata_conn *conn, unsigned flag)
+{
+    return (conn->drv->flags & flag) != 0;
+}
+
+char *conn_lock_scoped_name(const strata_conn *conn, const char *name)
+{
+    return xasprintf("%s:%s", name, conn->database);
+}
+
 /* ---- helpers for drivers ---- */
 
 void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url *url,

@@ -19,6 +19,26 @@ typedef struct strata_driver strata_driver;
  * (with its message set). */
 typedef int (*strata_bulk_next)(void *ctx, strata_value *row);
 
+/* What a driver's lock_try found (see struct strata_driver). */
+typedef enum lock_state {
+    LOCK_TAKEN = 0, /* this session holds the lock now */
+    LOCK_HELD,      /* another session holds it (lock_holder says who) */
+    LOCK_BUSY,      /* this session holds it, but another connection is writing
+                       to the database and would block this one's statements
+                       (SQLite's write lock); the error message says so in the
+                       database's words */
+} lock_state;
+
+/* Driver traits: facts about a kind of database that decide how the engine
+ * runs statements on it (struct strata_driver's `flags`). */
+enum {
+    /* The database runs inside this process: a query costs no round trip. */
+    DRIVER_EMBEDDED = 1u << 0,
+    /* Every schema change can run inside a transaction; none needs to run
+     * outside one (there is no CREATE INDEX CONCURRENTLY and the like). */
+    DRIVER_DDL_ALWAYS_IN_TX = 1u << 1,
+};
+
 /* The common head of every driver's connection struct. */
 struct strata_conn {
     const strata_driver *drv;
@@ -45,6 +65,7 @@ struct strata_rows {
 struct strata_driver {
     const char *name;
     strata_dialect dialect;
+    unsigned flags; /* DRIVER_* */
     /* Connect; on failure set an ECONNECT error naming endpoint and server words. */
     int (*open)(const strata_url *url, const char *masked, strata_conn **out);
     void (*close)(strata_conn *conn);
@@ -64,11 +85,59 @@ struct strata_driver {
      * the caller rolls back. */
     int (*bulk_load)(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
                      strata_bulk_next next, void *ctx, int64_t *loaded);
+    /* Does table `name` exist in the connection's default schema? */
+    int (*table_exists)(strata_conn *conn, const char *name, int *exists);
+
+    /*
+     * Session locks. A lock is named by the caller and belongs to the
+     * connection's database (the same name on two databases is two locks).
+     * It is held by this session until unlock, and the database drops it when
+     * the session or its process ends, so a killed holder never leaves a lock
+     * behind: PostgreSQL session advisory locks, MySQL GET_LOCK, an flock()
+     * on SQLite. Waiting, timeouts and messages are the caller's; a driver
+     * only tries, and says who is in the way.
+     */
+    /* Try once to take lock `name`. `wait` is how long the database itself
+     * may block here for it (MySQL's GET_LOCK timeout, SQLite's busy timeout
+     * for another writer); drivers that cannot wait return at once, and the
+     * caller polls. *state says whether the lock was taken. */
+    int (*lock_try)(strata_conn *conn, const char *name, double wait, lock_state *state);
+    /* Give lock `name` up (nothing when this session does not hold it). */
+    int (*unlock)(strata_conn *conn, const char *name);
+    /* Who holds lock `name`, or keeps this session from taking it, as one
+     * line (*who NULL: nobody). A query that fails is an error. */
+    int (*lock_holder)(strata_conn *conn, const char *name, char **who);
+    /* End the session holding lock `name`, so that the database drops it;
+     * *who says whom (NULL: nobody held it, nothing done). Where a lock dies
+     * only with its holder's process (SQLite), change nothing and return
+     * STRATA_ELOCK, with *who set and the message saying how it ends. */
+    int (*lock_break)(strata_conn *conn, const char *name, char **who);
+    /* How the database names lock `name`, for messages that read "the ...
+     * lock <label> is held by ...": "of database 'x'", "'strata:x'", ... */
+    char *(*lock_label)(strata_conn *conn, const char *name);
+    /* Optional: how long this session's statements wait for a lock another
+     * connection holds before they fail (SQLite's busy timeout). NULL where
+     * the server's own setting stays. */
+    int (*set_lock_wait)(strata_conn *conn, double seconds);
 };
 
 extern const strata_driver strata_driver_postgres;
 extern const strata_driver strata_driver_mysql;
 extern const strata_driver strata_driver_sqlite;
+
+/* The generic side of the entries above (driver.c). */
+int conn_table_exists(strata_conn *conn, const char *name, int *exists);
+int conn_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state);
+int conn_unlock(strata_conn *conn, const char *name);
+int conn_lock_holder(strata_conn *conn, const char *name, char **who);
+int conn_lock_break(strata_conn *conn, const char *name, char **who);
+char *conn_lock_label(strata_conn *conn, const char *name);
+int conn_set_lock_wait(strata_conn *conn, double seconds);
+/* The connection's driver has trait `flag` (DRIVER_*). */
+int conn_has_trait(const strata_conn *conn, unsigned flag);
+/* "<name>:<database>": a lock name scoped to the connection's database, for
+ * databases whose lock names are server-wide. */
+char *conn_lock_scoped_name(const strata_conn *conn, const char *name);
 
 /* Helpers for drivers. */
 void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url *url,

@@ -4,11 +4,14 @@
  *
  * Statements without parameters use the text protocol (and may hold several
  * statements: the connection is opened with CLIENT_MULTI_STATEMENTS);
- * parameterised ones are server-side prepared statements. Every session is
+ * parameterised ones are server-side prepared statements, sent with their
+ * parameters and executed in one round trip where the server can (MariaDB
+ * 10.2+, mariadb_stmt_execute_direct). Every session is
  * set to utf8mb4 with the case-sensitive utf8mb4_bin collation, strict SQL
  * mode (so bad values are errors, never silently zeroed) and time_zone UTC.
  */
 #include "driver.h"
+#include "names.h"
 
 #include <mysql.h>
 #include <stdio.h>
@@ -18,6 +21,7 @@
 typedef struct my_conn {
     strata_conn base;
     MYSQL *my;
+    int direct_exec; /* the server prepares and executes in one round trip */
 } my_conn;
 
 typedef struct my_rows {
@@ -93,6 +97,13 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", info);
     c->base.is_mariadb = strstr(info, "MariaDB") != NULL;
     c->base.server_version_num = parse_version_num(info);
+    /* the client library's test for mariadb_stmt_execute_direct: a MariaDB
+     * server that takes bulk statement commands (10.2+) */
+    unsigned long server_caps = 0, mariadb_caps = 0;
+    if (mariadb_get_infov(my, MARIADB_CONNECTION_SERVER_CAPABILITIES, &server_caps) == 0 &&
+        mariadb_get_infov(my, MARIADB_CONNECTION_EXTENDED_SERVER_CAPABILITIES, &mariadb_caps) == 0)
+        c->direct_exec = !(server_caps & CLIENT_MYSQL) &&
+                         (mariadb_caps & (MARIADB_CLIENT_STMT_BULK_OPERATIONS >> 32)) != 0;
     strata_conn *b = &c->base;
     b->caps = STRATA_CAP_DROP_COLUMN | STRATA_CAP_ADVISORY_LOCK | STRATA_CAP_ALTER_ADD_CONSTRAINT;
     if (version_at_least(b, 100502, 80003))
@@ -345,6 +356,9 @@ static int query_text(my_conn *c, const char *sql, strata_rows **out, int64_t *a
     return 0;
 }
 
+/* A statement with `?` parameters runs as a server-side prepared statement,
+ * bound with typed values; its rows are stored client-side and read back
+ * through the bound result buffers. Without parameters: the text protocol. */
 static int my_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
                     strata_rows **out, int64_t *affected)
 {
@@ -358,7 +372,12 @@ static int my_query(strata_conn *conn, const char *sql, const strata_value *para
     MYSQL_STMT *st = mysql_stmt_init(c->my);
     if (!st)
         return my_error(c);
-    if (mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
+    /* A statement is prepared, executed once and closed. Preparing and
+     * executing are two round trips; MariaDB 10.2+ takes both in one (the
+     * runner records its progress this way after every operation). The
+     * client library does not send them together over compression. */
+    int direct = c->direct_exec && !c->my->net.compress;
+    if (!direct && mysql_stmt_prepare(st, sql, strlen(sql)) != 0) {
         int rc = my_stmt_error(st);
         mysql_stmt_close(st);
         return rc;
@@ -400,7 +419,13 @@ static int my_query(strata_conn *conn, const char *sql, const strata_value *para
         }
     }
     int rc = 0;
-    if (mysql_stmt_bind_param(st, pb) != 0 || mysql_stmt_execute(st) != 0)
+    unsigned int count = (unsigned int)n;
+    if (direct && mysql_stmt_attr_set(st, STMT_ATTR_PREBIND_PARAMS, &count) != 0)
+        rc = my_stmt_error(st);
+    else if (mysql_stmt_bind_param(st, pb) != 0)
+        rc = my_stmt_error(st);
+    else if ((direct ? mariadb_stmt_execute_direct(st, sql, strlen(sql))
+                     : mysql_stmt_execute(st)) != 0)
         rc = my_stmt_error(st);
     free(pb);
     free(ints);
@@ -750,6 +775,111 @@ static int my_bulk_load(strata_conn *conn, const char *table, const char *const 
     return rc;
 }
 
+static int my_table_exists(strata_conn *conn, const char *name, int *exists)
+{
+    strata_value v = strata_vtext(name);
+    char *out = NULL;
+    int rc = strata_conn_query_string(conn,
+                                      "SELECT 1 FROM information_schema.tables WHERE table_schema "
+                                      "= DATABASE() AND table_name = ?",
+                                      &v, 1, &out);
+    *exists = out != NULL;
+    free(out);
+    return rc;
+}
+
+/* ---- session locks: GET_LOCK ---- */
+
+/* The GET_LOCK name of lock `name`: "<name>:<database>" (lock names are
+ * server-wide), shortened to the server's 64 characters the way long
+ * identifiers are. */
+static char *my_lock_name(const strata_conn *conn, const char *name)
+{
+    char *full = conn_lock_scoped_name(conn, name);
+    char *n = name_shorten(full);
+    free(full);
+    return n;
+}
+
+static int my_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
+{
+    char *lock = my_lock_name(conn, name);
+    /* GET_LOCK waits whole seconds */
+    strata_value args[2] = {strata_vtext(lock), strata_vint((long long)(wait + 0.999))};
+    char *got = NULL;
+    int rc = strata_conn_query_string(conn, "SELECT GET_LOCK(?, ?)", args, 2, &got);
+    free(lock);
+    /* 1: taken; 0: still held when the wait ran out; NULL: the wait failed
+     * (say, it was killed) */
+    if (!rc)
+        *state = got && strcmp(got, "1") == 0 ? LOCK_TAKEN : LOCK_HELD;
+    free(got);
+    return rc;
+}
+
+static int my_unlock(strata_conn *conn, const char *name)
+{
+    char *lock = my_lock_name(conn, name);
+    strata_value v = strata_vtext(lock);
+    int rc = strata_conn_execp(conn, "SELECT RELEASE_LOCK(?)", &v, 1, NULL);
+    free(lock);
+    return rc;
+}
+
+/* The id of the connection that holds lock `name` (*id NULL: none). */
+static int my_lock_owner(strata_conn *conn, const char *name, char **id)
+{
+    char *lock = my_lock_name(conn, name);
+    strata_value v = strata_vtext(lock);
+    int rc = strata_conn_query_string(conn, "SELECT IS_USED_LOCK(?)", &v, 1, id);
+    free(lock);
+    return rc;
+}
+
+/* Who holds the lock: connection id, account, and what it is doing. */
+static int my_lock_holder(strata_conn *conn, const char *name, char **who)
+{
+    char *id = NULL;
+    int rc = my_lock_owner(conn, name, &id);
+    if (rc || !id)
+        return rc;
+    strata_value v = strata_vtext(id);
+    char *info = NULL;
+    rc = strata_conn_query_string(
+        conn,
+        "SELECT CONCAT('connection ', ID, ' (', USER, '@', HOST, ', ', TIME, ' s in ', "
+        "COMMAND, ')') FROM information_schema.PROCESSLIST WHERE ID = ?",
+        &v, 1, &info);
+    if (!rc)
+        *who = info ? info : xasprintf("connection %s", id);
+    free(id);
+    return rc;
+}
+
+static int my_lock_break(strata_conn *conn, const char *name, char **who)
+{
+    int rc = my_lock_holder(conn, name, who);
+    if (rc || !*who)
+        return rc;
+    char *id = NULL;
+    rc = my_lock_owner(conn, name, &id);
+    if (!rc && id) {
+        char *q = xasprintf("KILL %lld", strtoll(id, NULL, 10));
+        rc = my_exec(conn, q);
+        free(q);
+    }
+    free(id);
+    return rc;
+}
+
+static char *my_lock_label(strata_conn *conn, const char *name)
+{
+    char *lock = my_lock_name(conn, name);
+    char *label = xasprintf("'%s'", lock);
+    free(lock);
+    return label;
+}
+
 const strata_driver strata_driver_mysql = {
     .name = "mysql",
     .dialect = STRATA_MYSQL,
@@ -761,4 +891,10 @@ const strata_driver strata_driver_mysql = {
     .commit = my_commit,
     .rollback = my_rollback,
     .bulk_load = my_bulk_load,
+    .table_exists = my_table_exists,
+    .lock_try = my_lock_try,
+    .unlock = my_unlock,
+    .lock_holder = my_lock_holder,
+    .lock_break = my_lock_break,
+    .lock_label = my_lock_label,
 };

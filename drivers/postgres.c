@@ -12,6 +12,7 @@
  * "relation already exists, skipping") do not clutter the output.
  */
 #include "driver.h"
+#include "names.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
@@ -30,6 +31,7 @@
 typedef struct pg_conn {
     strata_conn base;
     PGconn *pg;
+    int checks_client; /* client_connection_check_interval was set (locks) */
 } pg_conn;
 
 typedef struct pg_rows {
@@ -507,6 +509,126 @@ static int pg_bulk_load(strata_conn *conn, const char *table, const char *const 
     return rc ? rc : frc;
 }
 
+static int pg_table_exists(strata_conn *conn, const char *name, int *exists)
+{
+    strata_value v = strata_vtext(name);
+    char *out = NULL;
+    int rc = strata_conn_query_string(conn,
+                                      "SELECT 1 FROM pg_catalog.pg_tables WHERE schemaname = "
+                                      "current_schema() AND tablename = ?",
+                                      &v, 1, &out);
+    *exists = out != NULL;
+    free(out);
+    return rc;
+}
+
+/* ---- session locks: advisory locks ---- */
+
+/*
+ * The advisory-lock key of lock `name`: the first 60 bits of the SHA-256 of
+ * "<name>:<database>" (positive as a bigint). pg_locks shows a bigint key as
+ * classid (its high 32 bits) and objid (its low 32 bits), with objsubid 1.
+ */
+static long long pg_lock_key(const strata_conn *conn, const char *name, unsigned *hi, unsigned *lo)
+{
+    char hex[65];
+    char *text = conn_lock_scoped_name(conn, name);
+    sha256_hex(text, strlen(text), hex);
+    free(text);
+    unsigned long long k = 0;
+    for (int i = 0; i < 15; i++) {
+        char c = hex[i];
+        k = k * 16 + (unsigned)(c <= '9' ? c - '0' : c - 'a' + 10);
+    }
+    *hi = (unsigned)(k >> 32);
+    *lo = (unsigned)(k & 0xffffffffu);
+    return (long long)k;
+}
+
+/* The condition on pg_locks (as `l`) that finds the granted lock `name` of
+ * this database. */
+static char *pg_lock_where(const strata_conn *conn, const char *name)
+{
+    unsigned hi, lo;
+    pg_lock_key(conn, name, &hi, &lo);
+    return xasprintf("l.locktype = 'advisory' AND l.granted AND l.classid = %u AND l.objid = %u "
+                     "AND l.objsubid = 1 AND l.database = (SELECT oid FROM pg_database WHERE "
+                     "datname = current_database())",
+                     hi, lo);
+}
+
+static int pg_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
+{
+    pg_conn *c = (pg_conn *)conn;
+    (void)wait; /* pg_advisory_lock cannot wait for a while; the caller polls */
+    /* The lock lives as long as this session. A server only notices a dead
+     * client when it next talks to it, so a holder killed during a long
+     * statement would keep the lock until that statement ends; PostgreSQL
+     * 14+ can check for a dead client while it works. */
+    if (!c->checks_client && conn->server_version_num >= 140000) {
+        if (pg_exec(conn, "SET client_connection_check_interval = 1000") != 0)
+            strata_error_clear(); /* only a sooner release; not needed */
+        c->checks_client = 1;
+    }
+    unsigned hi, lo;
+    char *q = xasprintf("SELECT pg_try_advisory_lock(%lld)", pg_lock_key(conn, name, &hi, &lo));
+    strata_rows *rows;
+    int rc = pg_query(conn, q, NULL, 0, &rows, NULL);
+    free(q);
+    if (rc)
+        return rc;
+    int got = strata_rows_next(rows) == 1 && strata_rows_value(rows, 0)->i;
+    strata_rows_free(rows);
+    *state = got ? LOCK_TAKEN : LOCK_HELD;
+    return 0;
+}
+
+static int pg_unlock(strata_conn *conn, const char *name)
+{
+    unsigned hi, lo;
+    char *q = xasprintf("SELECT pg_advisory_unlock(%lld)", pg_lock_key(conn, name, &hi, &lo));
+    int rc = pg_exec(conn, q);
+    free(q);
+    return rc;
+}
+
+/* Who holds the lock: pid, application, client address and since when.
+ * Another role's session shows only its pid unless this role may read all
+ * statistics (pg_read_all_stats). */
+static int pg_lock_holder(strata_conn *conn, const char *name, char **who)
+{
+    char *where = pg_lock_where(conn, name);
+    char *q = xasprintf(
+        "SELECT 'pid ' || a.pid || coalesce(' (' || coalesce(nullif(a.application_name, ''), '?') "
+        "|| ' from ' || coalesce(host(a.client_addr), 'local socket') || ', connected ' || "
+        "to_char(a.backend_start AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS') || ' UTC)', '') "
+        "FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid WHERE %s",
+        where);
+    int rc = strata_conn_query_string(conn, q, NULL, 0, who);
+    free(q);
+    free(where);
+    return rc;
+}
+
+static int pg_lock_break(strata_conn *conn, const char *name, char **who)
+{
+    int rc = pg_lock_holder(conn, name, who);
+    if (rc || !*who)
+        return rc;
+    char *where = pg_lock_where(conn, name);
+    char *q = xasprintf("SELECT pg_terminate_backend(l.pid) FROM pg_locks l WHERE %s", where);
+    rc = pg_exec(conn, q);
+    free(q);
+    free(where);
+    return rc;
+}
+
+static char *pg_lock_label(strata_conn *conn, const char *name)
+{
+    (void)name;
+    return xasprintf("of database '%s'", conn->database);
+}
+
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
@@ -518,4 +640,10 @@ const strata_driver strata_driver_postgres = {
     .commit = pg_commit,
     .rollback = pg_rollback,
     .bulk_load = pg_bulk_load,
+    .table_exists = pg_table_exists,
+    .lock_try = pg_lock_try,
+    .unlock = pg_unlock,
+    .lock_holder = pg_lock_holder,
+    .lock_break = pg_lock_break,
+    .lock_label = pg_lock_label,
 };

@@ -4,18 +4,30 @@
  * Every connection enforces foreign keys (PRAGMA foreign_keys=ON) and waits
  * for a busy database instead of failing at once. Transactions start with
  * BEGIN IMMEDIATE so a writer takes the write lock up front: two processes
- * never both read a schema and then race to change it.
+ * never both read a schema and then race to change it. Session locks are
+ * flock()s on a file beside the database (see "session locks" below).
  */
 #include "driver.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+/* How long statements wait for another connection's write lock, unless
+ * set_lock_wait says otherwise. */
+#define DEFAULT_BUSY_MS 60000
 
 typedef struct sl_conn {
     strata_conn base;
     sqlite3 *db;
+    int busy_ms; /* the busy timeout statements run with */
+    int lock_fd; /* the locked file of this session's lock, or -1 */
 } sl_conn;
 
 typedef struct sl_rows {
@@ -43,7 +55,7 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
         sqlite3_close(db);
         return STRATA_ECONNECT;
     }
-    sqlite3_busy_timeout(db, 60000);
+    sqlite3_busy_timeout(db, DEFAULT_BUSY_MS);
     /* no double-quoted string literals: "x" is always an identifier, so a
      * misspelt column is an error, not a silent string */
     sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
@@ -62,6 +74,8 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
     sl_conn *c = xcalloc(1, sizeof *c);
     conn_init_common(&c->base, &strata_driver_sqlite, url, masked, url->database);
     c->db = db;
+    c->busy_ms = DEFAULT_BUSY_MS;
+    c->lock_fd = -1;
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
     c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
@@ -79,6 +93,8 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
 static void sl_close(strata_conn *conn)
 {
     sl_conn *c = (sl_conn *)conn;
+    if (c->lock_fd >= 0)
+        close(c->lock_fd); /* the kernel drops the lock with it */
     sqlite3_close(c->db);
     conn_free_common(conn);
     free(c);
@@ -324,9 +340,240 @@ static int sl_bulk_load(strata_conn *conn, const char *table, const char *const 
     return rc;
 }
 
+static int sl_table_exists(strata_conn *conn, const char *name, int *exists)
+{
+    strata_value v = strata_vtext(name);
+    char *out = NULL;
+    int rc = strata_conn_query_string(
+        conn, "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?", &v, 1, &out);
+    *exists = out != NULL;
+    free(out);
+    return rc;
+}
+
+/* ---- session locks: a locked file beside the database ----
+ *
+ * SQLite has no lock that outlives a transaction, and a migration run
+ * outside one ("transaction": false) commits after every operation; with
+ * only BEGIN IMMEDIATE, a second runner could read the history between two
+ * of those commits and apply the migration again, or take its `running` row
+ * for one left by a dead process and undo it under the live one. So a
+ * session lock here is an flock() on a file beside the database,
+ * "<database>-<name>-lock" ("app.db-strata-lock"). Like PostgreSQL's and
+ * MySQL's session locks it is dropped by the kernel when its process dies.
+ * It is a file of its own because closing any descriptor of the database
+ * file would silently drop this process's POSIX locks that SQLite holds on
+ * it. The file holds one line saying who holds the lock. In-memory
+ * databases need none: no other connection can reach them. A connection
+ * holds at most one such lock.
+ *
+ * Taking the lock also waits for any other writer (SQLite's write lock), so
+ * that a busy database is reported as such, not as the failure of some
+ * statement.
+ */
+
+static char *sl_lock_path(const strata_conn *conn, const char *name)
+{
+    const char *db = conn->database;
+    if (!db || !*db || strcmp(db, ":memory:") == 0)
+        return NULL;
+    return xasprintf("%s-%s-lock", db, name);
+}
+
+/* Who holds the lock file at `path`, from the line its holder wrote
+ * (*who NULL: nobody). */
+static int sl_file_holder(const char *path, char **who)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT)
+        return 0; /* never taken */
+    if (fd < 0)
+        return strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
+                                strerror(errno));
+    int rc = 0;
+    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
+        flock(fd, LOCK_UN);
+    } else if (errno == EWOULDBLOCK) {
+        char buf[256];
+        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+        buf[n > 0 ? n : 0] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        *who = xstrdup(*buf ? buf : "another process");
+    } else {
+        rc = strata_set_error(STRATA_ELOCK, "cannot test the lock file %s: %s", path,
+                              strerror(errno));
+    }
+    close(fd);
+    return rc;
+}
+
+/* Is another connection writing to the database (holding SQLite's write
+ * lock)? Tried with BEGIN IMMEDIATE, waiting up to `wait` seconds for it.
+ * When it is, *busy is set and so is the message, in SQLite's words; any
+ * other failure is an error. */
+static int sl_writer_probe(sl_conn *c, double wait, int *busy)
+{
+    *busy = 0;
+    sqlite3_busy_timeout(c->db, (int)(wait * 1000));
+    char *err = NULL;
+    int rc = 0;
+    int src = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
+    if (src == SQLITE_OK) {
+        rc = sl_exec(&c->base, "ROLLBACK");
+    } else {
+        int code = sqlite3_extended_errcode(c->db);
+        const char *msg = err ? err : sqlite3_errmsg(c->db);
+        if ((src & 0xff) == SQLITE_BUSY) {
+            *busy = 1;
+            strata_set_error(STRATA_ELOCK, "SQLite's write lock: %s (SQLite error %d)", msg, code);
+        } else {
+            rc = strata_set_error(STRATA_EDB, "%s (SQLite error %d)", msg, code);
+        }
+        sqlite3_free(err);
+    }
+    sqlite3_busy_timeout(c->db, c->busy_ms);
+    return rc;
+}
+
+/* Write "pid N on HOST (strata, since TIME UTC)" into the locked file. */
+static void sl_lock_sign(int fd)
+{
+    char host[128] = "";
+    gethostname(host, sizeof host - 1);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    char at[32];
+    strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
+    char line[256];
+    int n = snprintf(line, sizeof line, "pid %ld on %s (strata, since %s UTC)\n", (long)getpid(),
+                     *host ? host : "?", at);
+    if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0) {
+        /* who holds the lock is only information; the lock itself is taken */
+    }
+}
+
+static int sl_unlock(strata_conn *conn, const char *name)
+{
+    sl_conn *c = (sl_conn *)conn;
+    (void)name; /* a connection holds one lock at most */
+    if (c->lock_fd < 0)
+        return 0;
+    if (ftruncate(c->lock_fd, 0) != 0) {
+        /* only the line saying who holds it stays behind */
+    }
+    flock(c->lock_fd, LOCK_UN);
+    close(c->lock_fd);
+    c->lock_fd = -1;
+    return 0;
+}
+
+/* Take the file lock without waiting for it, then wait up to `wait` seconds
+ * for another writer. While a writer keeps the database busy, the file lock
+ * stays taken (LOCK_BUSY): the next try only waits for the writer. */
+static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
+{
+    sl_conn *c = (sl_conn *)conn;
+    char *path = sl_lock_path(conn, name);
+    if (!path) {
+        *state = LOCK_TAKEN;
+        return 0;
+    }
+    if (c->lock_fd < 0) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd < 0) {
+            int e = strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
+                                     strerror(errno));
+            free(path);
+            return e;
+        }
+        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+            int err = errno;
+            close(fd);
+            if (err == EWOULDBLOCK || err == EINTR) {
+                free(path);
+                *state = LOCK_HELD;
+                return 0;
+            }
+            int e = strata_set_error(STRATA_ELOCK, "cannot lock %s: %s", path, strerror(err));
+            free(path);
+            return e;
+        }
+        c->lock_fd = fd;
+    }
+    free(path);
+    int busy = 0;
+    int rc = sl_writer_probe(c, wait, &busy);
+    if (rc) {
+        sl_unlock(conn, name);
+        return rc;
+    }
+    if (busy) {
+        *state = LOCK_BUSY;
+        return 0;
+    }
+    sl_lock_sign(c->lock_fd);
+    *state = LOCK_TAKEN;
+    return 0;
+}
+
+/* The holder of the lock file; else, when another connection is writing,
+ * that writer, which a runner waits for too. */
+static int sl_lock_holder(strata_conn *conn, const char *name, char **who)
+{
+    char *path = sl_lock_path(conn, name);
+    if (!path)
+        return 0;
+    int rc = sl_file_holder(path, who);
+    free(path);
+    if (rc || *who)
+        return rc;
+    int busy = 0;
+    rc = sl_writer_probe((sl_conn *)conn, 0, &busy);
+    if (busy) {
+        strata_error_clear();
+        *who = xasprintf("another process writing to %s (SQLite's write lock; it is released when "
+                         "that process commits or ends)",
+                         conn->database);
+    }
+    return rc;
+}
+
+/* An flock() cannot be taken from another process; it goes with it. */
+static int sl_lock_break(strata_conn *conn, const char *name, char **who)
+{
+    char *path = sl_lock_path(conn, name);
+    if (!path)
+        return 0;
+    int rc = sl_file_holder(path, who);
+    free(path);
+    if (rc || !*who)
+        return rc;
+    return strata_set_error(STRATA_ELOCK, "on SQLite it is released when that process ends (end "
+                                          "it to release the lock)");
+}
+
+static char *sl_lock_label(strata_conn *conn, const char *name)
+{
+    char *path = sl_lock_path(conn, name);
+    char *label =
+        path ? xasprintf("of %s (%s)", conn->database, path) : xasprintf("of %s", conn->database);
+    free(path);
+    return label;
+}
+
+static int sl_set_lock_wait(strata_conn *conn, double seconds)
+{
+    sl_conn *c = (sl_conn *)conn;
+    c->busy_ms = (int)(seconds * 1000);
+    sqlite3_busy_timeout(c->db, c->busy_ms);
+    return 0;
+}
+
 const strata_driver strata_driver_sqlite = {
     .name = "sqlite",
     .dialect = STRATA_SQLITE,
+    .flags = DRIVER_EMBEDDED | DRIVER_DDL_ALWAYS_IN_TX,
     .open = sl_open,
     .close = sl_close,
     .exec = sl_exec,
@@ -335,4 +582,11 @@ const strata_driver strata_driver_sqlite = {
     .commit = sl_commit,
     .rollback = sl_rollback,
     .bulk_load = sl_bulk_load,
+    .table_exists = sl_table_exists,
+    .lock_try = sl_lock_try,
+    .unlock = sl_unlock,
+    .lock_holder = sl_lock_holder,
+    .lock_break = sl_lock_break,
+    .lock_label = sl_lock_label,
+    .set_lock_wait = sl_set_lock_wait,
 };

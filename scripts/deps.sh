@@ -3,6 +3,7 @@
 # everything is already there. Idempotent; run as root (or with sudo).
 #   scripts/deps.sh          build dependencies
 #   scripts/deps.sh --test   build dependencies plus the test database servers
+#                            (including a Galera cluster's)
 set -euo pipefail
 
 pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libsqlite3-dev
@@ -10,6 +11,10 @@ pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libs
 if [[ "${1:-}" == "--test" ]]; then
     pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3 unicode-cldr-core
            python3 valgrind libxml2-utils)
+    # The Galera cluster of services.sh start-galera: the wsrep provider, and
+    # what its rsync SST script runs: rsync, ss (iproute2; lsof would do too)
+    # and ps (procps). socat is needed only by the mariabackup SST method.
+    pkgs+=(galera-4 rsync iproute2 procps)
 fi
 
 missing=()

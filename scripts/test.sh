@@ -12,6 +12,10 @@ scripts/deps.sh --test
 build=${STRATA_TEST_BUILD_DIR:-build-test}
 cmake -S . -B "$build" -DSTRATA_SANITIZE=ON -DSTRATA_WERROR=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 cmake --build "$build" -j"$(nproc)"
+# The optimiser sees more and warns about more (the demo builds this way):
+# an optimised build, tests included, with warnings as errors too.
+cmake -S . -B "$build-opt" -DSTRATA_WERROR=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build-opt" -j"$(nproc)" >/dev/null
 
 services=$(scripts/services.sh start)
 trap 'scripts/services.sh stop "$services"; rm -rf "$services"' EXIT

@@ -24,6 +24,7 @@
  * indexes, constraints, enums, views, row counts) written here, independent
  * of the engine's own introspection.
  */
+#include "driver.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -1474,6 +1475,165 @@ out:
     end_test();
 }
 
+/* A URL of the test database for another PostgreSQL role. */
+static char *url_as(const char *role, const char *password)
+{
+    const char *at = strchr(db_url, '@');
+    return fmt("postgres://%s:%s%s", role, password, at);
+}
+
+/* Wait until a session id no longer shows among the server's sessions. */
+static void wait_session_gone(strata_conn *admin, const char *id)
+{
+    char *q = fmt(test_dialect == STRATA_POSTGRES
+                      ? "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+                      : "SELECT count(*) FROM information_schema.PROCESSLIST WHERE ID = %s",
+                  id);
+    for (int i = 0; i < 100 && test_scalar_int(admin, q) != 0; i++)
+        sleep_s(0.05);
+    free(q);
+}
+
+/*
+ * `lock status` says who holds the lock, or that it cannot tell: a lookup
+ * that fails is an error, never "free". Made to fail for real: the server
+ * ends the session (PostgreSQL, MySQL); the lock file cannot be opened, as
+ * it is a symbolic link to itself (SQLite). On PostgreSQL a role that may
+ * not see other roles' session details still sees that the lock is held.
+ */
+static void test_lock_lookup_errors(void)
+{
+    strata_conn *conn = NULL, *admin = NULL;
+    if (!begin_test("lockerr") || !(conn = test_connect(db_url)) ||
+        !(admin = test_connect(db_url))) {
+        CU_FAIL("no database");
+        goto out;
+    }
+    char *out = NULL;
+    CU_ASSERT_EQUAL(strata_lock_status(conn, &out), 0);
+    CU_ASSERT_STRING_EQUAL(out ? out : "", "free");
+    free(out);
+    out = NULL;
+
+    if (test_dialect == STRATA_POSTGRES) {
+        char *role = fmt("strata_probe_%ld", (long)getpid());
+        char *create = fmt("CREATE ROLE %s LOGIN PASSWORD 'probe'", role);
+        test_exec(admin, create);
+        free(create);
+        lock_state st = LOCK_HELD;
+        CU_ASSERT_EQUAL(conn_lock_try(admin, "strata", 0, &st), 0);
+        CU_ASSERT_EQUAL(st, LOCK_TAKEN);
+        char *url = url_as(role, "probe");
+        CU_ASSERT_EQUAL(strata_at(url, 0, &out, "lock status"), 0);
+        CU_ASSERT_STR_CONTAINS(out, "held by pid ");
+        free(out);
+        out = NULL;
+        free(url);
+        conn_unlock(admin, "strata");
+        char *drop = fmt("DROP ROLE %s", role);
+        test_exec(admin, drop);
+        free(drop);
+        free(role);
+    }
+
+    if (test_dialect == STRATA_SQLITE) {
+        char *path = fmt("%s-strata-lock", db_url + 7);
+        CU_ASSERT_EQUAL(symlink(path, path), 0);
+        free(path);
+    } else {
+        char *id = test_scalar(conn, test_dialect == STRATA_POSTGRES ? "SELECT pg_backend_pid()"
+                                                                     : "SELECT CONNECTION_ID()");
+        CU_ASSERT_PTR_NOT_NULL(id);
+        char *end =
+            fmt(test_dialect == STRATA_POSTGRES ? "SELECT pg_terminate_backend(%s)" : "KILL %s",
+                id ? id : "0");
+        test_exec(admin, end);
+        free(end);
+        wait_session_gone(admin, id ? id : "0");
+        free(id);
+    }
+    CU_ASSERT_NOT_EQUAL(strata_lock_status(conn, &out), 0);
+    CU_ASSERT_PTR_NULL(out);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "reading who holds the migration lock: ");
+    free(out);
+    out = NULL;
+    CU_ASSERT_NOT_EQUAL(strata_lock_release(conn, &out), 0);
+    CU_ASSERT_PTR_NULL(out);
+    free(out);
+    out = NULL;
+    if (test_dialect == STRATA_SQLITE) {
+        /* the command line says so too, and a run cannot take the lock */
+        CU_ASSERT_EQUAL(strata(&out, "lock status"), 1);
+        CU_ASSERT_STR_CONTAINS(out, "Too many levels of symbolic links");
+        free(out);
+        out = NULL;
+        write_migration("001_a", "{\"up\": [{\"op\": \"create_table\", \"table\": \"a\", "
+                                 "\"columns\": [{\"name\": \"id\", \"type\": \"integer\"}]}]}");
+        CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
+        CU_ASSERT_STR_CONTAINS(out, "cannot open the lock file");
+        free(out);
+        CU_ASSERT(!table_exists_at(db_url, "a"));
+    }
+out:
+    strata_conn_close(conn);
+    strata_conn_close(admin);
+    end_test();
+}
+
+/*
+ * A history table made by an earlier strata, whose DDL was written per
+ * database (char(64) checksums; SQLite text columns), serves as it is:
+ * run, show and revert read and write it.
+ */
+static void test_history_table_of_earlier_strata(void)
+{
+    strata_conn *c = NULL;
+    if (!begin_test("oldhist") || !(c = test_connect(db_url))) {
+        CU_FAIL("no database");
+        goto out;
+    }
+    test_exec(
+        c,
+        by_dialect("CREATE TABLE \"strata_migrations\" (\"id\" varchar(255) NOT NULL PRIMARY KEY, "
+                   "\"version\" varchar(20) NOT NULL, \"name\" varchar(255) NOT NULL, "
+                   "\"checksum\" char(64) NOT NULL, \"state\" varchar(16) NOT NULL, "
+                   "\"direction\" varchar(8) NOT NULL DEFAULT 'up', \"ops_applied\" integer NOT "
+                   "NULL DEFAULT 0, \"ops_total\" integer NOT NULL DEFAULT 0, \"applied_at\" "
+                   "varchar(32) NOT NULL, \"duration_ms\" bigint NOT NULL DEFAULT 0, "
+                   "\"run_id\" varchar(64) NOT NULL)",
+                   "CREATE TABLE `strata_migrations` (`id` varchar(255) NOT NULL PRIMARY KEY, "
+                   "`version` varchar(20) NOT NULL, `name` varchar(255) NOT NULL, `checksum` "
+                   "char(64) NOT NULL, `state` varchar(16) NOT NULL, `direction` varchar(8) NOT "
+                   "NULL DEFAULT 'up', `ops_applied` int NOT NULL DEFAULT 0, `ops_total` int NOT "
+                   "NULL DEFAULT 0, `applied_at` varchar(32) NOT NULL, `duration_ms` bigint NOT "
+                   "NULL DEFAULT 0, `run_id` varchar(64) NOT NULL) ENGINE=InnoDB DEFAULT "
+                   "CHARSET=utf8mb4 COLLATE=utf8mb4_bin",
+                   "CREATE TABLE \"strata_migrations\" (\"id\" text NOT NULL PRIMARY KEY, "
+                   "\"version\" text NOT NULL, \"name\" text NOT NULL, \"checksum\" text NOT "
+                   "NULL, \"state\" text NOT NULL, \"direction\" text NOT NULL DEFAULT 'up', "
+                   "\"ops_applied\" integer NOT NULL DEFAULT 0, \"ops_total\" integer NOT NULL "
+                   "DEFAULT 0, \"applied_at\" text NOT NULL, \"duration_ms\" integer NOT NULL "
+                   "DEFAULT 0, \"run_id\" text NOT NULL)"));
+    write_migration("001_a", "{\"up\": [{\"op\": \"create_table\", \"table\": \"a\", "
+                             "\"columns\": [{\"name\": \"id\", \"type\": \"serial\", "
+                             "\"primary_key\": true}]}]}");
+    write_migration("002_b", "{\"transaction\": false, \"up\": [{\"op\": \"add_column\", "
+                             "\"table\": \"a\", \"column\": {\"name\": \"b\", \"type\": "
+                             "\"integer\"}}]}");
+    expect_status(0, "migrations run");
+    expect_status(0, "migrations show");
+    char *h = history_of(db_url);
+    CU_ASSERT_STRING_EQUAL(h, "001_a|applied|up|1|1\n002_b|applied|up|1|1\n");
+    free(h);
+    expect_status(0, "migrations revert --all");
+    CU_ASSERT(!table_exists_at(db_url, "a"));
+    expect_status(0, "migrations run");
+    expect_status(0, "migrations validate");
+out:
+    strata_conn_close(c);
+    end_test();
+}
+
 /* ---- repair ---- */
 
 /* 002 runs outside a transaction; its op up[1] is raw SQL, which has no
@@ -1692,6 +1852,9 @@ static const test_case runner_tests[] = {
     {"show, and --json for run, revert and show", test_show_and_json},
     {"migration create writes a timestamped file", test_migration_create},
     {"the lock: status, holder, timeout, killed holder", test_lock},
+    {"lock status reports a lookup that fails", test_lock_lookup_errors},
+    {"a history table made by an earlier strata still serves",
+     test_history_table_of_earlier_strata},
     {"repair --mark-applied after a manual fix", test_repair_mark_applied},
     {"repair undoes a partial migration", test_repair_undo},
     {NULL, NULL},

@@ -1,0 +1,233 @@
+/*
+ * plan.c - what the runner will run: the migrations with their downs
+ * (explicit or derived), validated offline against the schema model, and
+ * compiled for the target one migration at a time; the statements that undo
+ * an operation; and the script a dry run or `migrations sql` prints.
+ *
+ * Compiling needs the schema model as it was before the migration (and, for
+ * a down, after it). The runner keeps one model that moves forward as
+ * migrations are compiled in ascending order (model_advance), so compiling n
+ * migrations replays each once.
+ */
+#include "runner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int plan_derive(runner *r)
+{
+    schema s;
+    schema_init(&s);
+    int rc = plan_replay(&r->set, r->set.n, &s, &r->plan);
+    schema_free(&s);
+    return rc;
+}
+
+int migration_index(const runner *r, const char *id)
+{
+    for (size_t i = 0; i < r->set.n; i++)
+        if (strcmp(r->set.v[i]->id, id) == 0)
+            return (int)i;
+    return -1;
+}
+
+int migration_is_progressive(const compile_target *tg, const migration *m)
+{
+    return !(tg->caps & STRATA_CAP_TRANSACTIONAL_DDL) || !m->transaction;
+}
+
+/* Compile each op of `ops` in turn: apply it to the model `s` (validating
+ * it), then compile it with the model after it and a snapshot of its table
+ * and enum as they were before (what the compilers need to restate or
+ * rebuild them). */
+int compile_ops(const compile_target *tg, schema *s, const migration *m, const op_list *ops,
+                stmt_list *per_op)
+{
+    for (size_t j = 0; j < ops->n; j++) {
+        const op *o = ops->v[j];
+        table before_t;
+        int have_t = 0;
+        strvec before_enum = STRVEC_INIT;
+        if (o->table) {
+            const table *t = schema_table(s, o->table);
+            if (t) {
+                table_copy(&before_t, t);
+                have_t = 1;
+            }
+        }
+        if (o->kind == OP_ALTER_ENUM || o->kind == OP_DROP_ENUM) {
+            const enum_def *e = schema_enum(s, o->name);
+            for (size_t k = 0; e && k < e->values.n; k++)
+                strvec_push(&before_enum, e->values.v[k]);
+        }
+        apply_ctx ctx = {m->path, ops, j, NULL};
+        char *why = NULL;
+        int rc = model_apply(s, o, &ctx, NULL, &why);
+        free(why);
+        if (!rc) {
+            before_state bs = {have_t ? &before_t : NULL, &before_enum};
+            rc = compile_op(tg, s, &bs, o, &ctx, &per_op[j]);
+        }
+        if (have_t)
+            table_free_contents(&before_t);
+        strvec_free(&before_enum);
+        if (rc)
+            return rc;
+    }
+    return 0;
+}
+
+void compiled_free(compiled *c)
+{
+    for (size_t j = 0; j < c->nops; j++)
+        stmt_list_free(&c->per_op[j]);
+    free(c->per_op);
+    memset(c, 0, sizeof *c);
+}
+
+int compiled_needs_fk_off(const compiled *c)
+{
+    for (size_t j = 0; j < c->nops; j++)
+        if (stmt_list_needs_fk_off(&c->per_op[j]))
+            return 1;
+    return 0;
+}
+
+/*
+ * Bring the runner's schema model to the state after migrations [0, upto).
+ * Compiling a migration needs the model of everything before it; replaying
+ * every earlier migration again for each one made compiling n migrations
+ * O(n^2) replays (about a minute for 1,000). The model moves forward
+ * instead, so compiling in ascending order replays each migration once;
+ * asking for an earlier state starts over. The replay is plan_replay's:
+ * model_begin_migration, then model_apply of each `up` op.
+ */
+static int model_advance(runner *r, size_t upto)
+{
+    if (r->model_live && r->model_pos > upto) {
+        schema_free(&r->model);
+        r->model_live = 0;
+    }
+    if (!r->model_live) {
+        schema_init(&r->model);
+        r->model_pos = 0;
+        r->model_live = 1;
+    }
+    while (r->model_pos < upto) {
+        const migration *m = r->set.v[r->model_pos];
+        model_begin_migration(&r->model, (int)r->model_pos);
+        for (size_t j = 0; j < m->up.n; j++) {
+            apply_ctx ctx = {m->path, &m->up, j, NULL};
+            int rc = model_apply(&r->model, m->up.v[j], &ctx, NULL, NULL);
+            if (rc) {
+                schema_free(&r->model);
+                r->model_live = 0;
+                return rc;
+            }
+        }
+        r->model_pos++;
+    }
+    return 0;
+}
+
+/* Compiling up advances the runner's model past the migration; a down is
+ * compiled on a copy of the model after it, which is then dropped. */
+int compile_migration(runner *r, size_t idx, int down, compiled *out)
+{
+    memset(out, 0, sizeof *out);
+    const migration *m = r->set.v[idx];
+    int rc = model_advance(r, down ? idx + 1 : idx);
+    if (rc)
+        return rc;
+    /* up advances the model itself; down works on a copy */
+    schema copy;
+    schema *s = &r->model;
+    if (down) {
+        schema_copy(&copy, &r->model);
+        s = &copy;
+    }
+    model_begin_migration(s, (int)idx);
+    out->index = idx;
+    out->down = down;
+    out->ops = down ? &r->plan.downs[idx] : &m->up;
+    out->nops = out->ops->n;
+    out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
+    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op);
+    if (down) {
+        schema_free(&copy);
+    } else if (rc) {
+        schema_free(&r->model); /* left somewhere inside migration idx */
+        r->model_live = 0;
+    } else {
+        r->model_pos = idx + 1;
+    }
+    if (rc)
+        compiled_free(out);
+    return rc;
+}
+
+/* The undo of op j is the inverse the model derives when it applies op j
+ * (after ops [0, j) of the same migration), compiled from the state after
+ * op j. Raw SQL has no inverse. Assumes nothing about the runner's forward
+ * model: it replays from the start into a model of its own. */
+int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out)
+{
+    const migration *m = r->set.v[idx];
+    const op_list *ops = down ? &r->plan.downs[idx] : &m->up;
+    schema s;
+    schema_init(&s);
+    int rc = plan_replay(&r->set, down ? idx + 1 : idx, &s, NULL);
+    op_list inv = {0};
+    model_begin_migration(&s, (int)idx);
+    for (size_t k = 0; k <= j && !rc; k++) {
+        apply_ctx ctx = {m->path, ops, k, NULL};
+        char *why = NULL;
+        rc = model_apply(&s, ops->v[k], &ctx, k == j ? &inv : NULL, &why);
+        free(why);
+    }
+    if (!rc && ops->v[j]->kind == OP_SQL)
+        rc = strata_set_error(STRATA_ESTATE, "%s: %s (sql) cannot be undone automatically", m->path,
+                              ops->v[j]->path);
+    if (!rc) {
+        stmt_list *per = xcalloc(inv.n + 1, sizeof *per);
+        rc = compile_ops(&r->tg, &s, m, &inv, per);
+        for (size_t k = 0; k < inv.n; k++) {
+            for (size_t q = 0; q < per[k].n; q++) {
+                stmt *st = &per[k].v[q];
+                out->v = xgrow(out->v, &out->cap, out->n + 1, sizeof *out->v);
+                out->v[out->n++] = *st;
+            }
+            free(per[k].v);
+        }
+        free(per);
+    }
+    op_list_free(&inv);
+    schema_free(&s);
+    return rc;
+}
+
+/* The script of a compiled migration is what the runner runs: its
+ * transaction (unless it runs op by op), foreign keys off around it where a
+ * statement needs that, and each op's statements under a comment naming the
+ * op. */
+void render_compiled(const runner *r, const compiled *c, sbuf *out)
+{
+    const migration *m = r->set.v[c->index];
+    strata_dialect d = r->tg.dialect;
+    sbuf_addf(out, "-- %s %s\n", c->down ? "revert" : "migration", m->id);
+    int progressive = migration_is_progressive(&r->tg, m);
+    const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(d, 0) : NULL;
+    if (fk_off)
+        sbuf_addf(out, "%s;\n", fk_off);
+    if (!progressive)
+        sbuf_addf(out, "%s;\n", tx_begin_sql(d));
+    for (size_t j = 0; j < c->nops; j++) {
+        sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
+                  op_names[c->ops->v[j]->kind]);
+        stmt_list_render(&c->per_op[j], d, out);
+    }
+    if (!progressive)
+        sbuf_add(out, "COMMIT;\n");
+    if (fk_off)
+        sbuf_addf(out, "%s;\n", fk_enforcement_sql(d, 1));
+}
