@@ -182,6 +182,14 @@ static void ensure_registry(void)
     }
 }
 
+/* STRATA_TEST_ONLY=TEXT runs only the tests whose name contains TEXT (while
+ * developing; CI sets nothing and runs them all). */
+static int test_selected(const char *name)
+{
+    const char *only = getenv("STRATA_TEST_ONLY");
+    return !only || !*only || strstr(name, only) != NULL;
+}
+
 void test_add_dialect_suites(const char *name, int (*init)(void), int (*cleanup)(void),
                              const test_case *tests)
 {
@@ -198,7 +206,8 @@ void test_add_dialect_suites(const char *name, int (*init)(void), int (*cleanup)
         snprintf(sname, sizeof sname, "%s/%s", name, strata_dialect_name((strata_dialect)d));
         CU_pSuite s = CU_add_suite(sname, init_wrappers[k][d], clean_wrappers[k][d]);
         for (const test_case *t = tests; t->name; t++)
-            CU_add_test(s, t->name, t->fn);
+            if (test_selected(t->name))
+                CU_add_test(s, t->name, t->fn);
     }
 }
 
@@ -207,7 +216,8 @@ void test_add_suite(const char *name, const test_case *tests)
     ensure_registry();
     CU_pSuite s = CU_add_suite(name, NULL, NULL);
     for (const test_case *t = tests; t->name; t++)
-        CU_add_test(s, t->name, t->fn);
+        if (test_selected(t->name))
+            CU_add_test(s, t->name, t->fn);
 }
 
 int test_main(void)
