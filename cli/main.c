@@ -20,8 +20,8 @@ static const char *usage_text =
     "usage: strata [options] <command> [command options]\n"
     "\n"
     "Commands:\n"
-    "  migrations run [--to VERSION] [--dry-run] [--allow-out-of-order]\n"
-    "  migrations revert [--steps N | --to VERSION | --all] [--dry-run]\n"
+    "  migrations run [--to VERSION] [--dry-run] [--allow-out-of-order] [--single-transaction]\n"
+    "  migrations revert [--steps N | --to VERSION | --all] [--dry-run] [--single-transaction]\n"
     "  migrations show\n"
     "  migrations sql [--dialect postgres|mysql|sqlite] [--down] [VERSION...]\n"
     "  migrations validate\n"
@@ -162,6 +162,7 @@ static const opt_spec known_opts[] = {
     {"--out", 1},
     {"--schema", 1},
     {"--allow-out-of-order", 0},
+    {"--single-transaction", 0},
     {"--mark-applied", 0},
     {"--junit", 1},
     {"--help", 0},
@@ -290,6 +291,8 @@ int main(int argc, char **argv)
             o.schema = val;
         else if (!strcmp(n, "--allow-out-of-order"))
             o.allow_out_of_order = 1;
+        else if (!strcmp(n, "--single-transaction"))
+            o.single_transaction = 1;
         else if (!strcmp(n, "--mark-applied"))
             o.mark_applied = 1;
         else if (!strcmp(n, "--junit"))

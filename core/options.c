@@ -9,6 +9,9 @@
  * went and the fields appended since keep their defaults.
  */
 #include "options.h"
+
+#include <stddef.h>
+#include <string.h>
 #include "util.h"
 
 static const strata_options options_defaults = STRATA_OPTIONS_INIT;
@@ -38,9 +41,14 @@ int options_get(const strata_options *in, strata_options *out)
         return 0;
     int rc =
         version_check("strata_options", "STRATA_OPTIONS_INIT", in->version, STRATA_OPTIONS_VERSION);
-    if (!rc)
+    if (rc)
+        return rc;
+    /* a version 1 struct ends before single_transaction */
+    if (in->version == 1)
+        memcpy(out, in, offsetof(strata_options, single_transaction));
+    else
         *out = *in;
-    return rc;
+    return 0;
 }
 
 int seed_options_get(const strata_seed_options *in, strata_seed_options *out)
@@ -73,9 +81,15 @@ int strata_options_init(strata_options *opts, unsigned int version)
         return strata_set_error(STRATA_EINPUT, "strata_options_init: opts is NULL");
     int rc =
         version_check("strata_options", "STRATA_OPTIONS_INIT", version, STRATA_OPTIONS_VERSION);
-    if (!rc)
+    if (rc)
+        return rc;
+    /* the caller's struct is as long as its version */
+    if (version == 1)
+        memcpy(opts, &options_defaults, offsetof(strata_options, single_transaction));
+    else
         *opts = options_defaults;
-    return rc;
+    opts->version = version;
+    return 0;
 }
 
 int strata_seed_options_init(strata_seed_options *opts, unsigned int version)

@@ -122,6 +122,11 @@ const char *fk_enforcement_sql(strata_dialect d, int on)
     return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
 }
 
+const char *fk_violation_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check LIMIT 1" : NULL;
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)
@@ -255,14 +260,78 @@ void render_fk_actions(sbuf *b, const fk_def *fk)
 
 /* ---- statements shared by the ALTER TABLE dialects (PostgreSQL, MySQL) ---- */
 
+/*
+ * MySQL/MariaDB check a new foreign key against the rows by copying the
+ * whole table (ALGORITHM=COPY) unless foreign_key_checks is off, when the
+ * key is added in place (no copy; only a missing index is built). So the
+ * check is made here instead, by one query that finds a row whose columns
+ * (all non-NULL, as MATCH SIMPLE) match no row of the referenced table,
+ * and the key is added with the checks off for that one statement, the
+ * session's setting restored after it whatever happens. The guarantee is
+ * the same for the rows there when the query runs; rows another session
+ * writes between the query and the ALTER are not checked (as they would
+ * not be by a copy that started before them either: a migration assumes
+ * no concurrent writes to the tables it changes). A table this migration
+ * made and filled with nothing needs no query.
+ */
+static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *fk)
+{
+    const table *t = find_table(c, table_name);
+    if (t && t->created_in == c->s->migration_index && !t->has_rows)
+        return;
+    /* the column add_column has just added holds its default, NULL */
+    const column *added = c->o->kind == OP_ADD_COLUMN ? c->o->col : NULL;
+    if (added && fk->cols.n == 1 && !strcmp(fk->cols.v[0], added->name) &&
+        (added->def.kind == DEF_NONE ||
+         (added->def.kind == DEF_LITERAL && json_is_null(added->def.literal))))
+        return;
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT ");
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        sbuf_add(&q, i ? ", c." : "c.");
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, " FROM ");
+    qid(&q, c, table_name);
+    sbuf_add(&q, " c WHERE ");
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        sbuf_add(&q, "c.");
+        qid(&q, c, fk->cols.v[i]);
+        sbuf_add(&q, " IS NOT NULL AND ");
+    }
+    sbuf_add(&q, "NOT EXISTS (SELECT 1 FROM ");
+    qid(&q, c, fk->ref_table);
+    sbuf_add(&q, " p WHERE ");
+    for (size_t i = 0; i < fk->cols.n && i < fk->ref_cols.n; i++) {
+        sbuf_add(&q, i ? " AND p." : "p.");
+        qid(&q, c, fk->ref_cols.v[i]);
+        sbuf_add(&q, " = c.");
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, ") LIMIT 1");
+    stmt_add_assert(c->out, sbuf_detach(&q),
+                    xasprintf("cannot add foreign key '%s': table '%s' has a row that matches no "
+                              "row of '%s'",
+                              fk->name, table_name, fk->ref_table));
+    c->out->v[c->out->n - 1].flags = STMT_SHOW_ROW;
+}
+
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 {
+    int mysql = c->d == STRATA_MYSQL;
+    if (mysql) {
+        mysql_fk_check(c, table_name, fk);
+        stmt_add(c->out, STMT_SESSION,
+                 "SET @strata_fk_checks = @@foreign_key_checks, foreign_key_checks = 0");
+    }
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, table_name);
     sbuf_add(&b, " ADD ");
     render_fk_clause(&b, c, fk);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    if (mysql)
+        stmt_add(c->out, STMT_SESSION | STMT_CLEANUP, "SET foreign_key_checks = @strata_fk_checks");
 }
 
 void add_pending_fks(const cctx *c, const table *t)

@@ -31,6 +31,11 @@ enum {
     STMT_FK_OFF = 1,         /* SQLite: run with PRAGMA foreign_keys=OFF (table rebuild) */
     STMT_IGNORE_MISSING = 2, /* an error saying the object does not exist is not an error */
     STMT_NO_TX = 4,          /* cannot run inside a transaction */
+    STMT_CLEANUP = 8,        /* runs even when a statement before it in the list failed
+                                (restoring a session setting) */
+    STMT_SESSION = 16,       /* sets a session variable for the statements after it (MySQL's
+                                foreign_key_checks around an ADD FOREIGN KEY) */
+    STMT_SHOW_ROW = 32,      /* STMT_ASSERT_EMPTY: the message shows the row found */
 };
 
 typedef struct stmt {
@@ -66,6 +71,10 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
  * table rebuild; NULL for dialects whose statements never ask). */
 const char *tx_begin_sql(strata_dialect d);
 const char *fk_enforcement_sql(strata_dialect d, int on);
+/* With enforcement off, a query that finds a row violating a foreign key,
+ * run before the transaction commits (SQLite: pragma_foreign_key_check;
+ * NULL elsewhere). */
+const char *fk_violation_query(strata_dialect d);
 
 /* What is being compiled for. Offline, compile_target_default() assumes
  * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */
@@ -87,6 +96,23 @@ typedef struct before_state {
 /* Compile one operation. `after` is the model with the op applied. */
 int compile_op(const compile_target *tg, const schema *after, const before_state *before,
                const op *o, const apply_ctx *ctx, stmt_list *out);
+
+/* Consecutive operations of a migration compiled as one statement list
+ * (batch.c): ops [first, last]; `stmts` holds the batch's statements when
+ * last > first, and is empty for an operation on its own (its per-op list
+ * is the one to run). */
+typedef struct op_batch {
+    size_t first, last;
+    stmt_list stmts;
+} op_batch;
+
+/* Group the ops of one migration (their own statements in per_op) into
+ * batches covering all of them in order: runs of consecutive ops on one
+ * table that the database can do in one ALTER TABLE (PostgreSQL, MySQL)
+ * become one; every other op is a batch of its own. */
+int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op, op_batch **out,
+              size_t *n);
+void op_batches_free(op_batch *b, size_t n);
 
 /* Render a JSON value as a SQL literal for a column (type conversions as
  * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */

@@ -26,17 +26,38 @@ static void describe_failure(runner *r, const compiled *c, size_t j)
                         o->path ? o->path : "", op_names[o->kind]);
 }
 
+/* With foreign keys off (SQLite's rebuild), nothing checked the rows the
+ * transaction wrote: check every foreign key before it commits. */
+static int check_foreign_keys(runner *r)
+{
+    const char *q = fk_violation_query(r->tg.dialect);
+    if (!q)
+        return 0;
+    stmt_list l = {0};
+    stmt_add_assert(&l, xstrdup(q),
+                    xstrdup("rows violate a foreign key (foreign keys were off for SQLite's table "
+                            "rebuild; nothing was changed)"));
+    int rc = exec_stmts(r->conn, &l, NULL, NULL);
+    stmt_list_free(&l);
+    return rc;
+}
+
 /* Each op's undo is computed from the migration file (undo_statements) and
- * run newest first; an op that failed halfway is undone best effort first,
- * ignoring what was never made. */
-int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining)
+ * run newest first; the `partial` ops after the applied ones, which may
+ * have run in full, in part or not at all (an op that failed halfway; a
+ * process killed during a batch, whose one statement may have committed
+ * before its progress was recorded), are undone best effort first, newest
+ * first, ignoring what was never made. */
+int undo_ops(runner *r, size_t idx, int down, size_t upto, size_t partial, int *remaining)
 {
     exec_state st = {STRVEC_INIT, 0};
     *remaining = (int)upto;
     size_t nops = down ? r->plan.downs[idx].n : r->set.v[idx]->up.n;
-    if (partial_op && upto < nops) {
+    for (size_t j = upto + partial; j-- > upto;) {
+        if (j >= nops)
+            continue;
         stmt_list l = {0};
-        int rc = undo_statements(r, idx, down, upto, &l);
+        int rc = undo_statements(r, idx, down, j, &l);
         if (!rc) {
             st.best_effort = 1;
             exec_stmts(r->conn, &l, &st, NULL);
@@ -97,6 +118,61 @@ static int undo_failed(runner *r, compiled *c, size_t applied, int partial_op)
 }
 
 /*
+ * One step of a progressive migration: the statements `l` of a batch or of
+ * one op whose last op is `last`; then its progress, the number of ops
+ * done, or the final state after the last. Where every schema change can
+ * run inside a transaction (SQLite) the step commits together with its
+ * progress. For one op, *op_done says whether it ran in full and *failed
+ * which of its statements failed.
+ */
+static int run_step(runner *r, compiled *c, const stmt_list *l, size_t last, int op_tx,
+                    double start, int *op_done, size_t *failed)
+{
+    const migration *m = r->set.v[c->index];
+    const char *dir = c->down ? "down" : "up";
+    exec_state st = {STRVEC_INIT, 0};
+    const char *fk_off = stmt_list_needs_fk_off(l) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
+    int rc = 0;
+    if (fk_off)
+        strata_conn_exec(r->conn, fk_off);
+    if (op_tx)
+        rc = strata_conn_begin(r->conn);
+    if (!rc)
+        rc = exec_stmts(r->conn, l, &st, failed);
+    if (!rc && fk_off)
+        rc = check_foreign_keys(r);
+    /* the step ran in full; from here on an undo must include it */
+    if (op_done)
+        *op_done = !rc;
+    /* After the last op the final state is written at once (one round trip
+     * less per migration). */
+    if (!rc && last + 1 < c->nops)
+        rc = history_update(r, m, "running", dir, (int)last + 1, 0);
+    else if (!rc)
+        rc = c->down ? history_delete(r, m->id)
+                     : history_update(r, m, "applied", "up", (int)c->nops,
+                                      (long long)((now_seconds() - start) * 1000));
+    if (op_tx) {
+        if (rc) {
+            strata_conn_rollback(r->conn);
+        } else if ((rc = strata_conn_commit(r->conn)) != 0) {
+            char *msg = xstrdup(strata_error_message());
+            strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
+            strata_set_error(rc, "commit: %s", msg);
+            free(msg);
+        }
+        if (rc && op_done) { /* rolled back: nothing of the op stays */
+            *op_done = 0;
+            *failed = 0;
+        }
+    }
+    if (fk_off)
+        strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
+    exec_state_free(&st);
+    return rc;
+}
+
+/*
  * Run a compiled migration op by op, recording progress after each (MySQL,
  * and "transaction": false), and undo it on failure. Where every schema
  * change can run inside a transaction (SQLite), each op commits together
@@ -114,47 +190,31 @@ static int run_progressive(runner *r, compiled *c)
     if (rc)
         return rc;
     int op_tx = conn_has_trait(r->conn, DRIVER_DDL_ALWAYS_IN_TX);
-    for (size_t j = 0; j < c->nops; j++) {
-        exec_state st = {STRVEC_INIT, 0};
-        size_t failed = 0;
-        const char *fk_off =
-            stmt_list_needs_fk_off(&c->per_op[j]) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
-        if (fk_off)
-            strata_conn_exec(r->conn, fk_off);
-        if (op_tx)
-            rc = strata_conn_begin(r->conn);
-        if (!rc)
-            rc = exec_stmts(r->conn, &c->per_op[j], &st, &failed);
-        /* op j ran in full; from here on an undo must include it */
-        int op_done = !rc;
-        /* After the last op the final state is written at once (one round
-         * trip less per migration). */
-        if (!rc && j + 1 < c->nops)
-            rc = history_update(r, m, "running", dir, (int)j + 1, 0);
-        else if (!rc)
-            rc = c->down ? history_delete(r, m->id)
-                         : history_update(r, m, "applied", "up", (int)c->nops,
-                                          (long long)((now_seconds() - start) * 1000));
-        if (op_tx) {
-            if (rc) {
-                strata_conn_rollback(r->conn);
-            } else if ((rc = strata_conn_commit(r->conn)) != 0) {
-                char *msg = xstrdup(strata_error_message());
-                strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
-                strata_set_error(rc, "commit: %s", msg);
-                free(msg);
+    size_t j = 0;
+    for (size_t b = 0; b < c->nbatches; b++) {
+        const op_batch *x = &c->batches[b];
+        /* A batch of several ops is one statement, all or nothing (MySQL
+         * 8 and MariaDB 10.6 make a DDL statement atomic; an ALTER TABLE
+         * changes nothing when it fails on older ones too): when it fails,
+         * its ops run again one by one below, so that the error names the
+         * op and the undo knows what was applied. */
+        size_t next = x->last + 1;
+        if (x->last > x->first) {
+            rc = run_step(r, c, &x->stmts, x->last, op_tx, start, NULL, NULL);
+            if (!rc) {
+                j = next;
+                continue;
             }
-            if (rc) { /* rolled back: nothing of op j stays */
-                op_done = 0;
-                failed = 0;
-            }
+            strata_error_clear();
         }
-        if (fk_off)
-            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
-        exec_state_free(&st);
-        if (rc) {
-            describe_failure(r, c, j);
-            return undo_failed(r, c, op_done ? j + 1 : j, !op_done && failed > 0);
+        for (; j < next; j++) {
+            size_t failed = 0;
+            int op_done = 0;
+            rc = run_step(r, c, &c->per_op[j], j, op_tx, start, &op_done, &failed);
+            if (rc) {
+                describe_failure(r, c, j);
+                return undo_failed(r, c, op_done ? j + 1 : j, !op_done && failed > 0);
+            }
         }
     }
     if (c->nops > 0)
@@ -165,75 +225,173 @@ static int run_progressive(runner *r, compiled *c)
     return history_update(r, m, "applied", "up", 0, 0);
 }
 
-/*
- * Run a compiled migration in one transaction with its history row; on a
- * failure roll it back. Foreign keys go off around the transaction when a
- * statement needs that (SQLite's table rebuild: the pragma does nothing
- * inside one). *skipped: the history, re-read inside the transaction, says
- * another runner did it already.
- */
-static int run_transactional(runner *r, compiled *c, int *skipped)
+/* Open the transaction of one migration, or of a group of them, with
+ * foreign keys off first when a statement asks for that (SQLite's table
+ * rebuild: the pragma does nothing inside a transaction). */
+static int tx_open(runner *r, const char *fk_off)
 {
-    const migration *m = r->set.v[c->index];
-    const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
-    double start = now_seconds();
-    *skipped = 0;
     int rc = 0;
     if (fk_off)
         rc = strata_conn_exec(r->conn, fk_off);
     if (!rc)
         rc = strata_conn_begin(r->conn);
-    if (rc) {
-        if (fk_off)
-            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
-        return strata_error_prefix("migration %s: ", m->id);
+    if (rc && fk_off)
+        strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
+    return rc;
+}
+
+/* Close it: with rc 0 check the foreign keys (when they were off) and
+ * commit; else, or when that fails, roll back, keeping the error and
+ * saying so. */
+static int tx_close(runner *r, int rc, const char *fk_off, const char *who, const char *rolled_back,
+                    int *fk_failed)
+{
+    if (!rc && fk_off && (rc = check_foreign_keys(r)) != 0) {
+        strata_error_prefix("%s: ", who);
+        *fk_failed = 1;
     }
-    /* Where a query costs no round trip (SQLite, in this process), re-read
-     * the history under the write lock: an older strata there took no lock
-     * file, only the write lock, and may have applied the migration since.
-     * Elsewhere every runner holds the migration lock since before it read
-     * the history, and the re-read would cost a round trip per migration. */
-    int reread = conn_has_trait(r->conn, DRIVER_EMBEDDED);
-    char *state = NULL;
-    if (reread)
-        rc = history_state(r, m->id, &state);
-    if (reread && !rc && ((!c->down && state) || (c->down && !state))) {
-        *skipped = 1;
-        free(state);
-        strata_conn_rollback(r->conn);
-        if (fk_off)
-            strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
-        return 0;
-    }
-    free(state);
-    exec_state st = {STRVEC_INIT, 0};
-    for (size_t j = 0; j < c->nops && !rc; j++) {
-        rc = exec_stmts(r->conn, &c->per_op[j], &st, NULL);
-        if (rc)
-            describe_failure(r, c, j);
-    }
-    exec_state_free(&st);
-    long long ms = (long long)((now_seconds() - start) * 1000);
-    if (!rc)
-        rc = c->down ? history_delete(r, m->id)
-                     : history_insert(r, m, "applied", "up", (int)c->nops, (int)c->nops, ms);
     if (!rc) {
         rc = strata_conn_commit(r->conn);
         if (rc) {
             char *msg = xstrdup(strata_error_message());
             strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
-            strata_set_error(rc, "migration %s: commit: %s", m->id, msg);
+            strata_set_error(rc, "%s: commit: %s", who, msg);
             free(msg);
         }
     } else {
         char *msg = xstrdup(strata_error_message());
         int code = strata_error_code();
         strata_conn_rollback(r->conn);
-        strata_set_error(code, "%s (rolled back; the schema is as before the migration)", msg);
+        strata_set_error(code, "%s (%s)", msg, rolled_back);
         free(msg);
     }
     if (fk_off)
         strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
+    return rc;
+}
+
+/*
+ * Migration c inside the open transaction: its batches (op by op when
+ * `by_op`), then its history row. *skipped: the history, re-read inside the
+ * transaction, says another runner did it already. *batch_failed: a batch
+ * of several ops failed (the caller rolls back and runs the migration again
+ * op by op, so that the error names the op).
+ */
+static int tx_migration(runner *r, compiled *c, int by_op, int *skipped, int *batch_failed,
+                        int check_each)
+{
+    const migration *m = r->set.v[c->index];
+    double start = now_seconds();
+    *skipped = *batch_failed = 0;
+    int rc = 0;
+    /* Where a query costs no round trip (SQLite, in this process), re-read
+     * the history under the write lock: an older strata there took no lock
+     * file, only the write lock, and may have applied the migration since.
+     * Elsewhere every runner holds the migration lock since before it read
+     * the history, and the re-read would cost a round trip per migration. */
+    if (conn_has_trait(r->conn, DRIVER_EMBEDDED)) {
+        char *state = NULL;
+        rc = history_state(r, m->id, &state);
+        *skipped = !rc && ((!c->down && state) || (c->down && !state));
+        free(state);
+        if (rc || *skipped)
+            return rc;
+    }
+    exec_state st = {STRVEC_INIT, 0};
+    if (by_op) {
+        for (size_t j = 0; j < c->nops && !rc; j++) {
+            rc = exec_stmts(r->conn, &c->per_op[j], &st, NULL);
+            if (!rc && check_each)
+                rc = check_foreign_keys(r);
+            if (rc)
+                describe_failure(r, c, j);
+        }
+    } else {
+        for (size_t b = 0; b < c->nbatches && !rc; b++) {
+            rc = exec_stmts(r->conn, batch_stmts(c, b), &st, NULL);
+            if (rc && c->batches[b].last > c->batches[b].first)
+                *batch_failed = 1;
+            else if (rc)
+                describe_failure(r, c, c->batches[b].first);
+        }
+    }
+    exec_state_free(&st);
+    long long ms = (long long)((now_seconds() - start) * 1000);
+    if (!rc)
+        rc = c->down ? history_delete(r, m->id)
+                     : history_insert(r, m, "applied", "up", (int)c->nops, (int)c->nops, ms);
+    return rc;
+}
+
+/*
+ * Run a compiled migration in one transaction with its history row; on a
+ * failure roll it back. When a batch of several ops failed, or the foreign
+ * keys checked before the commit, the migration runs once more op by op (a
+ * check after each op, when foreign keys are off) and is rolled back again,
+ * so that the error names the op that fails.
+ */
+static int run_transactional(runner *r, compiled *c, int *skipped)
+{
+    const migration *m = r->set.v[c->index];
+    const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
+    int rc = 0;
+    for (int by_op = 0; by_op < 2; by_op++) {
+        int batch_failed = 0, fk_failed = 0;
+        rc = tx_open(r, fk_off);
+        if (rc)
+            return strata_error_prefix("migration %s: ", m->id);
+        rc = tx_migration(r, c, by_op, skipped, &batch_failed, by_op && fk_off);
+        if (!rc && *skipped) {
+            strata_conn_rollback(r->conn);
+            if (fk_off)
+                strata_conn_exec(r->conn, fk_enforcement_sql(r->tg.dialect, 1));
+            return 0;
+        }
+        char *who = xasprintf("migration %s", m->id);
+        rc = tx_close(r, rc, fk_off, who, "rolled back; the schema is as before the migration",
+                      &fk_failed);
+        free(who);
+        if (!rc || by_op || !(batch_failed || fk_failed))
+            return rc;
+    }
+    return rc;
+}
+
+int apply_group_possible(const runner *r, const compiled *cs, size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (migration_is_progressive(&r->tg, r->set.v[cs[k].index]))
+            return 0;
+    return 1;
+}
+
+/*
+ * Several migrations in one transaction (--single-transaction, Flyway's
+ * group): each with its history row, the foreign keys checked once at the
+ * end, one commit; a failure rolls all of them back. As for one migration,
+ * a failed batch makes the whole group run again op by op to name the op.
+ */
+int apply_group(runner *r, compiled *cs, size_t n, int *skipped)
+{
+    int fk = 0;
+    for (size_t k = 0; k < n; k++)
+        fk |= compiled_needs_fk_off(&cs[k]);
+    const char *fk_off = fk ? fk_enforcement_sql(r->tg.dialect, 0) : NULL;
+    int rc = 0;
+    for (int by_op = 0; by_op < 2; by_op++) {
+        int batch_failed = 0, fk_failed = 0;
+        rc = tx_open(r, fk_off);
+        if (rc)
+            return strata_error_prefix("opening the transaction of the %zu migrations: ", n);
+        for (size_t k = 0; k < n && !rc; k++)
+            rc = tx_migration(r, &cs[k], by_op, &skipped[k], &batch_failed, by_op && fk_off);
+        rc = tx_close(r, rc, fk_off, "the migrations of the transaction",
+                      "rolled back with the other migrations of the transaction; the schema is "
+                      "as before them",
+                      &fk_failed);
+        if (!rc || by_op || !(batch_failed || fk_failed))
+            return rc;
+    }
     return rc;
 }
 
@@ -281,7 +439,8 @@ int apply_recover(runner *r, hist_row *h)
     say(r, "recovering %s: it was interrupted after %d operation(s); undoing them", h->id,
         h->ops_applied);
     int remaining = 0;
-    int rc = undo_ops(r, (size_t)idx, down, (size_t)h->ops_applied, 1, &remaining);
+    int rc = undo_ops(r, (size_t)idx, down, (size_t)h->ops_applied,
+                      batch_span(r, (size_t)idx, down, (size_t)h->ops_applied), &remaining);
     if (rc) {
         char *msg = xstrdup(strata_error_message());
         history_update(r, m, "partial", h->direction, remaining, 0);

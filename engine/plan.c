@@ -82,7 +82,48 @@ void compiled_free(compiled *c)
     for (size_t j = 0; j < c->nops; j++)
         stmt_list_free(&c->per_op[j]);
     free(c->per_op);
+    op_batches_free(c->batches, c->nbatches);
     memset(c, 0, sizeof *c);
+}
+
+const stmt_list *batch_stmts(const compiled *c, size_t b)
+{
+    const op_batch *x = &c->batches[b];
+    return x->last > x->first ? &x->stmts : &c->per_op[x->first];
+}
+
+size_t batch_span(runner *r, size_t idx, int down, size_t j)
+{
+    compiled c;
+    size_t span = 1;
+    if (compile_migration(r, idx, down, &c) != 0) {
+        strata_error_clear();
+        return span;
+    }
+    for (size_t b = 0; b < c.nbatches; b++)
+        if (c.batches[b].first == j)
+            span = c.batches[b].last - j + 1;
+    compiled_free(&c);
+    return span;
+}
+
+/* Batching is on unless STRATA_BATCH=0 (bench/, tests/ compare both). */
+static int batching_enabled(void)
+{
+    const char *e = getenv("STRATA_BATCH");
+    return !e || strcmp(e, "0") != 0;
+}
+
+/* The batches of a compiled migration: batch_ops's, or one per op. */
+static int make_batches(const runner *r, compiled *c)
+{
+    if (batching_enabled())
+        return batch_ops(&r->tg, c->ops, c->per_op, &c->batches, &c->nbatches);
+    c->batches = xcalloc(c->nops + 1, sizeof *c->batches);
+    for (size_t j = 0; j < c->nops; j++)
+        c->batches[j].first = c->batches[j].last = j;
+    c->nbatches = c->nops;
+    return 0;
 }
 
 int compiled_needs_fk_off(const compiled *c)
@@ -153,6 +194,8 @@ int compile_migration(runner *r, size_t idx, int down, compiled *out)
     out->nops = out->ops->n;
     out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
     rc = compile_ops(&r->tg, s, m, out->ops, out->per_op);
+    if (!rc)
+        rc = make_batches(r, out);
     if (down) {
         schema_free(&copy);
     } else if (rc) {
@@ -221,11 +264,22 @@ void render_compiled(const runner *r, const compiled *c, sbuf *out)
         sbuf_addf(out, "%s;\n", fk_off);
     if (!progressive)
         sbuf_addf(out, "%s;\n", tx_begin_sql(d));
-    for (size_t j = 0; j < c->nops; j++) {
-        sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
-                  op_names[c->ops->v[j]->kind]);
-        stmt_list_render(&c->per_op[j], d, out);
+    for (size_t b = 0; b < c->nbatches; b++) {
+        const op_batch *x = &c->batches[b];
+        for (size_t j = x->first; j <= x->last; j++)
+            sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
+                      op_names[c->ops->v[j]->kind]);
+        if (x->last > x->first)
+            sbuf_addf(out, "-- strata: the %zu operations above as one statement\n",
+                      x->last - x->first + 1);
+        stmt_list_render(batch_stmts(c, b), d, out);
     }
+    const char *fk_check = fk_off ? fk_violation_query(d) : NULL;
+    if (fk_check)
+        sbuf_addf(out,
+                  "-- strata: the next query must return no row, else: rows violate a foreign "
+                  "key\n-- %s;\n",
+                  fk_check);
     if (!progressive)
         sbuf_add(out, "COMMIT;\n");
     if (fk_off)

@@ -233,6 +233,27 @@ static int prepare_change(runner *r)
  * compiled before the first runs, then applied one by one (or, for a dry
  * run, printed). Assumes prepare_change has run.
  */
+/* --single-transaction needs transactional DDL and no "transaction":
+ * false migration among them; refused before anything runs. */
+static int group_check(runner *r, const compiled *cs, size_t n)
+{
+    if (apply_group_possible(r, cs, n))
+        return 0;
+    if (!(r->tg.caps & STRATA_CAP_TRANSACTIONAL_DDL))
+        return strata_set_error(STRATA_EINPUT,
+                                "--single-transaction: %s cannot roll back schema changes, so "
+                                "its migrations cannot share one transaction; run without it",
+                                strata_conn_is_mariadb(r->conn) ? "MariaDB" : "MySQL");
+    for (size_t k = 0; k < n; k++)
+        if (migration_is_progressive(&r->tg, r->set.v[cs[k].index]))
+            return strata_set_error(STRATA_EINPUT,
+                                    "--single-transaction: migration %s says \"transaction\": "
+                                    "false, so it cannot run in the one transaction; run without "
+                                    "--single-transaction",
+                                    r->set.v[cs[k].index]->id);
+    return 0;
+}
+
 static int run_impl(runner *r)
 {
     const strata_options *opt = r->opt;
@@ -271,11 +292,22 @@ static int run_impl(runner *r)
         for (size_t k = 0; k < np; k++)
             report_add(r->report, r->set.v[pending[k]], STRATA_MIG_PENDING, NULL);
     }
+    int *group_skipped = NULL;
+    double group_start = now_seconds();
+    if (!rc && !opt->dry_run && opt->single_transaction && np) {
+        rc = group_check(r, cs, np);
+        group_skipped = xcalloc(np + 1, sizeof *group_skipped);
+        if (!rc)
+            rc = apply_group(r, cs, np, group_skipped);
+    }
     for (size_t k = 0; k < np && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[pending[k]];
-        double start = now_seconds();
+        double start = group_skipped ? group_start : now_seconds();
         int skipped = 0;
-        rc = apply_compiled(r, &cs[k], &skipped);
+        if (group_skipped)
+            skipped = group_skipped[k];
+        else
+            rc = apply_compiled(r, &cs[k], &skipped);
         if (rc)
             break;
         if (skipped)
@@ -294,6 +326,7 @@ static int run_impl(runner *r)
         compiled_free(&cs[k]);
     free(cs);
     free(pending);
+    free(group_skipped);
     return rc;
 }
 
@@ -379,11 +412,22 @@ static int revert_impl(runner *r)
             render_compiled(r, &cs[k], &out);
         r->report->sql = sbuf_detach(&out);
     }
+    int *group_skipped = NULL;
+    double group_start = now_seconds();
+    if (!rc && !opt->dry_run && opt->single_transaction) {
+        rc = group_check(r, cs, nt);
+        group_skipped = xcalloc(nt + 1, sizeof *group_skipped);
+        if (!rc)
+            rc = apply_group(r, cs, nt, group_skipped);
+    }
     for (size_t k = 0; k < nt && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[todo[k]];
-        double start = now_seconds();
+        double start = group_skipped ? group_start : now_seconds();
         int skipped = 0;
-        rc = apply_compiled(r, &cs[k], &skipped);
+        if (group_skipped)
+            skipped = group_skipped[k];
+        else
+            rc = apply_compiled(r, &cs[k], &skipped);
         if (rc || skipped)
             continue;
         hist_row h;
@@ -397,6 +441,7 @@ static int revert_impl(runner *r)
         compiled_free(&cs[k]);
     free(cs);
     free(todo);
+    free(group_skipped);
     return rc;
 }
 
@@ -557,7 +602,10 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         } else {
             int remaining = 0;
             rc = undo_ops(&r, (size_t)idx, down, (size_t)h->ops_applied,
-                          strcmp(h->state, "running") == 0, &remaining);
+                          strcmp(h->state, "running") == 0
+                              ? batch_span(&r, (size_t)idx, down, (size_t)h->ops_applied)
+                              : 0,
+                          &remaining);
             if (rc) {
                 history_update(&r, m, "partial", h->direction, remaining, 0);
                 strata_error_prefix("repairing %s: ", m->id);

@@ -68,6 +68,12 @@ typedef struct compiled {
     size_t nops;
     stmt_list *per_op;
     const op_list *ops;
+    /* The ops grouped into batches (batch_ops): consecutive ops on one
+     * table as one statement. Every op is in one batch; a batch of one op
+     * runs that op's own statements. STRATA_BATCH=0 in the environment
+     * makes every batch one op (to compare, and to find a problem). */
+    op_batch *batches;
+    size_t nbatches;
 } compiled;
 
 /* ---- runner.c ---- */
@@ -84,13 +90,19 @@ void report_add(strata_report *rep, const migration *m, strata_mig_status st, co
 /* Run a compiled migration (*skipped: another runner had already done it),
  * in a transaction or op by op as migration_is_progressive says. */
 int apply_compiled(runner *r, compiled *c, int *skipped);
+/* Can these migrations run in one transaction (--single-transaction)?
+ * Where DDL is transactional and none is "transaction": false. */
+int apply_group_possible(const runner *r, const compiled *cs, size_t n);
+/* Run them in one transaction, all or none; skipped[k] as for
+ * apply_compiled. */
+int apply_group(runner *r, compiled *cs, size_t n, int *skipped);
 /* Finish a migration interrupted while running: record it as done, or
  * undo what it applied. */
 int apply_recover(runner *r, hist_row *h);
 /* Undo ops [0, upto) (and op `upto` best-effort when `partial_op`) of a
  * migration that failed or was interrupted. Returns 0 when the schema is
  * back where it started; otherwise *remaining is how many ops stay applied. */
-int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining);
+int undo_ops(runner *r, size_t idx, int down, size_t upto, size_t partial, int *remaining);
 
 /* ---- plan.c ---- */
 
@@ -115,6 +127,12 @@ void compiled_free(compiled *c);
 int compiled_needs_fk_off(const compiled *c);
 /* The statements that undo op j of migration idx in direction `down`. */
 int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out);
+/* How many ops, from op j on, the batch of migration idx that starts at op j
+ * holds (1 when j starts none, or batching is off): what a process killed
+ * after recording j ops may have applied. */
+size_t batch_span(runner *r, size_t idx, int down, size_t j);
+/* The statements of batch b: its own, or its one op's. */
+const stmt_list *batch_stmts(const compiled *c, size_t b);
 /* Append a compiled migration as a script (dry runs, `migrations sql`). */
 void render_compiled(const runner *r, const compiled *c, sbuf *out);
 

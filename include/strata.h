@@ -316,12 +316,17 @@ typedef struct strata_options {
     int mark_applied;           /* repair: mark the partial migration applied */
     strata_log_fn log_cb;       /* progress lines (default NULL: none) */
     void *log_payload;          /* handed to log_cb */
+    /* version 2 */
+    int single_transaction; /* run/revert: every migration of the command in one transaction
+                               (PostgreSQL, SQLite; all applied or none; not with
+                               "transaction": false migrations, nor on MySQL/MariaDB, where
+                               it is refused) */
 } strata_options;
 
-#define STRATA_OPTIONS_VERSION 1
+#define STRATA_OPTIONS_VERSION 2
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL                           \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0                        \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as

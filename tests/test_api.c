@@ -128,7 +128,7 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(strata_options_init(&o, 7), STRATA_EINPUT);
     CU_ASSERT_STRING_EQUAL(strata_error_message(),
                            "strata_options version 7 is not supported by this libstrata "
-                           "(expects 1)");
+                           "(expects 1 to 2)");
     CU_ASSERT_EQUAL(strata_seed_options_init(&so, 0), STRATA_EINPUT);
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_seed_options version 0");
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "STRATA_SEED_OPTIONS_INIT");
@@ -136,6 +136,13 @@ static void test_init_functions(void)
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_check_options version 2");
     CU_ASSERT_EQUAL(strata_options_init(NULL, STRATA_OPTIONS_VERSION), STRATA_EINPUT);
     strata_error_clear();
+    /* a version 1 struct is written only as far as version 1 went */
+    strata_options o1;
+    memset(&o1, 0x5a, sizeof o1);
+    CU_ASSERT_EQUAL(strata_options_init(&o1, 1), 0);
+    CU_ASSERT_EQUAL(o1.version, 1);
+    CU_ASSERT_PTR_NULL(o1.migrations_dir);
+    CU_ASSERT_EQUAL(o1.single_transaction, 0x5a5a5a5a);
 }
 
 /* A call refused for the version of its options, with that message. */
@@ -158,7 +165,7 @@ static void test_wrong_version_refused(void)
     for (size_t k = 0; k < 2; k++) {
         char expected[128];
         snprintf(expected, sizeof expected,
-                 "strata_options version %u is not supported by this libstrata (expects 1)",
+                 "strata_options version %u is not supported by this libstrata (expects 1 to 2)",
                  versions[k]);
         strata_options opt = STRATA_OPTIONS_INIT;
         opt.version = versions[k];
