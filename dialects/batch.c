@@ -31,8 +31,16 @@
  *     the whole statement: only operations that add keys or indexes share
  *     it.
  *
- * SQLite's ALTER TABLE has one clause per statement; its rebuilds are not
- * joined here.
+ * SQLite's ALTER TABLE has one clause per statement; there a run of
+ * operations on one table that includes a rebuild becomes one rebuild from
+ * the table before the run to the table after it (rebuild_runs, found while
+ * the ops are compiled, since it needs the table before the run): the rows
+ * are copied once, the schema rewritten and re-read once, instead of once
+ * per rebuild and once per ADD/DROP COLUMN. Joined there: columns added
+ * and dropped, a column altered (once in the run), keys, checks and indexes
+ * added and dropped; not: renames, primary keys, serial columns (triggers
+ * and counters of their own), a name the run names already, and an op with
+ * run-time checks after an op that changes columns.
  */
 #include "sqlgen.h"
 
@@ -217,6 +225,146 @@ static void join(const op_list *ops, const stmt_list *per_op, size_t first, size
         stmt_add(out, STMT_SESSION | STMT_CLEANUP, restore);
 }
 
+/* ---- SQLite: runs of one table as one rebuild ---- */
+
+static int rebuild_joinable(const op *o, const table *before)
+{
+    switch (o->kind) {
+    case OP_ADD_COLUMN:
+        return o->col && !type_is_serial(o->col->type.kind) && !o->restore;
+    case OP_DROP_COLUMN: {
+        const column *c = before ? table_column(before, o->name) : NULL;
+        return c && !type_is_serial(c->type.kind);
+    }
+    case OP_ALTER_COLUMN: {
+        const column *c = before ? table_column(before, o->name) : NULL;
+        return c && !type_is_serial(c->type.kind) && !(o->col && type_is_serial(o->col->type.kind));
+    }
+    case OP_ADD_FOREIGN_KEY:
+    case OP_DROP_FOREIGN_KEY:
+    case OP_ADD_CHECK:
+    case OP_DROP_CHECK:
+    case OP_CREATE_INDEX:
+    case OP_DROP_INDEX:
+    case OP_ADD_UNIQUE:
+    case OP_DROP_UNIQUE:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+/* Ops that change no column: what a later op's checks may run before. */
+static int rebuild_plain(const op *o)
+{
+    return o->kind != OP_ADD_COLUMN && o->kind != OP_DROP_COLUMN && o->kind != OP_ALTER_COLUMN;
+}
+
+static int has_checks(const stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].kind == STMT_ASSERT_EMPTY)
+            return 1;
+    return 0;
+}
+
+static int rebuilds(const stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].kind == STMT_SQLITE_SAVE_DEPS)
+            return 1;
+    return 0;
+}
+
+/* Close the open run: a batch when it holds two ops or more, one of which
+ * rebuilds (else the ops' own statements are as good). */
+static void run_close(rebuild_runs *rr)
+{
+    if (!rr->open)
+        return;
+    if (rr->last > rr->first && rr->rebuilds && rr->merged.n) {
+        rr->v = xgrow(rr->v, &rr->cap, rr->n + 1, sizeof *rr->v);
+        op_batch *b = &rr->v[rr->n++];
+        b->first = rr->first;
+        b->last = rr->last;
+        b->stmts = rr->merged;
+        memset(&rr->merged, 0, sizeof rr->merged);
+    }
+    stmt_list_free(&rr->merged);
+    table_free_contents(&rr->old);
+    strvec_free(&rr->names);
+    rr->open = 0;
+}
+
+void rebuild_runs_step(rebuild_runs *rr, const compile_target *tg, const schema *after,
+                       const table *before, const op_list *ops, size_t j, const stmt_list *per_op,
+                       const apply_ctx *ctx)
+{
+    const op *o = ops->v[j];
+    int joinable = o->table && before && rebuild_joinable(o, before);
+    strvec xn = STRVEC_INIT;
+    if (joinable)
+        op_names_touched(o, &xn);
+    /* the op's checks run before the run's rebuild, on the table as it was
+     * before the run: fine after ops that change no column, and for checks
+     * of a column the run has not touched (alter_column's; add_column's of
+     * an empty table) */
+    int checks_ok = !has_checks(&per_op[j]) || rr->plain || o->kind == OP_ADD_COLUMN ||
+                    (o->kind == OP_ALTER_COLUMN && rr->open && table_column(&rr->old, o->name));
+    int extend = joinable && rr->open && strcmp(rr->old.name, o->table) == 0 && checks_ok;
+    for (size_t i = 0; extend && i < xn.n; i++)
+        extend = strvec_find(&rr->names, xn.v[i]) < 0;
+    if (!extend) {
+        run_close(rr);
+        if (joinable) {
+            rr->open = 1;
+            rr->first = rr->last = j;
+            table_copy(&rr->old, before);
+            rr->rebuilds = rebuilds(&per_op[j]);
+            rr->plain = rebuild_plain(o);
+            for (size_t i = 0; i < xn.n; i++)
+                strvec_push(&rr->names, xn.v[i]);
+        }
+        strvec_free(&xn);
+        return;
+    }
+    for (size_t i = 0; i < xn.n; i++)
+        strvec_push(&rr->names, xn.v[i]);
+    strvec_free(&xn);
+    rr->last = j;
+    rr->rebuilds += rebuilds(&per_op[j]);
+    rr->plain &= rebuild_plain(o);
+    if (!rr->rebuilds)
+        return; /* nothing to gain yet: the ops' own statements */
+    /* the run's rebuild so far: from the table before it to the table now */
+    const table *nt = schema_table(after, o->table);
+    stmt_list merged = {0};
+    if (nt &&
+        sqlite_rebuild_run(tg, after, &rr->old, nt, o, ctx, per_op, rr->first, j, &merged) == 0) {
+        stmt_list_free(&rr->merged);
+        rr->merged = merged;
+        return;
+    }
+    /* cannot be one rebuild: end the run before this op */
+    stmt_list_free(&merged);
+    strata_error_clear();
+    rr->last = j - 1;
+    rr->rebuilds -= rebuilds(&per_op[j]);
+    run_close(rr);
+}
+
+void rebuild_runs_done(rebuild_runs *rr)
+{
+    run_close(rr);
+}
+
+void rebuild_runs_free(rebuild_runs *rr)
+{
+    run_close(rr);
+    op_batches_free(rr->v, rr->n);
+    memset(rr, 0, sizeof *rr);
+}
+
 void op_batches_free(op_batch *b, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -225,11 +373,29 @@ void op_batches_free(op_batch *b, size_t n)
 }
 
 /* See compile.h. */
-int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op, op_batch **out,
-              size_t *nout)
+int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op,
+              rebuild_runs *runs, op_batch **out, size_t *nout)
 {
     op_batch *v = xcalloc(ops->n + 1, sizeof *v);
     size_t n = 0;
+    if (tg->dialect == STRATA_SQLITE) {
+        size_t r = 0;
+        for (size_t j = 0; j < ops->n;) {
+            op_batch *b = &v[n++];
+            b->first = b->last = j;
+            if (runs && r < runs->n && runs->v[r].first == j) {
+                /* the run's statements move to the batch */
+                b->last = runs->v[r].last;
+                b->stmts = runs->v[r].stmts;
+                memset(&runs->v[r].stmts, 0, sizeof runs->v[r].stmts);
+                r++;
+            }
+            j = b->last + 1;
+        }
+        *out = v;
+        *nout = n;
+        return 0;
+    }
     int mysql = tg->dialect == STRATA_MYSQL;
     int joins = tg->dialect != STRATA_SQLITE;
     size_t j = 0;

@@ -127,6 +127,21 @@ const char *fk_violation_query(strata_dialect d)
     return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check LIMIT 1" : NULL;
 }
 
+const char *fk_scope_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE
+               ? "SELECT \"name\" FROM \"sqlite_schema\" WHERE \"type\" = 'table' AND "
+                 "(\"name\" = ?1 OR EXISTS (SELECT 1 FROM "
+                 "pragma_foreign_key_list(\"name\") WHERE \"table\" = ?1 COLLATE "
+                 "NOCASE))"
+               : NULL;
+}
+
+const char *fk_table_violation_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check(?) LIMIT 1" : NULL;
+}
+
 /* ---- targets ---- */
 
 compile_target compile_target_default(strata_dialect d)

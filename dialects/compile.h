@@ -75,6 +75,11 @@ const char *fk_enforcement_sql(strata_dialect d, int on);
  * run before the transaction commits (SQLite: pragma_foreign_key_check;
  * NULL elsewhere). */
 const char *fk_violation_query(strata_dialect d);
+/* The same for the foreign keys of one table (parameter: the table), and
+ * the tables whose foreign keys a change of table ?1 may break: itself (if
+ * it exists) and those that reference it. */
+const char *fk_table_violation_query(strata_dialect d);
+const char *fk_scope_query(strata_dialect d);
 
 /* What is being compiled for. Offline, compile_target_default() assumes
  * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */
@@ -106,12 +111,47 @@ typedef struct op_batch {
     stmt_list stmts;
 } op_batch;
 
+/* SQLite (sqlite.c): ops [first, last] of one migration, all on one table,
+ * as one rebuild of `old` (the table before op first) into `nt` (after op
+ * last), `after` the schema after op last; the run-time checks of the ops'
+ * own statements (per_op) come first. */
+int sqlite_rebuild_run(const compile_target *tg, const schema *after, const table *old,
+                       const table *nt, const op *last_op, const apply_ctx *ctx,
+                       const stmt_list *per_op, size_t first, size_t last, stmt_list *out);
+
+/*
+ * SQLite's runs of operations on one table that one rebuild can do
+ * (batch.c), found while the ops are compiled: after each op, with the
+ * schema after it and its table before it, rebuild_runs_step extends the
+ * open run or closes it and may open another; rebuild_runs_done closes the
+ * last. The runs become batches in batch_ops.
+ */
+typedef struct rebuild_runs {
+    op_batch *v;
+    size_t n, cap;
+    /* the open run */
+    int open;
+    size_t first, last;
+    table old; /* its table before its first op */
+    strvec names;
+    int rebuilds; /* ops in it that rebuild on their own */
+    int plain;    /* every op so far only adds or drops keys, checks, indexes */
+    stmt_list merged;
+} rebuild_runs;
+
+void rebuild_runs_step(rebuild_runs *rr, const compile_target *tg, const schema *after,
+                       const table *before, const op_list *ops, size_t j, const stmt_list *per_op,
+                       const apply_ctx *ctx);
+void rebuild_runs_done(rebuild_runs *rr);
+void rebuild_runs_free(rebuild_runs *rr);
+
 /* Group the ops of one migration (their own statements in per_op) into
  * batches covering all of them in order: runs of consecutive ops on one
- * table that the database can do in one ALTER TABLE (PostgreSQL, MySQL)
- * become one; every other op is a batch of its own. */
-int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op, op_batch **out,
-              size_t *n);
+ * table that the database can do in one ALTER TABLE (PostgreSQL, MySQL),
+ * or in one rebuild (SQLite: `runs`, which may be NULL), become one; every
+ * other op is a batch of its own. */
+int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op,
+              rebuild_runs *runs, op_batch **out, size_t *n);
 void op_batches_free(op_batch *b, size_t n);
 
 /* Render a JSON value as a SQL literal for a column (type conversions as

@@ -80,7 +80,7 @@ static int history_create(runner *r)
         schema_init(&s);
         model_begin_migration(&s, 0);
         per = xcalloc(m->up.n + 1, sizeof *per);
-        rc = compile_ops(&r->tg, &s, m, &m->up, per);
+        rc = compile_ops(&r->tg, &s, m, &m->up, per, NULL);
         schema_free(&s);
     }
     for (size_t j = 0; !rc && j < m->up.n; j++)

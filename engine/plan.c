@@ -41,7 +41,7 @@ int migration_is_progressive(const compile_target *tg, const migration *m)
  * and enum as they were before (what the compilers need to restate or
  * rebuild them). */
 int compile_ops(const compile_target *tg, schema *s, const migration *m, const op_list *ops,
-                stmt_list *per_op)
+                stmt_list *per_op, rebuild_runs *runs)
 {
     for (size_t j = 0; j < ops->n; j++) {
         const op *o = ops->v[j];
@@ -68,12 +68,16 @@ int compile_ops(const compile_target *tg, schema *s, const migration *m, const o
             before_state bs = {have_t ? &before_t : NULL, &before_enum};
             rc = compile_op(tg, s, &bs, o, &ctx, &per_op[j]);
         }
+        if (!rc && runs)
+            rebuild_runs_step(runs, tg, s, have_t ? &before_t : NULL, ops, j, per_op, &ctx);
         if (have_t)
             table_free_contents(&before_t);
         strvec_free(&before_enum);
         if (rc)
             return rc;
     }
+    if (runs)
+        rebuild_runs_done(runs);
     return 0;
 }
 
@@ -114,11 +118,12 @@ static int batching_enabled(void)
     return !e || strcmp(e, "0") != 0;
 }
 
-/* The batches of a compiled migration: batch_ops's, or one per op. */
-static int make_batches(const runner *r, compiled *c)
+/* The batches of a compiled migration: batch_ops's (with SQLite's runs of
+ * one rebuild, found by compile_ops), or one per op. */
+static int make_batches(const runner *r, compiled *c, rebuild_runs *runs)
 {
     if (batching_enabled())
-        return batch_ops(&r->tg, c->ops, c->per_op, &c->batches, &c->nbatches);
+        return batch_ops(&r->tg, c->ops, c->per_op, runs, &c->batches, &c->nbatches);
     c->batches = xcalloc(c->nops + 1, sizeof *c->batches);
     for (size_t j = 0; j < c->nops; j++)
         c->batches[j].first = c->batches[j].last = j;
@@ -193,9 +198,13 @@ int compile_migration(runner *r, size_t idx, int down, compiled *out)
     out->ops = down ? &r->plan.downs[idx] : &m->up;
     out->nops = out->ops->n;
     out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
-    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op);
+    rebuild_runs runs;
+    memset(&runs, 0, sizeof runs);
+    int want_runs = r->tg.dialect == STRATA_SQLITE && batching_enabled();
+    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op, want_runs ? &runs : NULL);
     if (!rc)
-        rc = make_batches(r, out);
+        rc = make_batches(r, out, &runs);
+    rebuild_runs_free(&runs);
     if (down) {
         schema_free(&copy);
     } else if (rc) {
@@ -233,7 +242,7 @@ int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out)
                               ops->v[j]->path);
     if (!rc) {
         stmt_list *per = xcalloc(inv.n + 1, sizeof *per);
-        rc = compile_ops(&r->tg, &s, m, &inv, per);
+        rc = compile_ops(&r->tg, &s, m, &inv, per, NULL);
         for (size_t k = 0; k < inv.n; k++) {
             for (size_t q = 0; q < per[k].n; q++) {
                 stmt *st = &per[k].v[q];
@@ -270,8 +279,8 @@ void render_compiled(const runner *r, const compiled *c, sbuf *out)
             sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
                       op_names[c->ops->v[j]->kind]);
         if (x->last > x->first)
-            sbuf_addf(out, "-- strata: the %zu operations above as one statement\n",
-                      x->last - x->first + 1);
+            sbuf_addf(out, "-- strata: the %zu operations above as one %s\n",
+                      x->last - x->first + 1, d == STRATA_SQLITE ? "rebuild" : "statement");
         stmt_list_render(batch_stmts(c, b), d, out);
     }
     const char *fk_check = fk_off ? fk_violation_query(d) : NULL;

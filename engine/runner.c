@@ -499,7 +499,7 @@ static int validate_compile(runner *r, schema *s, size_t i, const op_list *ops)
 {
     model_begin_migration(s, (int)i);
     stmt_list *per = xcalloc(ops->n + 1, sizeof *per);
-    int rc = compile_ops(&r->tg, s, r->set.v[i], ops, per);
+    int rc = compile_ops(&r->tg, s, r->set.v[i], ops, per, NULL);
     for (size_t j = 0; j < ops->n; j++)
         stmt_list_free(&per[j]);
     free(per);

@@ -115,9 +115,10 @@ int migration_index(const runner *r, const char *id);
  * "transaction": false. */
 int migration_is_progressive(const compile_target *tg, const migration *m);
 /* Compile `ops` (of migration m) from state `s`, which is left in the state
- * after them; per_op[j] gets op j's statements. */
+ * after them; per_op[j] gets op j's statements, and `runs` (when not NULL)
+ * SQLite's runs of ops that one rebuild can do. */
 int compile_ops(const compile_target *tg, schema *s, const migration *m, const op_list *ops,
-                stmt_list *per_op);
+                stmt_list *per_op, rebuild_runs *runs);
 /* Compile migration `idx` up (from the state after [0, idx)) or down (from
  * the state after [0, idx]). Compile in ascending order of idx: the model
  * only moves forward. */

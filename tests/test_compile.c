@@ -2305,7 +2305,37 @@ static void test_batch_foreign_keys(void)
     setenv("STRATA_BATCH", "0", 1);
 }
 
+/* SQLite: a run of ops on one table with a rebuild is one rebuild, from
+ * the table before the run to the table after it; each op's checks first. */
+static void test_batch_sqlite_rebuild(void)
+{
+    setenv("STRATA_BATCH", "1", 1);
+    const char *m =
+        "{'up':[{'op':'add_column','table':'c','column':{'name':'p2','type':'integer'}},"
+        "{'op':'add_foreign_key','table':'c','name':'c_p2_fk','columns':['p2'],"
+        "'references':{'table':'p','columns':['id']}},"
+        "{'op':'alter_column','table':'c','column':'qty','nullable':false},"
+        "{'op':'create_index','table':'c','name':'c_p2','columns':['p2']},"
+        "{'op':'rename_column','table':'c','column':'label','to':'tag'}]}";
+    UP(SL,
+       "-- strata: the 4 operations above as one rebuild\n"
+       "-- strata: the next query must return no row, else: column 'c.qty' contains NULL "
+       "values\n-- SELECT 1 FROM \"c\" WHERE \"qty\" IS NULL LIMIT 1;\n" SL_SAVE(
+           "c") "CREATE TABLE \"strata_new_c\" (\n  \"id\" integer NOT NULL,\n  \"pid\" integer,\n"
+                "  \"qty\" integer NOT NULL,\n  " SL_LABEL ",\n  \"p2\" integer,\n"
+                "  CONSTRAINT \"c_pkey\" PRIMARY KEY (\"id\"),\n"
+                "  CONSTRAINT \"c_p2_fk\" FOREIGN KEY (\"p2\") REFERENCES \"p\" (\"id\")\n);\n"
+                "INSERT INTO \"strata_new_c\" (\"id\", \"pid\", \"qty\", \"label\") SELECT "
+                "\"id\", \"pid\", \"qty\", \"label\" FROM \"c\";\n" SL_SWAP(
+                    "c") "CREATE INDEX \"c_p2\" ON \"c\" (\"p2\");\n"
+                         "-- strata: recreate the saved views and triggers of \"c\"\n"
+                         "ALTER TABLE \"c\" RENAME COLUMN \"label\" TO \"tag\";\n" SL_FK_CHECK,
+       SMALL, m);
+    setenv("STRATA_BATCH", "0", 1);
+}
+
 static const test_case batch_tests[] = {
+    {"SQLite: one rebuild for a run of ops on a table", test_batch_sqlite_rebuild},
     {"ALTER TABLE clauses of one table", test_batch_alter_clauses},
     {"what is not joined", test_batch_breaks},
     {"MySQL foreign keys", test_batch_foreign_keys},
