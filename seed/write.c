@@ -173,12 +173,35 @@ static int iter_next(row_iter *ri, seed_item **out)
 
 /* The next row with its status settled and, when it is to be written, its
  * values resolved (kept items were settled before). NULL at the end. */
+/* A streamed row to insert whose values are all literals, in a table
+ * none of whose columns waits for the end: its values are the row itself
+ * (what item_resolve would make of it, without making it). */
+static int plain_insert(const seed_item *it)
+{
+    if (it->mode != MODE_INSERT || it->st->deferred_cols.n)
+        return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(it->row, k, v)
+    {
+        if (json_is_object(v) && json_object_size(v) &&
+            json_object_iter_key(json_object_iter(v))[0] == '$')
+            return 0;
+    }
+    return 1;
+}
+
 static int iter_take(row_iter *ri, seed_item **out)
 {
     int rc = iter_next(ri, out);
     seed_item *it = *out;
-    if (rc || !it || !it->transient)
-        return rc;
+    if (rc || !it || !it->transient || it->status != ST_UNKNOWN)
+        return rc; /* kept rows were settled before; a row given back, when taken */
+    if (plain_insert(it)) {
+        it->status = ST_NEW;
+        it->vals = json_incref(it->row);
+        return 0;
+    }
     rc = item_status(ri->c, it);
     if (!rc && (it->status == ST_NEW || (it->status == ST_EXISTING && it->mode == MODE_UPSERT)))
         rc = item_resolve(ri->c, it);
