@@ -37,6 +37,9 @@ enum {
     /* Every schema change can run inside a transaction; none needs to run
      * outside one (there is no CREATE INDEX CONCURRENTLY and the like). */
     DRIVER_DDL_ALWAYS_IN_TX = 1u << 1,
+    /* exec runs several statements separated by ';' in one round trip,
+     * stopping at the first that fails (PostgreSQL's simple query). */
+    DRIVER_MULTI_STATEMENT = 1u << 2,
 };
 
 /* The common head of every driver's connection struct. */

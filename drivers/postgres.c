@@ -632,6 +632,7 @@ static char *pg_lock_label(strata_conn *conn, const char *name)
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
+    .flags = DRIVER_MULTI_STATEMENT,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,

@@ -341,6 +341,40 @@ static int tx_close(runner *r, int rc, const char *fk_off, const fk_scope *sc, c
     return rc;
 }
 
+/* The statements of a migration's batches with every run of plain SQL
+ * statements joined into one, separated by ';' (for a driver that runs
+ * them in one round trip); checks and statements with flags stay apart. */
+static void join_statements(const compiled *c, stmt_list *out)
+{
+    sbuf run = SBUF_INIT;
+    for (size_t b = 0; b < c->nbatches; b++) {
+        const stmt_list *l = batch_stmts(c, b);
+        for (size_t i = 0; i < l->n; i++) {
+            const stmt *s = &l->v[i];
+            if (s->kind == STMT_SQL && !s->flags) {
+                sbuf_add(&run, run.len ? ";\n" : "");
+                sbuf_add(&run, s->sql);
+                continue;
+            }
+            if (run.len)
+                stmt_add_owned(out, 0, sbuf_detach(&run));
+            stmt *x = NULL;
+            if (s->kind == STMT_ASSERT_EMPTY) {
+                stmt_add_assert(out, xstrdup(s->sql), xstrdup(s->message));
+            } else if (s->kind == STMT_SQL) {
+                stmt_add(out, 0, s->sql);
+            } else {
+                continue; /* SQLite's save/restore: not on such a driver */
+            }
+            x = &out->v[out->n - 1];
+            x->flags = s->flags;
+        }
+    }
+    if (run.len)
+        stmt_add_owned(out, 0, sbuf_detach(&run));
+    sbuf_free(&run);
+}
+
 /*
  * Migration c inside the open transaction: its batches (op by op when
  * `by_op`), then its history row. *skipped: the history, re-read inside the
@@ -381,6 +415,15 @@ static int tx_migration(runner *r, compiled *c, int by_op, int *skipped, int *ba
             if (rc)
                 describe_failure(r, c, j);
         }
+    } else if (conn_has_trait(r->conn, DRIVER_MULTI_STATEMENT)) {
+        /* every statement of the migration in as few round trips as the
+         * driver allows; a failure runs it again op by op, to name the op */
+        stmt_list joined = {0};
+        join_statements(c, &joined);
+        rc = exec_stmts(r->conn, &joined, &st, NULL);
+        stmt_list_free(&joined);
+        if (rc)
+            *batch_failed = 1;
     } else {
         for (size_t b = 0; b < c->nbatches && !rc; b++) {
             rc = exec_stmts(r->conn, batch_stmts(c, b), &st, NULL);
