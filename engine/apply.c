@@ -27,9 +27,10 @@ static void describe_failure(runner *r, const compiled *c, size_t j)
 }
 
 /* What a transaction with foreign keys off may have broken: the tables its
- * ops changed and those that reference them; `all` when an op may have
- * changed any table (raw SQL; a drop or delete, whose cascades do not fire
- * with the keys off; enums, which rebuild every table using them). */
+ * ops changed and those that reference them (after a drop or a delete, whose
+ * cascades do not fire with the keys off, those hold what dangles); `all`
+ * when an op may have changed any table (raw SQL; an enum change, which
+ * rebuilds every table using it). */
 typedef struct fk_scope {
     strvec tables;
     int all;
@@ -42,10 +43,7 @@ static void fk_scope_add(fk_scope *sc, const compiled *c, size_t from, size_t to
         const char *t = o->kind == OP_RENAME_TABLE ? o->to : o->table;
         switch (o->kind) {
         case OP_SQL:
-        case OP_DROP_TABLE:
-        case OP_DELETE:
         case OP_ALTER_ENUM:
-        case OP_DROP_ENUM:
             sc->all = 1;
             break;
         default:
