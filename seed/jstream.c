@@ -305,13 +305,62 @@ int js_value(jstream *s, json_t **out)
     return 0;
 }
 
+/* Skip an object or array without holding it: its bytes are consumed as
+ * they are scanned, so skipping the "tables" list of a large file needs no
+ * more than the buffer (span() would keep all of it). Scalars and strings
+ * are small: span() does. */
 int js_skip(jstream *s)
 {
-    size_t len;
-    int rc = span(s, &len);
-    if (!rc)
-        consume(s, len);
-    return rc;
+    int ch;
+    int rc = js_peek(s, &ch);
+    if (rc)
+        return rc;
+    if (ch != '{' && ch != '[') {
+        size_t len;
+        rc = span(s, &len);
+        if (!rc)
+            consume(s, len);
+        return rc;
+    }
+    char stack[JS_MAX_DEPTH];
+    int depth = 0, in_str = 0, esc = 0;
+    for (;;) {
+        size_t i = 0, avail = s->end - s->start;
+        const char *p = s->buf + s->start;
+        int done = 0;
+        for (; i < avail && !done; i++) {
+            char c = p[i];
+            if (in_str) {
+                if (esc)
+                    esc = 0;
+                else if (c == '\\')
+                    esc = 1;
+                else if (c == '"')
+                    in_str = 0;
+                continue;
+            }
+            if (c == '"') {
+                in_str = 1;
+            } else if (c == '{' || c == '[') {
+                if (depth == JS_MAX_DEPTH)
+                    return error_at(s, i, "maximum parsing depth reached");
+                stack[depth++] = c;
+            } else if (c == '}' || c == ']') {
+                if (depth == 0 || stack[depth - 1] != (c == '}' ? '{' : '['))
+                    return error_at(s, i, "unexpected '%c'", c);
+                done = --depth == 0;
+            }
+        }
+        consume(s, i);
+        if (done)
+            return 0;
+        rc = fill(s);
+        if (rc < 0)
+            return rc;
+        if (rc == 0)
+            return error_at(s, 0, "unexpected end of file (an unclosed %s)",
+                            in_str ? "string" : "object or array");
+    }
 }
 
 int js_key(jstream *s, int *first, char **key)
