@@ -572,7 +572,7 @@ static int pg_lock_try(strata_conn *conn, const char *name, double wait, lock_st
     }
     unsigned hi, lo;
     char *q = xasprintf("SELECT pg_try_advisory_lock(%lld)", pg_lock_key(conn, name, &hi, &lo));
-    strata_rows *rows;
+    strata_rows *rows = NULL;
     int rc = pg_query(conn, q, NULL, 0, &rows, NULL);
     free(q);
     if (rc)
