@@ -80,7 +80,7 @@ char *bench_create_db(strata_dialect d, const char *base, const char *dir, const
     snprintf(sql, sizeof sql, "DROP DATABASE IF EXISTS %s", name);
     strata_conn_exec(c, sql);
     snprintf(sql, sizeof sql,
-             d == STRATA_MYSQL ? "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_bin"
+             d == STRATA_MYSQL ? "CREATE DATABASE %s CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin"
                                : "CREATE DATABASE %s",
              name);
     if (strata_conn_exec(c, sql) != 0)

@@ -20,6 +20,7 @@
 #include "migration.h"
 #include "names.h"
 #include "options.h"
+#include "seed.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -28,8 +29,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What the databases' threads share: the progress callback is called
+ * under `lock`, one call at a time. */
+typedef struct check_shared {
+    pthread_mutex_t lock;
+    double start;
+    /* with opt->parallel: the databases not started yet, next .. n */
+    struct check_db *dbs;
+    size_t next, n;
+} check_shared;
+
 typedef struct check_db {
     const char *url;
+    check_shared *shared;
     char *label;
     strata_dialect dialect;
     const strata_check_options *opt;
@@ -44,6 +56,13 @@ typedef struct check_db {
     double seconds;
 } check_db;
 
+/* The steps a database runs when each passes (see check_one). */
+static size_t steps_total(const strata_check_options *opt)
+{
+    return opt->seed_file ? 9 : 7;
+}
+
+/* Record a finished step, and tell the caller's progress callback. */
 static void step(check_db *db, const char *name, int ok, const char *message, double t0)
 {
     db->steps = xgrow(db->steps, &db->cap, db->nsteps + 1, sizeof *db->steps);
@@ -53,6 +72,19 @@ static void step(check_db *db, const char *name, int ok, const char *message, do
     s->ok = ok;
     s->message = message ? xstrdup(message) : NULL;
     s->seconds = now_seconds() - t0;
+    if (!db->opt->progress_cb)
+        return;
+    strata_check_progress p;
+    memset(&p, 0, sizeof p);
+    p.database = db->label;
+    p.step = name;
+    p.ok = ok;
+    p.steps_done = db->nsteps;
+    p.steps_total = steps_total(db->opt);
+    pthread_mutex_lock(&db->shared->lock);
+    p.seconds = now_seconds() - db->shared->start;
+    db->opt->progress_cb(&p, db->opt->progress_payload);
+    pthread_mutex_unlock(&db->shared->lock);
 }
 
 static int migrate(strata_conn *c, const char *dir, int revert)
@@ -351,6 +383,21 @@ static void *check_one(void *arg)
     return NULL;
 }
 
+/* A worker of a bounded check: the next database not started, until none
+ * is left. */
+static void *check_worker(void *arg)
+{
+    check_shared *shared = arg;
+    for (;;) {
+        pthread_mutex_lock(&shared->lock);
+        size_t i = shared->next < shared->n ? shared->next++ : shared->n;
+        pthread_mutex_unlock(&shared->lock);
+        if (i >= shared->n)
+            return NULL;
+        check_one(&shared->dbs[i]);
+    }
+}
+
 /* ---- the whole check ---- */
 
 void strata_check_result_free(strata_check_result *r)
@@ -383,6 +430,24 @@ static void add_difference(strata_check_result *r, char *line)
     r->differences[r->ndifferences] = NULL;
 }
 
+/* What must be right before any database is touched, as bad input: every
+ * URL parses, and the seed file (when given) is a readable seed. */
+static int check_input(const char *const *urls, size_t n, const strata_check_options *opt)
+{
+    for (size_t i = 0; i < n; i++) {
+        strata_url u;
+        if (strata_url_parse(urls[i], &u) != 0)
+            return strata_error_prefix("--database-url #%zu: ", i + 1);
+        strata_url_dispose(&u);
+    }
+    if (!opt->seed_file)
+        return 0;
+    json_t *doc = NULL;
+    int rc = seed_read_file(opt->seed_file, NULL, &doc, NULL);
+    json_decref(doc);
+    return rc;
+}
+
 int strata_check(const char *const *urls, size_t n, const strata_check_options *options,
                  strata_check_result **out)
 {
@@ -409,12 +474,19 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         schema_free(&s);
         migration_set_free(&set);
     }
+    if (!rc)
+        rc = check_input(urls, n, opt);
     if (rc)
         return rc;
     check_db *dbs = xcalloc(n, sizeof *dbs);
     pthread_t *th = xcalloc(n, sizeof *th);
+    check_shared shared;
+    memset(&shared, 0, sizeof shared);
+    pthread_mutex_init(&shared.lock, NULL);
+    shared.start = now_seconds();
     for (size_t i = 0; i < n; i++) {
         dbs[i].url = urls[i];
+        dbs[i].shared = &shared;
         dbs[i].opt = opt;
         strata_url u;
         int d = strata_url_parse(urls[i], &u) == 0 ? (int)u.dialect : -1;
@@ -430,11 +502,28 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
         schema_init(&dbs[i].first);
     }
     double start = now_seconds();
-    for (size_t i = 0; i < n; i++)
-        if (pthread_create(&th[i], NULL, check_one, &dbs[i]) != 0)
-            check_one(&dbs[i]);
-    for (size_t i = 0; i < n; i++)
-        pthread_join(th[i], NULL);
+    if (opt->parallel && opt->parallel < n) {
+        /* at most `parallel` databases (and connections) at once */
+        shared.dbs = dbs;
+        shared.n = n;
+        size_t started = 0;
+        for (size_t i = 0; i < opt->parallel; i++)
+            if (pthread_create(&th[started], NULL, check_worker, &shared) == 0)
+                started++;
+        if (!started)
+            check_worker(&shared);
+        for (size_t i = 0; i < started; i++)
+            pthread_join(th[i], NULL);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            if (pthread_create(&th[i], NULL, check_one, &dbs[i]) != 0) {
+                check_one(&dbs[i]);
+                th[i] = 0;
+            }
+        for (size_t i = 0; i < n; i++)
+            if (th[i])
+                pthread_join(th[i], NULL);
+    }
     r->seconds = now_seconds() - start;
     /* collect the steps */
     r->databases = xcalloc(n + 1, sizeof(char *));
@@ -506,6 +595,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     }
     free(dbs);
     free(th);
+    pthread_mutex_destroy(&shared.lock);
     r->ok = all_ok && r->ndifferences == 0;
     return 0;
 }

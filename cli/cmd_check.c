@@ -1,45 +1,19 @@
 /*
  * cmd_check.c - `strata check`: the portability check's report as a table,
- * JSON, or JUnit XML.
+ * JSON, or JUnit XML; while it runs, how far each database has come.
  */
 #include "cli.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
-static void xml_escape(FILE *f, const char *s)
+/* Write the JUnit report into `f` (opened before the check ran) and close it. */
+static int write_junit(FILE *f, const strata_check_result *r)
 {
-    for (; s && *s; s++) {
-        switch (*s) {
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            if ((unsigned char)*s < 0x20 && *s != '\n' && *s != '\t')
-                fputc(' ', f);
-            else
-                fputc(*s, f);
-        }
-    }
-}
-
-static int write_junit(const char *path, const strata_check_result *r)
-{
-    FILE *f = fopen(path, "w");
-    if (!f)
-        return -1;
     size_t failures = 0;
     for (size_t i = 0; i < r->nsteps; i++)
         failures += !r->steps[i].ok;
@@ -56,22 +30,24 @@ static int write_junit(const char *path, const strata_check_result *r)
                 fl += !r->steps[i].ok;
             }
         fprintf(f, "  <testsuite name=\"");
-        xml_escape(f, r->databases[d]);
+        cli_xml_escape(f, r->databases[d]);
         fprintf(f, "\" tests=\"%zu\" failures=\"%zu\">\n", t, fl);
         for (size_t i = 0; i < r->nsteps; i++) {
             const strata_check_step *s = &r->steps[i];
             if (strcmp(s->database, r->databases[d]) != 0)
                 continue;
             fprintf(f, "    <testcase classname=\"strata.check.");
-            xml_escape(f, s->database);
+            cli_xml_escape(f, s->database);
             fprintf(f, "\" name=\"");
-            xml_escape(f, s->step);
+            cli_xml_escape(f, s->step);
             fprintf(f, "\" time=\"%.3f\"", s->seconds);
             if (s->ok) {
                 fprintf(f, "/>\n");
             } else {
                 fprintf(f, ">\n      <failure message=\"");
-                xml_escape(f, s->message ? s->message : "failed");
+                char *msg = cli_clean(s->message ? s->message : "failed", 0);
+                cli_xml_escape(f, msg);
+                free(msg);
                 fprintf(f, "\"/>\n    </testcase>\n");
             }
         }
@@ -87,7 +63,7 @@ static int write_junit(const char *path, const strata_check_result *r)
         } else {
             fprintf(f, ">\n      <failure message=\"%zu difference(s)\">", r->ndifferences);
             for (size_t i = 0; i < r->ndifferences; i++) {
-                xml_escape(f, r->differences[i]);
+                cli_xml_escape(f, r->differences[i]);
                 fputc('\n', f);
             }
             fprintf(f, "</failure>\n    </testcase>\n");
@@ -130,9 +106,11 @@ static void print_table(const strata_check_result *r)
     }
     free(steps);
     for (size_t i = 0; i < r->nsteps; i++)
-        if (!r->steps[i].ok)
-            printf("\n%s, %s: %s", r->steps[i].database, r->steps[i].step,
-                   r->steps[i].message ? r->steps[i].message : "failed");
+        if (!r->steps[i].ok) {
+            char *msg = cli_clean(r->steps[i].message ? r->steps[i].message : "failed", 400);
+            printf("\n%s, %s: %s\n", r->steps[i].database, r->steps[i].step, msg);
+            free(msg);
+        }
     if (r->ndatabases > 1) {
         if (r->ndifferences) {
             printf("\n%zu difference%s across databases:\n", r->ndifferences,
@@ -162,26 +140,81 @@ int cmd_check(cli_opts *o)
                 list[n++] = t;
         urls = list;
     }
+    /* --targets: the databases of a targets file, after those given */
+    strata_fleet_target *targets = NULL;
+    size_t ntargets = 0;
+    const char **all = NULL;
+    if (o->targets) {
+        if (!strncmp(o->targets, "env:", 4)) {
+            free(env);
+            return cli_usage_error(o, "'check' takes --targets FILE (env:... is for the "
+                                      "commands that run on each database)");
+        }
+        int rc = strata_fleet_targets_load(o->targets, &targets, &ntargets);
+        if (rc) {
+            free(env);
+            return cli_fail(o, rc);
+        }
+        all = calloc(n + ntargets + 1, sizeof *all);
+        if (!all)
+            abort();
+        for (size_t i = 0; i < n; i++)
+            all[i] = urls[i];
+        for (size_t i = 0; i < ntargets; i++)
+            all[n + i] = targets[i].url;
+        urls = all;
+        n += ntargets;
+    }
     strata_check_options opt = STRATA_CHECK_OPTIONS_INIT;
+    opt.parallel = (unsigned)o->parallel;
     opt.migrations_dir = o->migrations_dir;
     opt.seed_file = o->file;
+    if (cli_progress_enabled(o))
+        opt.progress_cb = cli_progress_check;
+    /* the report's file is made before anything runs: a path that cannot
+     * be written is bad input, found before the databases are touched */
+    FILE *junit = NULL;
+    int junit_made = 0;
+    if (o->junit) {
+        int status;
+        junit = cli_create_output(o, o->junit, &status, &junit_made);
+        if (!junit) {
+            free(env);
+            free(all);
+            strata_fleet_targets_free(targets, ntargets);
+            return status;
+        }
+    }
     strata_check_result *r = NULL;
     int rc = strata_check(urls, n, &opt, &r);
+    cli_progress_clear();
     free(env);
+    free(all);
+    strata_fleet_targets_free(targets, ntargets);
     if (rc) {
+        if (junit) {
+            fclose(junit);
+            if (junit_made)
+                unlink(o->junit); /* nothing to report: leave no empty file */
+        }
         strata_check_result_free(r);
         return cli_fail(o, rc);
     }
-    if (o->junit && write_junit(o->junit, r) != 0)
-        fprintf(stderr, "strata: cannot write %s\n", o->junit);
+    if (junit && write_junit(junit, r) != 0) {
+        strata_check_result_free(r);
+        return cli_input_error(o, "cannot write %s", o->junit);
+    }
     if (o->json) {
         json_t *steps = json_array(), *diffs = json_array(), *rows = json_object();
         for (size_t i = 0; i < r->nsteps; i++) {
             json_t *s =
                 json_pack("{s:s, s:s, s:b, s:f}", "database", r->steps[i].database, "step",
                           r->steps[i].step, "ok", r->steps[i].ok, "seconds", r->steps[i].seconds);
-            if (r->steps[i].message)
-                json_object_set_new(s, "message", json_string(r->steps[i].message));
+            if (r->steps[i].message) {
+                char *msg = cli_clean(r->steps[i].message, 400);
+                json_object_set_new(s, "message", json_string(msg));
+                free(msg);
+            }
             json_array_append_new(steps, s);
         }
         for (size_t i = 0; i < r->ndifferences; i++)

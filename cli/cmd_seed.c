@@ -1,8 +1,8 @@
 /*
  * cmd_seed.c - `strata seed -f FILE` and `strata seed convert FILE`:
  * argument checks, pending migrations first (like `medusa seed`, unless
- * --no-migrate), one library call, then printing. Progress (rows/s per
- * table) goes to stderr, and only when it is a terminal.
+ * --no-migrate), one library call, then printing. Progress (the table,
+ * rows/s) goes to stderr on a terminal, elsewhere only with --progress.
  */
 #include "cli.h"
 
@@ -13,22 +13,9 @@
 
 #include <jansson.h>
 
-/* The seed's progress on a terminal: one line per table, rewritten in place
- * while it loads, ended when it is done; tables that load in under half a
- * second show no line. */
-static void show_progress(const strata_seed_progress *p, void *payload)
-{
-    int *shown = payload; /* has the current table a line yet? */
-    if (p->done && !*shown)
-        return;
-    fprintf(stderr, "\rseed: %s: %lld rows (%.0f rows/s)\033[K%s", p->table, p->rows,
-            p->rows_per_second, p->done ? "\n" : "");
-    fflush(stderr);
-    *shown = !p->done;
-}
-
 static void print_report(const cli_opts *o, const strata_seed_report *r, const strata_report *mig)
 {
+    cli_progress_clear();
     if (o->json) {
         json_t *tables = json_array();
         for (size_t i = 0; i < r->ntables; i++)
@@ -70,13 +57,15 @@ static void print_report(const cli_opts *o, const strata_seed_report *r, const s
 
 int cmd_seed(cli_opts *o)
 {
+    if (cli_fleet_wanted(o))
+        return cli_fleet(o, STRATA_FLEET_SEED);
     if (o->nargs)
         return cli_usage_error(o, "unexpected argument '%s' (the seed file is given with -f FILE)",
                                o->args[0]);
     if (!o->file)
         return cli_usage_error(o, "'seed' needs -f FILE");
     strata_seed_options sopt = STRATA_SEED_OPTIONS_INIT;
-    int progress_shown = 0;
+    sopt.non_atomic = o->non_atomic;
     if (o->mode) {
         sopt.mode = (strata_seed_mode)strata_seed_mode_parse(o->mode);
         if (!sopt.mode)
@@ -97,22 +86,29 @@ int cmd_seed(cli_opts *o)
             printf("{\"error\": \"could not find a seed file\", \"exit\": 2}\n");
         return 2;
     }
-    if (!o->json && isatty(STDERR_FILENO)) {
-        sopt.progress_cb = show_progress;
-        sopt.progress_payload = &progress_shown;
-    }
+    int progress = cli_progress_enabled(o);
+    if (progress)
+        sopt.progress_cb = cli_progress_seed;
 
     strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
-    if (rc)
-        return cli_fail(o, rc);
+    int status = cli_open(o, 1, &conn);
+    if (status)
+        return status;
     strata_report *mig = NULL;
+    int rc = 0;
     if (!o->no_migrate) {
         strata_options mopt = STRATA_OPTIONS_INIT;
         mopt.migrations_dir = o->migrations_dir;
         mopt.lock_timeout = o->lock_timeout;
         mopt.log_cb = o->json ? NULL : cli_log;
-        rc = strata_migrations_run(conn, &mopt, &mig);
+        if (progress)
+            mopt.progress_cb = cli_progress_migration;
+        mopt.flags = cli_flag_settings(&mopt.nflags);
+        mopt.history_compat = o->history_compat;
+        /* a bad seed file is reported before pending migrations change anything */
+        rc = strata_seed_check(conn, o->file, &sopt, &mopt);
+        if (!rc)
+            rc = strata_migrations_run(conn, &mopt, &mig);
         if (rc) {
             strata_conn_close(conn);
             return cli_fail(o, rc);

@@ -1,46 +1,25 @@
 /*
  * main.c - argument parsing and command dispatch for `strata`.
  *
- * Global options may stand before or after the command words (spec/cli.md).
- * Every error goes to stderr as one line starting "strata: "; with --json it
- * is also printed on stdout as {"error": ..., "code": ...}.
+ * Options, global or of the command, may stand before or after the command
+ * words (spec/cli.md). The options and commands are those of table.c; the
+ * global options not given on the command line come from the environment,
+ * ./.env or strata.json (settings.c). Every error goes to stderr as one
+ * line starting "strata: "; with --json it is also printed on stdout as
+ * {"error": ..., "exit": ...}.
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <jansson.h>
-
-#define DEFAULT_DATABASE_URL "sqlite:./strata.db"
-
-static const char *usage_text =
-    "usage: strata [options] <command> [command options]\n"
-    "\n"
-    "Commands:\n"
-    "  migrations run [--to VERSION] [--dry-run] [--allow-out-of-order] [--single-transaction]\n"
-    "  migrations revert [--steps N | --to VERSION | --all] [--dry-run] [--single-transaction]\n"
-    "  migrations show\n"
-    "  migrations sql [--dialect postgres|mysql|sqlite] [--down] [VERSION...]\n"
-    "  migrations validate\n"
-    "  migrations repair [--mark-applied]\n"
-    "  migration create NAME\n"
-    "  migration generate NAME --schema FILE\n"
-    "  seed -f FILE [--no-migrate] [--mode insert|insert_missing|upsert] [--format strata|medusa]\n"
-    "  seed convert FILE\n"
-    "  db ping | db pull [--out FILE] | db diff\n"
-    "  lock status | lock release\n"
-    "  check --database-url URL [--database-url URL ...] [-f SEED] [--junit FILE]\n"
-    "\n"
-    "Options:\n"
-    "  --database-url URL    database to use (else $DATABASE_URL, else sqlite:./strata.db)\n"
-    "  --migrations-dir DIR  migration files (default ./migrations)\n"
-    "  --json                print one JSON document instead of text\n"
-    "  --lock-timeout SECS   how long to wait for the migration lock (default 60)\n"
-    "  -h, --help            this help\n"
-    "  --version             print the version\n";
 
 int cli_exit_status(int code)
 {
@@ -54,316 +33,443 @@ int cli_exit_status(int code)
     }
 }
 
+void cli_print_json(json_t *root)
+{
+    char *s = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    printf("%s\n", s);
+    free(s);
+    json_decref(root);
+}
+
+/* The longest line of a message the tool prints, in bytes ("strata: "
+ * included; the library cuts its own messages shorter still). */
+#define LINE_MAX_BYTES 400
+
+char *cli_clean(const char *text, size_t max)
+{
+    char *masked = strata_text_mask(text ? text : "");
+    size_t len = strlen(masked);
+    if (!max || len <= max)
+        return masked;
+    /* cut in the middle at whole UTF-8 characters: the start names what,
+     * the end why */
+    char marker[48];
+    int mlen = snprintf(marker, sizeof marker, "...(%zu bytes cut)...", len);
+    size_t room = max > (size_t)mlen ? max - (size_t)mlen : 0;
+    size_t head = room * 2 / 3, from = len - (room - head);
+    while (head > 0 && ((unsigned char)masked[head] & 0xC0) == 0x80)
+        head--;
+    while (from < len && ((unsigned char)masked[from] & 0xC0) == 0x80)
+        from++;
+    char *out = NULL;
+    if (asprintf(&out, "%.*s%s%s", (int)head, masked, marker, masked + from) < 0)
+        abort();
+    free(masked);
+    return out;
+}
+
+/* An error line on stderr, and with --json the error document on stdout:
+ * the one place every error the tool prints goes through, so that no URL's
+ * password and no value too long to read reaches the terminal or a log. */
+static void print_error(const cli_opts *o, const char *msg, int status)
+{
+    char *clean = cli_clean(msg, LINE_MAX_BYTES - strlen("strata: "));
+    cli_progress_clear();
+    fprintf(stderr, "strata: %s\n", clean);
+    if (o && o->json)
+        cli_print_json(json_pack("{s:s, s:i}", "error", clean, "exit", status));
+    free(clean);
+}
+
 int cli_fail(const cli_opts *o, int code)
 {
     const char *msg = strata_error_message();
-    if (!*msg)
-        msg = "failed";
-    fprintf(stderr, "strata: %s\n", msg);
-    if (o && o->json) {
-        json_t *j = json_pack("{s:s, s:i}", "error", msg, "exit", cli_exit_status(code));
-        char *s = json_dumps(j, JSON_INDENT(2));
-        printf("%s\n", s);
-        free(s);
-        json_decref(j);
-    }
+    print_error(o, *msg ? msg : "failed", cli_exit_status(code));
     return cli_exit_status(code);
+}
+
+/* The message of a printf-style error (caller frees). */
+static char *vformat(const char *fmt, va_list ap)
+{
+    char *buf = NULL;
+    if (vasprintf(&buf, fmt, ap) < 0)
+        abort();
+    return buf;
 }
 
 int cli_usage_error(const cli_opts *o, const char *fmt, ...)
 {
-    char buf[1024];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(buf, sizeof buf, fmt, ap);
+    char *buf = vformat(fmt, ap);
     va_end(ap);
-    fprintf(stderr, "strata: %s\n", buf);
+    print_error(o, buf, 2);
+    free(buf);
     fprintf(stderr, "Try 'strata --help'.\n");
-    if (o && o->json) {
-        json_t *j = json_pack("{s:s, s:i}", "error", buf, "exit", 2);
-        char *s = json_dumps(j, JSON_INDENT(2));
-        printf("%s\n", s);
-        free(s);
-        json_decref(j);
-    }
+    return 2;
+}
+
+int cli_input_error(const cli_opts *o, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    char *buf = vformat(fmt, ap);
+    va_end(ap);
+    print_error(o, buf, 2);
+    free(buf);
     return 2;
 }
 
 void cli_log(strata_log_level level, const char *message, void *payload)
 {
     (void)payload;
-    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", message);
+    char *clean = cli_clean(message, LINE_MAX_BYTES);
+    cli_progress_clear();
+    fprintf(stderr, "%s%s\n", level == STRATA_LOG_WARNING ? "warning: " : "", clean);
     fflush(stderr);
+    free(clean);
 }
 
-/* ---- commands ---- */
-
-static int cmd_lock_status(cli_opts *o)
+FILE *cli_create_output(const cli_opts *o, const char *path, int *status, int *created)
 {
-    return cmd_lock(o, 0);
-}
-
-static int cmd_lock_release(cli_opts *o)
-{
-    return cmd_lock(o, 1);
-}
-
-static int cmd_db_ping(cli_opts *o)
-{
-    if (o->nargs)
-        return cli_usage_error(o, "'db ping' takes no arguments");
-    strata_conn *conn;
-    int rc = strata_conn_open(&conn, o->database_url);
-    if (rc)
-        return cli_fail(o, rc);
-    if (o->json) {
-        json_t *j = json_pack(
-            "{s:s, s:s, s:s, s:s}", "dialect", strata_dialect_name(strata_conn_dialect(conn)),
-            "server_version", strata_conn_server_version(conn), "server",
-            strata_conn_dialect(conn) == STRATA_MYSQL
-                ? (strata_conn_is_mariadb(conn) ? "MariaDB" : "MySQL")
-                : (strata_conn_dialect(conn) == STRATA_POSTGRES ? "PostgreSQL" : "SQLite"),
-            "url", strata_conn_url_masked(conn));
-        char *s = json_dumps(j, JSON_INDENT(2));
-        printf("%s\n", s);
-        free(s);
-        json_decref(j);
-    } else {
-        printf("%s %s (%s)\n", strata_dialect_name(strata_conn_dialect(conn)),
-               strata_conn_server_version(conn), strata_conn_url_masked(conn));
+    *status = 0;
+    *created = 0;
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0)
+        *created = 1;
+    else if (errno == EEXIST)
+        fd = open(path, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
+        *status = errno == ELOOP ? cli_input_error(o,
+                                                   "%s is a symbolic link; strata does not write "
+                                                   "through one (remove it, or name another file)",
+                                                   path)
+                                 : cli_input_error(o, "cannot write %s: %s", path, strerror(errno));
+        return NULL;
     }
-    strata_conn_close(conn);
-    return 0;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) != 0) {
+        close(fd);
+        *status = cli_input_error(o, "cannot write %s: not a regular file", path);
+        return NULL;
+    }
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        abort();
+    return f;
 }
 
-/* ---- argument parsing ---- */
-
-typedef struct opt_spec {
-    const char *name;
-    int takes_value;
-} opt_spec;
-
-static const opt_spec known_opts[] = {
-    {"--database-url", 1},
-    {"--migrations-dir", 1},
-    {"--json", 0},
-    {"--lock-timeout", 1},
-    {"--to", 1},
-    {"--steps", 1},
-    {"--all", 0},
-    {"--dry-run", 0},
-    {"--dialect", 1},
-    {"--down", 0},
-    {"-f", 1},
-    {"--file", 1},
-    {"--no-migrate", 0},
-    {"--mode", 1},
-    {"--format", 1},
-    {"--out", 1},
-    {"--schema", 1},
-    {"--allow-out-of-order", 0},
-    {"--single-transaction", 0},
-    {"--mark-applied", 0},
-    {"--junit", 1},
-    {"--help", 0},
-    {"-h", 0},
-    {"--version", 0},
-};
-
-static const char *nearest_option(const char *word)
+/* Edit distance, for suggestions. */
+static size_t distance(const char *a, const char *b)
 {
-    const char *names[sizeof known_opts / sizeof known_opts[0]];
-    size_t n = sizeof known_opts / sizeof known_opts[0];
-    for (size_t i = 0; i < n; i++)
-        names[i] = known_opts[i].name;
-    size_t best = (size_t)-1;
+    size_t la = strlen(a), lb = strlen(b);
+    size_t *row = calloc(lb + 1, sizeof *row);
+    if (!row)
+        abort();
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    size_t d = row[lb];
+    free(row);
+    return d;
+}
+
+const char *cli_nearest(const char *word, const char *const *names, size_t n)
+{
     const char *pick = NULL;
+    size_t best = (size_t)-1;
     for (size_t i = 0; i < n; i++) {
-        size_t a = strlen(word), b = strlen(names[i]);
-        /* cheap similarity: common prefix length */
-        size_t k = 0;
-        while (k < a && k < b && word[k] == names[i][k])
-            k++;
-        size_t d = (a > k ? a - k : 0) + (b > k ? b - k : 0);
+        size_t d = distance(word, names[i]);
         if (d < best) {
             best = d;
             pick = names[i];
         }
     }
-    return best <= 6 ? pick : NULL;
+    /* a suggestion only for a plausible typo */
+    return pick && best <= 2 + strlen(word) / 4 ? pick : NULL;
+}
+
+/* ---- the options ---- */
+
+/* The option named `name` ("--to", "-f", "--file"), global or of a
+ * command; *global says which table. */
+static const cli_option *find_option(const char *name, size_t len, int *global, size_t *index)
+{
+    const cli_option *tables[2] = {cli_globals, cli_command_options};
+    size_t sizes[2] = {cli_nglobals, cli_ncommand_options};
+    for (int t = 0; t < 2; t++)
+        for (size_t i = 0; i < sizes[t]; i++) {
+            const cli_option *opt = &tables[t][i];
+            if ((strlen(opt->name) == len && strncmp(opt->name, name, len) == 0) ||
+                (opt->alias && strlen(opt->alias) == len && strncmp(opt->alias, name, len) == 0)) {
+                *global = t == 0;
+                *index = i;
+                return opt;
+            }
+        }
+    return NULL;
+}
+
+static const char *nearest_option(const char *word)
+{
+    const char *names[2 * CLI_MAX_OPTIONS];
+    size_t n = 0;
+    for (size_t i = 0; i < cli_nglobals; i++)
+        names[n++] = cli_globals[i].name;
+    for (size_t i = 0; i < cli_ncommand_options; i++)
+        names[n++] = cli_command_options[i].name;
+    return cli_nearest(word, names, n);
+}
+
+/* Is option `name` one of the space-separated `list`? */
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        size_t k = strcspn(p, " ");
+        if (k == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += k;
+        while (*p == ' ')
+            p++;
+    }
+    return 0;
+}
+
+/* What the command line said: the global options' texts by their place in
+ * cli_globals, the command options' by theirs, and the words. */
+typedef struct parsed {
+    const char *global[CLI_MAX_OPTIONS];
+    const char *command[CLI_MAX_OPTIONS];
+    char *joined[CLI_MAX_OPTIONS]; /* repeated paths, joined with ':' */
+    const char **words;
+    int nwords;
+} parsed;
+
+static void parsed_free(parsed *p)
+{
+    for (size_t i = 0; i < CLI_MAX_OPTIONS; i++)
+        free(p->joined[i]);
+    free(p->words);
+}
+
+/* Remember the value of a global option given on the command line. */
+static void given_global(cli_opts *o, parsed *p, size_t i, const char *val)
+{
+    const cli_option *opt = &cli_globals[i];
+    if (opt->kind == CLI_URL)
+        o->urls[o->nurls++] = val;
+    if (opt->kind == CLI_PATHS && p->global[i]) {
+        char *joined = NULL;
+        if (asprintf(&joined, "%s:%s", p->global[i], val) < 0)
+            abort();
+        free(p->joined[i]);
+        p->joined[i] = joined;
+        val = joined;
+    }
+    if (!strcmp(opt->name, "--json"))
+        o->json = 1;           /* at once: usage errors are printed as JSON too */
+    if (opt->kind == CLI_LIST) /* --flag, --no-flag: in order, with the env (flags.c) */
+        cli_flag_add(val, !strcmp(opt->name, "--no-flag"));
+    p->global[i] = val ? val : "1";
+}
+
+/* Split argv into options and words. 0 or the exit status of a usage error. */
+static int parse_args(int argc, char **argv, cli_opts *o, parsed *p)
+{
+    p->words = calloc((size_t)argc + 1, sizeof(char *));
+    o->urls = calloc((size_t)argc + 1, sizeof(char *));
+    o->dialects.v = calloc((size_t)argc + 1, sizeof(char *));
+    o->ignores.v = calloc((size_t)argc + 1, sizeof(char *));
+    if (!p->words || !o->urls || !o->dialects.v || !o->ignores.v)
+        abort();
+    /* --json anywhere makes every usage error a JSON document too, also
+     * one about an argument before it */
+    for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            o->json = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (a[0] != '-' || strcmp(a, "-") == 0) {
+            p->words[p->nwords++] = a;
+            continue;
+        }
+        if (strcmp(a, "--") == 0) {
+            while (++i < argc)
+                p->words[p->nwords++] = argv[i];
+            break;
+        }
+        const char *eq = strchr(a, '=');
+        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
+        int global = 0;
+        size_t index = 0;
+        const cli_option *opt = find_option(a, nlen, &global, &index);
+        if (!opt) {
+            /* the name is compared, not --name=value */
+            char *name = strndup(a, nlen);
+            if (!name)
+                abort();
+            const char *near = nearest_option(name);
+            free(name);
+            return near ? cli_usage_error(o, "unknown option '%s' (did you mean '%s'?)", a, near)
+                        : cli_usage_error(o, "unknown option '%s'", a);
+        }
+        const char *val = NULL;
+        if (opt->arg && opt->arg[0] == '[') {
+            /* an optional value: --opt=VALUE, or the next word when it is
+             * a number; else the option's default */
+            if (eq) {
+                val = eq + 1;
+            } else if (i + 1 < argc && argv[i + 1][0] >= '0' && argv[i + 1][0] <= '9') {
+                val = argv[++i];
+            } else {
+                val = opt->def;
+            }
+        } else if (opt->arg) {
+            if (eq)
+                val = eq + 1;
+            else if (i + 1 < argc)
+                val = argv[++i];
+            else
+                return cli_usage_error(o, "option '%s' needs a value (%s)", opt->name, opt->arg);
+        } else if (eq) {
+            return cli_usage_error(o, "option '%s' takes no value", opt->name);
+        }
+        if (global) {
+            given_global(o, p, index, val);
+        } else {
+            p->command[index] = val ? val : "1";
+            if (opt->kind == CLI_LIST) {
+                cli_list *l = (cli_list *)(void *)((char *)o + opt->offset);
+                l->v[l->n++] = val;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The command the words name: the longest match (so "seed convert"
+ * before "seed"); *used gets how many words it took. */
+static const cli_command *find_command(const char **words, int nwords, int *used)
+{
+    const cli_command *best = NULL;
+    *used = 0;
+    for (size_t k = 0; k < cli_ncommands; k++) {
+        const char *w = cli_commands[k].words;
+        int n = 0, match = 1;
+        while (*w && match) {
+            size_t len = strcspn(w, " ");
+            match = n < nwords && strlen(words[n]) == len && strncmp(words[n], w, len) == 0;
+            n++;
+            w += len;
+            while (*w == ' ')
+                w++;
+        }
+        if (match && n > *used) {
+            best = &cli_commands[k];
+            *used = n;
+        }
+    }
+    return best;
+}
+
+/* Set the command options given, refusing those the command does not take. */
+static int set_command_options(cli_opts *o, const cli_command *cmd, const parsed *p)
+{
+    for (size_t i = 0; i < cli_ncommand_options; i++) {
+        const cli_option *opt = &cli_command_options[i];
+        if (!p->command[i])
+            continue;
+        if (!listed(cmd->options, opt->name))
+            return cli_usage_error(o, "'%s' takes no option %s", cmd->words, opt->name);
+        int status = cli_option_set(o, opt, p->command[i], opt->name);
+        if (status)
+            return status;
+    }
+    return 0;
+}
+
+static int run(int argc, char **argv, cli_opts *o, parsed *p)
+{
+    if (argc > 1 && strcmp(argv[1], "__complete") == 0) {
+        /* the words being completed are not this command's options */
+        o->args = (const char **)argv + 2;
+        o->nargs = argc - 2;
+        return cmd_complete(o);
+    }
+    int status = parse_args(argc, argv, o, p);
+    if (status)
+        return status;
+    for (size_t i = 0; i < cli_nglobals; i++) {
+        if (p->global[i] && !strcmp(cli_globals[i].name, "--version")) {
+            printf("strata %s\n", strata_version());
+            return 0;
+        }
+        if (p->global[i] && !strcmp(cli_globals[i].name, "--help")) {
+            cli_help(stdout);
+            return 0;
+        }
+    }
+    if (p->nwords == 0) {
+        cli_help(stderr);
+        return 2;
+    }
+    int used = 0;
+    const cli_command *cmd = find_command(p->words, p->nwords, &used);
+    if (!cmd || !cmd->usage) {
+        const char *names[64];
+        size_t n = 0;
+        char *buf = NULL; /* whole: a URL typed here must reach the masker whole */
+        if (asprintf(&buf, "%s%s%s", p->words[0], p->nwords > 1 ? " " : "",
+                     p->nwords > 1 ? p->words[1] : "") < 0)
+            abort();
+        for (size_t k = 0; k < cli_ncommands && n < 64; k++)
+            if (cli_commands[k].usage)
+                names[n++] = cli_commands[k].words;
+        const char *near = strlen(buf) < 64 ? cli_nearest(buf, names, n) : NULL;
+        status = near ? cli_usage_error(o, "unknown command '%s' (did you mean '%s'?)", buf, near)
+                      : cli_usage_error(o, "unknown command '%s'", buf);
+        free(buf);
+        return status;
+    }
+    o->command = cmd->words;
+    o->args = p->words + used;
+    o->nargs = p->nwords - used;
+    status = set_command_options(o, cmd, p);
+    if (!status && !cmd->no_settings)
+        status = cli_settings_load(o, p->global);
+    if (!status)
+        status = cmd->fn(o);
+    return status;
 }
 
 int main(int argc, char **argv)
 {
     cli_opts o;
     memset(&o, 0, sizeof o);
-    o.migrations_dir = "./migrations";
-    o.lock_timeout = 60;
-    const char **words = calloc((size_t)argc + 1, sizeof(char *));
-    const char **urls = calloc((size_t)argc + 1, sizeof(char *));
-    int nwords = 0;
-    int help = 0, version = 0;
-    int status = 0;
-    o.urls = urls;
-
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if (a[0] != '-' || strcmp(a, "-") == 0) {
-            words[nwords++] = a;
-            continue;
-        }
-        if (strcmp(a, "--") == 0) {
-            while (++i < argc)
-                words[nwords++] = argv[i];
-            break;
-        }
-        const char *eq = strchr(a, '=');
-        size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
-        const opt_spec *spec = NULL;
-        for (size_t k = 0; k < sizeof known_opts / sizeof known_opts[0]; k++)
-            if (strlen(known_opts[k].name) == nlen && strncmp(known_opts[k].name, a, nlen) == 0)
-                spec = &known_opts[k];
-        if (!spec) {
-            const char *near = nearest_option(a);
-            status = near ? cli_usage_error(&o, "unknown option '%s' (did you mean '%s'?)", a, near)
-                          : cli_usage_error(&o, "unknown option '%s'", a);
-            goto done;
-        }
-        const char *val = NULL;
-        if (spec->takes_value) {
-            if (eq)
-                val = eq + 1;
-            else if (i + 1 < argc)
-                val = argv[++i];
-            else {
-                status = cli_usage_error(&o, "option '%s' needs a value", spec->name);
-                goto done;
-            }
-        } else if (eq) {
-            status = cli_usage_error(&o, "option '%s' takes no value", spec->name);
-            goto done;
-        }
-        const char *n = spec->name;
-        if (!strcmp(n, "--database-url")) {
-            o.database_url = val;
-            urls[o.nurls++] = val;
-        } else if (!strcmp(n, "--migrations-dir"))
-            o.migrations_dir = val;
-        else if (!strcmp(n, "--json"))
-            o.json = 1;
-        else if (!strcmp(n, "--lock-timeout")) {
-            char *end;
-            o.lock_timeout = strtod(val, &end);
-            if (*end || o.lock_timeout < 0) {
-                status =
-                    cli_usage_error(&o, "--lock-timeout needs a number of seconds, not '%s'", val);
-                goto done;
-            }
-        } else if (!strcmp(n, "--to"))
-            o.to = val;
-        else if (!strcmp(n, "--steps")) {
-            char *end;
-            long s = strtol(val, &end, 10);
-            if (*end || s < 1) {
-                status = cli_usage_error(&o, "--steps needs a positive number, not '%s'", val);
-                goto done;
-            }
-            o.steps = (int)s;
-        } else if (!strcmp(n, "--all"))
-            o.all = 1;
-        else if (!strcmp(n, "--dry-run"))
-            o.dry_run = 1;
-        else if (!strcmp(n, "--dialect"))
-            o.dialect = val;
-        else if (!strcmp(n, "--down"))
-            o.down = 1;
-        else if (!strcmp(n, "-f") || !strcmp(n, "--file"))
-            o.file = val;
-        else if (!strcmp(n, "--no-migrate"))
-            o.no_migrate = 1;
-        else if (!strcmp(n, "--mode"))
-            o.mode = val;
-        else if (!strcmp(n, "--format"))
-            o.format = val;
-        else if (!strcmp(n, "--out"))
-            o.out = val;
-        else if (!strcmp(n, "--schema"))
-            o.schema = val;
-        else if (!strcmp(n, "--allow-out-of-order"))
-            o.allow_out_of_order = 1;
-        else if (!strcmp(n, "--single-transaction"))
-            o.single_transaction = 1;
-        else if (!strcmp(n, "--mark-applied"))
-            o.mark_applied = 1;
-        else if (!strcmp(n, "--junit"))
-            o.junit = val;
-        else if (!strcmp(n, "--help") || !strcmp(n, "-h"))
-            help = 1;
-        else if (!strcmp(n, "--version"))
-            version = 1;
-    }
-
-    if (version) {
-        printf("strata %s\n", strata_version());
-        goto done;
-    }
-    if (help || nwords == 0) {
-        fputs(usage_text, help ? stdout : stderr);
-        status = help ? 0 : 2;
-        goto done;
-    }
-    if (!o.database_url)
-        o.database_url = getenv("DATABASE_URL");
-    if (!o.database_url || !*o.database_url)
-        o.database_url = DEFAULT_DATABASE_URL;
-
-    const char *w0 = words[0], *w1 = nwords > 1 ? words[1] : NULL;
-    o.args = words + (nwords > 1 ? 2 : 1);
-    o.nargs = nwords > 1 ? nwords - 2 : 0;
-    static const struct {
-        const char *w0, *w1;
-        int (*fn)(cli_opts *);
-    } commands[] = {
-        {"migrations", "run", cmd_migrations_run},
-        {"migrations", "revert", cmd_migrations_revert},
-        {"migrations", "show", cmd_migrations_show},
-        {"migrations", "sql", cmd_migrations_sql},
-        {"migrations", "validate", cmd_migrations_validate},
-        {"migrations", "repair", cmd_migrations_repair},
-        {"migration", "create", cmd_migration_create},
-        {"migration", "generate", cmd_migration_generate},
-        {"db", "ping", cmd_db_ping},
-        {"db", "diff", cmd_db_diff},
-        {"db", "pull", cmd_db_pull},
-        {"lock", "status", cmd_lock_status},
-        {"lock", "release", cmd_lock_release},
-        {"seed", "convert", cmd_seed_convert},
-        {"seed", NULL, cmd_seed}, /* one-word command: after its two-word ones */
-    };
-    int found = 0;
-    if (!strcmp(w0, "check")) {
-        o.args = words + 1;
-        o.nargs = nwords - 1;
-        status = cmd_check(&o);
-        goto done;
-    }
-    for (size_t k = 0; k < sizeof commands / sizeof commands[0]; k++)
-        if (!strcmp(w0, commands[k].w0) &&
-            (commands[k].w1 ? w1 && !strcmp(w1, commands[k].w1) : 1)) {
-            if (!commands[k].w1) {
-                o.args = words + 1;
-                o.nargs = nwords - 1;
-            }
-            status = commands[k].fn(&o);
-            found = 1;
-            break;
-        }
-    if (!found)
-        status = cli_usage_error(&o, "unknown command '%s%s%s'", w0, w1 ? " " : "", w1 ? w1 : "");
-
-done:
-    free(words);
-    free(urls);
+    o.progress = -1;
+    parsed p;
+    memset(&p, 0, sizeof p);
+    int status = run(argc, argv, &o, &p);
+    cli_progress_clear();
+    parsed_free(&p);
+    free(o.urls);
+    free(o.dialects.v);
+    free(o.ignores.v);
+    cli_settings_free(&o);
     strata_error_clear();
     return status;
 }

@@ -722,6 +722,7 @@ op *op_copy(const op *o)
     c->to = dup_or_null(o->to);
     c->if_exists = o->if_exists;
     c->if_not_exists = o->if_not_exists;
+    c->online = o->online;
     if (o->def) {
         c->def = xcalloc(1, sizeof *c->def);
         table_copy(c->def, o->def);

@@ -102,6 +102,9 @@ typedef struct index_def {
     int constraint;                     /* a UNIQUE constraint (add_unique / create_table unique) */
     json_t *where;                      /* predicate, or NULL */
     char *method[STRATA_DIALECT_COUNT]; /* NULL = default (btree) */
+    int virtual_helpers;                /* MySQL, a partial unique index built "online": its
+                                           helper columns are VIRTUAL (a STORED one cannot be
+                                           added in place; dialects/mysql.c) */
 } index_def;
 
 typedef struct fk_def {
@@ -227,6 +230,10 @@ typedef struct op {
     /* add_column restoring a dropped column (derived inverse): the table may
      * hold rows, so the engine checks at run time that it is empty. */
     int restore;
+    /* create_index, add_foreign_key, add_check with "online": true: built
+     * without blocking writes where the database can (docs/operations.md,
+     * "Online operations") */
+    int online;
 } op;
 
 typedef struct op_list {

@@ -24,13 +24,36 @@ typedef struct migration {
     op_list up;
     op_list down; /* explicit down */
     down_mode down_mode;
-    char checksum[65]; /* SHA-256 of the canonical JSON */
+    char checksum[65]; /* SHA-256 of the canonical JSON, without "lint", "when" and "origin" */
+    /* "lint": {"ignore": [rule ids], "reason": "..."}: the rules `migrations
+     * lint` does not report for this migration, and why. It changes no SQL,
+     * so it is left out of the checksum: adding it to an applied migration
+     * is not a change. */
+    strvec lint_ignore;
+    char *lint_reason;
+    /* "when": the flags that must all be on for the migration to apply
+     * (empty: it always applies), and the default it declares for them
+     * (-1: none, 0 off, 1 on; core/flags.c) */
+    strvec when_flags;
+    int when_default;
+    char *origin_typeorm; /* "origin.typeorm": TypeORM's name of the migration, or NULL */
 } migration;
+
+/* A migration file that does not load (migrations_load with
+ * MIGRATIONS_KEEP_BROKEN): unreadable, bad JSON, a bad operation. */
+typedef struct broken_migration {
+    char *id; /* its file stem */
+    char *path;
+    char *error; /* why, as the load said it */
+    int code;    /* the load's error code */
+} broken_migration;
 
 typedef struct migration_set {
     migration **v;
     size_t n, cap;
-    strvec warnings; /* e.g. shortened author-given names */
+    strvec warnings;          /* e.g. shortened author-given names */
+    broken_migration *broken; /* with MIGRATIONS_KEEP_BROKEN, in version order */
+    size_t nbroken;
 } migration_set;
 
 /* Parse a migration from JSON text. `path` names the file in messages;
@@ -45,17 +68,42 @@ int migration_load_file(const char *path, migration **out);
 void migration_free(migration *m);
 
 /* Load every migration of a directory, ordered by numeric version then stem.
- * A missing directory is an empty set. */
-int migrations_load_dir(const char *dir, migration_set *out);
+ * `dirs` may name several directories separated by ':', read as one set.
+ * A directory that does not exist, or is not one, is bad input (EINPUT), as
+ * is a file named like a migration that is not a readable regular file. */
+int migrations_load_dir(const char *dirs, migration_set *out);
+
+enum {
+    MIGRATIONS_MISSING_OK = 1u << 0,  /* a directory that does not exist is empty */
+    MIGRATIONS_KEEP_BROKEN = 1u << 1, /* a file that does not load goes to out->broken
+                                         instead of failing the load */
+};
+/* migrations_load_dir with MIGRATIONS_* flags. */
+int migrations_load(const char *dirs, unsigned flags, migration_set *out);
+/* Resolve a `to` bound (--to) in an ordered set: a migration's id names
+ * that migration, a version (1-20 digits) the last migration of that
+ * version. *upto gets the number of migrations up to and including it.
+ * Anything else, or a version or id no migration of the set has, is
+ * STRATA_EINPUT naming it (`dirs` says where they were looked for). */
+int migrations_resolve_to(const migration_set *set, const char *to, const char *dirs, size_t *upto);
+/* Is s a version: 1 to 20 decimal digits? */
+int migration_version_text(const char *s);
+
+/* The directory of a ':' list that new migration files go to: the first
+ * (caller frees). */
+char *migrations_first_dir(const char *dirs);
 
 /* A new migration's name: letters, digits, '_' and '-', not empty. */
 int migration_name_check(const char *name);
 /* Write `text` as a new file DIR/<UTC yyyymmddHHMMSS>_NAME.json, creating
- * DIR when missing and never replacing a file. *path_out: the path. */
-int migration_file_write(const char *dir, const char *name, const char *text, char **path_out);
+ * DIR when missing and never replacing a file; DIR is the first directory
+ * of the ':' list `dirs`. *path_out: the path. */
+int migration_file_write(const char *dirs, const char *name, const char *text, char **path_out);
 void migration_set_free(migration_set *s);
 /* Compare two decimal version strings numerically. */
 int version_cmp(const char *a, const char *b);
+/* Compare two migration ids ("<version>_<name>") in migration order. */
+int migration_id_cmp(const char *a, const char *b);
 /* Is `name` a valid migration file name? (<digits>_<[A-Za-z0-9_-]+>.json) */
 int migration_filename_valid(const char *name);
 
@@ -78,6 +126,12 @@ typedef struct apply_ctx {
     strvec *warnings;   /* optional */
 } apply_ctx;
 
+/* A decimal number ([+-]digits[.digits][e[+-]digits]) for a
+ * decimal(precision, scale) column: rounded to `scale` fraction digits,
+ * half away from zero as PostgreSQL and MySQL round, into *out (caller
+ * frees; `out` may be NULL). NULL if it fits, else why not (static text):
+ * more integer digits than precision - scale. */
+const char *decimal_round(const char *text, int precision, int scale, char **out);
 /* Does a JSON value fit a column? NULL if so, else why not (static text). */
 const char *value_fits(const schema *s, const column *c, const json_t *v);
 /* Is s an ISO-8601 date-time (YYYY-MM-DD[( |T)HH:MM[:SS[.f]]][Z|+HH[:MM]])? */
@@ -100,6 +154,8 @@ typedef struct down_plan {
     op_list *downs;
     int *reversible;
     char **why;
+    size_t replayed; /* how many migrations replayed whole: the failing one's
+                        index when plan_replay fails */
 } down_plan;
 
 /* The ids of the applied migrations in a database's history (engine/history.c);

@@ -126,6 +126,96 @@ static int valid_uuid(const char *s)
     return 1;
 }
 
+const char *decimal_round(const char *text, int precision, int scale, char **out)
+{
+    if (out)
+        *out = NULL;
+    const char *p = text;
+    int neg = *p == '-';
+    if (*p == '-' || *p == '+')
+        p++;
+    sbuf dig = SBUF_INIT; /* every digit of the mantissa */
+    long point = 0;       /* how many of them stand before the decimal point */
+    for (; isdigit((unsigned char)*p); p++, point++)
+        sbuf_addc(&dig, *p);
+    if (*p == '.')
+        for (p++; isdigit((unsigned char)*p); p++)
+            sbuf_addc(&dig, *p);
+    if (*p == 'e' || *p == 'E') {
+        long e = strtol(p + 1, NULL, 10);
+        point += e < -100000 ? -100000 : e > 100000 ? 100000 : e;
+    }
+    /* leading zeros say nothing */
+    size_t lead = strspn(sbuf_str(&dig), "0");
+    const char *d = sbuf_str(&dig) + lead;
+    size_t n = dig.len - lead;
+    point -= (long)lead;
+    if (n == 0) {
+        sbuf_free(&dig);
+        if (out)
+            *out = scale > 0 ? xasprintf("0.%0*d", scale, 0) : xstrdup("0");
+        return NULL;
+    }
+    /* integer digits before rounding: point; more than allowed can only
+     * grow by rounding */
+    long allowed = (long)precision - scale;
+    if (point > allowed) {
+        sbuf_free(&dig);
+        return "a number with more digits than the column's decimal(precision, scale) holds";
+    }
+    /* the digits of the value times 10^scale, rounded half away from zero */
+    long keep = point + scale; /* digits of d that stand before the rounding point */
+    sbuf r = SBUF_INIT;
+    if (keep > 0) {
+        for (long i = 0; i < keep; i++)
+            sbuf_addc(&r, (size_t)i < n ? d[i] : '0');
+        if ((size_t)keep < n && d[keep] >= '5') {
+            long i = keep - 1;
+            for (; i >= 0 && r.p[i] == '9'; i--)
+                r.p[i] = '0';
+            if (i >= 0)
+                r.p[i]++;
+            else {
+                sbuf tmp = SBUF_INIT;
+                sbuf_addc(&tmp, '1');
+                sbuf_add(&tmp, sbuf_str(&r));
+                sbuf_free(&r);
+                r = tmp;
+            }
+        }
+    } else if (keep == 0 && d[0] >= '5') {
+        sbuf_addc(&r, '1');
+    }
+    sbuf_free(&dig);
+    /* r (maybe empty: zero) is the value times 10^scale */
+    long int_digits = (long)r.len - scale;
+    size_t zeros = strspn(sbuf_str(&r), "0");
+    if (int_digits > allowed && zeros < (size_t)(int_digits - allowed)) {
+        sbuf_free(&r);
+        return "a number with more digits than the column's decimal(precision, scale) holds";
+    }
+    if (out) {
+        sbuf t = SBUF_INIT;
+        const char *digits = sbuf_str(&r) + zeros;
+        size_t nd = r.len - zeros;
+        if (neg && nd)
+            sbuf_addc(&t, '-');
+        if (nd > (size_t)scale)
+            sbuf_addn(&t, digits, nd - (size_t)scale);
+        else
+            sbuf_addc(&t, '0');
+        if (scale > 0) {
+            sbuf_addc(&t, '.');
+            for (size_t i = nd; i < (size_t)scale; i++)
+                sbuf_addc(&t, '0');
+            sbuf_add(&t, nd > (size_t)scale ? digits + nd - (size_t)scale : digits);
+        }
+        *out = sbuf_detach(&t);
+    }
+    sbuf_free(&r);
+    return NULL;
+}
+
 /* Does a JSON value fit a column type? NULL if so, else why not. */
 const char *value_fits(const schema *s, const column *c, const json_t *v)
 {
@@ -160,7 +250,18 @@ const char *value_fits(const schema *s, const column *c, const json_t *v)
         }
         return "not an integer";
     }
-    case TY_DECIMAL:
+    case TY_DECIMAL: {
+        char num[32];
+        const char *t =
+            json_is_integer(v)
+                ? (snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), num)
+            : json_is_real(v) ? double_text(json_real_value(v), num)
+            : json_is_string(v) && number_text(json_string_value(v), 0) ? json_string_value(v)
+                                                                        : NULL;
+        if (!t)
+            return "not a number";
+        return decimal_round(t, c->type.precision, c->type.scale, NULL);
+    }
     case TY_REAL:
     case TY_DOUBLE:
         if (json_is_number(v))
@@ -1154,6 +1255,8 @@ static int apply_create_index(schema *s, const op *o, const apply_ctx *ctx, op_l
     if (rc)
         return rc;
     table_add_index(t, ix);
+    if (o->online && ix->unique && ix->where)
+        table_index_mut(t, ix->name)->virtual_helpers = 1;
     op *drop = inv_new(ix->constraint ? OP_DROP_UNIQUE : OP_DROP_INDEX, o, t->name);
     drop->name = xstrdup(ix->name);
     op_list_push(inv, drop);
@@ -1690,6 +1793,8 @@ int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
         }
         if (rc)
             return rc;
+        if (p)
+            p->replayed = i + 1;
     }
     return 0;
 }

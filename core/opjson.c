@@ -282,5 +282,7 @@ json_t *op_json(const op *o)
     case OP__COUNT:
         break;
     }
+    if (o->online)
+        json_object_set_new(j, "online", json_true());
     return j;
 }

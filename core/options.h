@@ -13,5 +13,7 @@
 int options_get(const strata_options *in, strata_options *out);
 int seed_options_get(const strata_seed_options *in, strata_seed_options *out);
 int check_options_get(const strata_check_options *in, strata_check_options *out);
+int lint_options_get(const strata_lint_options *in, strata_lint_options *out);
+int fleet_options_get(const strata_fleet_options *in, strata_fleet_options *out);
 
 #endif /* STRATA_OPTIONS_H */

@@ -1523,17 +1523,17 @@ static const struct op_syntax {
                           "enum", "nullable", "default", "drop_default", NULL}},
     [OP_CREATE_INDEX] = {parse_create_index,
                          {"op", "table", "name", "columns", "unique", "where", "method",
-                          "if_not_exists", NULL}},
+                          "if_not_exists", "online", NULL}},
     [OP_DROP_INDEX] = {parse_drop_index, {"op", "table", "name", "if_exists", NULL}},
     [OP_ADD_FOREIGN_KEY] = {parse_add_foreign_key,
                             {"op", "table", "name", "columns", "references", "on_delete",
-                             "on_update", NULL}},
+                             "on_update", "online", NULL}},
     [OP_DROP_FOREIGN_KEY] = {parse_drop_foreign_key, {"op", "table", "name", "if_exists", NULL}},
     [OP_ADD_UNIQUE] = {parse_add_unique, {"op", "table", "name", "columns", NULL}},
     [OP_DROP_UNIQUE] = {parse_drop_unique, {"op", "table", "name", NULL}},
     [OP_ADD_PRIMARY_KEY] = {parse_add_primary_key, {"op", "table", "columns", "name", NULL}},
     [OP_DROP_PRIMARY_KEY] = {parse_drop_primary_key, {"op", "table", NULL}},
-    [OP_ADD_CHECK] = {parse_add_check, {"op", "table", "name", "check", NULL}},
+    [OP_ADD_CHECK] = {parse_add_check, {"op", "table", "name", "check", "online", NULL}},
     [OP_DROP_CHECK] = {parse_drop_check, {"op", "table", "name", NULL}},
     [OP_CREATE_ENUM] = {parse_create_enum, {"op", "name", "values", NULL}},
     [OP_ALTER_ENUM] = {parse_alter_enum, {"op", "name", "values", NULL}},
@@ -1583,8 +1583,9 @@ static int has_key(const char *const *keys, const char *key)
 }
 
 /* One operation: its kind, its keys, the "table" of every op that has one
- * (a valid identifier), then the op's own parser. *out is set as soon as
- * the op exists, also on error (the caller frees it). */
+ * (a valid identifier), "online" where the op takes it, then the op's own
+ * parser. *out is set as soon as the op exists, also on error (the caller
+ * frees it). */
 static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
 {
     *out = NULL;
@@ -1603,6 +1604,11 @@ static int parse_op(pctx *c, json_t *obj, op **out, strvec *warnings)
         rc = need_string(c, obj, "table", 1, &o->table);
         if (!rc)
             rc = check_identifier(c, o->table, "table", 0);
+        if (rc)
+            return rc;
+    }
+    if (has_key(op_syntax[kind].keys, "online")) {
+        rc = need_bool(c, obj, "online", &o->online);
         if (rc)
             return rc;
     }
@@ -1631,6 +1637,128 @@ static int parse_op_list(pctx *c, json_t *arr, const char *key, op_list *out, st
     return 0;
 }
 
+/* A flag name of a `when`: lower-case letters, digits and '_' (names given
+ * on the command line and in the environment are matched lower-cased),
+ * each at most once. */
+static int add_when_flag(pctx *c, migration *m, json_t *v)
+{
+    const char *name = json_is_string(v) ? json_string_value(v) : NULL;
+    if (!name || !*name)
+        return perr(c, "a flag name must be a non-empty string");
+    for (const char *p = name; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
+            return perr(c, "flag name '%s' may only hold lower-case letters, digits and '_'", name);
+    if (strvec_find(&m->when_flags, name) >= 0)
+        return perr(c, "flag '%s' is named twice", name);
+    strvec_push(&m->when_flags, name);
+    return 0;
+}
+
+/*
+ * "when": {"flag": NAME or [NAME, ...], "default": true|false} - the
+ * migration applies only while all the flags are on (core/flags.c).
+ * "default" is the flags' value when nothing sets them; other files may
+ * repeat it but not contradict it.
+ */
+static int parse_when(pctx *c, json_t *root, migration *m)
+{
+    static const char *const keys[] = {"flag", "default", NULL};
+    json_t *w = json_object_get(root, "when");
+    if (!w)
+        return 0;
+    size_t saved = path_key(c, "when");
+    int rc = 0;
+    if (!json_is_object(w))
+        rc = perr(c, "'when' must be an object: {\"flag\": NAME or [NAMES], \"default\": "
+                     "true|false}");
+    if (!rc)
+        rc = check_keys(c, w, keys, "'when'");
+    json_t *f = rc ? NULL : json_object_get(w, "flag");
+    if (!rc && !f)
+        rc = perr(c, "missing key 'flag'");
+    if (!rc) {
+        size_t s2 = path_key(c, "flag");
+        if (json_is_array(f) && json_array_size(f) > 0) {
+            size_t i;
+            json_t *e;
+            json_array_foreach(f, i, e)
+            {
+                size_t s3 = path_index(c, i);
+                if (!rc)
+                    rc = add_when_flag(c, m, e);
+                path_pop(c, s3);
+            }
+        } else if (json_is_string(f)) {
+            rc = add_when_flag(c, m, f);
+        } else {
+            rc = perr(c, "'flag' must be a flag name or a non-empty list of flag names");
+        }
+        path_pop(c, s2);
+    }
+    json_t *d = rc ? NULL : json_object_get(w, "default");
+    if (d && !json_is_boolean(d)) {
+        size_t s2 = path_key(c, "default");
+        rc = perr(c, "'default' must be true or false");
+        path_pop(c, s2);
+    } else if (d) {
+        m->when_default = json_is_true(d);
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/*
+ * "origin": {"typeorm": NAME} - the migration's name in the tool it was
+ * ported from. TypeORM reads a migration's timestamp from the last 13
+ * characters of its name, so a TypeORM name must end in 13 digits.
+ */
+static int parse_origin(pctx *c, json_t *root, migration *m)
+{
+    static const char *const keys[] = {"typeorm", NULL};
+    json_t *o = json_object_get(root, "origin");
+    if (!o)
+        return 0;
+    size_t saved = path_key(c, "origin");
+    int rc = 0;
+    if (!json_is_object(o))
+        rc = perr(c, "'origin' must be an object: {\"typeorm\": NAME}");
+    if (!rc)
+        rc = check_keys(c, o, keys, "'origin'");
+    if (!rc)
+        rc = need_string(c, o, "typeorm", 0, &m->origin_typeorm);
+    if (!rc && m->origin_typeorm) {
+        const char *t = m->origin_typeorm;
+        size_t len = strlen(t), digits = 0;
+        while (digits < len && isdigit((unsigned char)t[len - 1 - digits]))
+            digits++;
+        if (digits < 13) {
+            size_t s2 = path_key(c, "typeorm");
+            rc = perr(c,
+                      "TypeORM name '%s' must end in a 13-digit timestamp (TypeORM reads it from "
+                      "the last 13 characters)",
+                      t);
+            path_pop(c, s2);
+        }
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
+/* The checksum of a migration: its canonical JSON without "when",
+ * "origin" and "lint". They say when the migration applies, where it comes
+ * from and what `migrations lint` reports, not what it does to a database,
+ * so adding them to a file that is applied somewhere leaves its checksum,
+ * and `migrations show` there, as it was. */
+static void migration_checksum(json_t *root, char out[65])
+{
+    json_t *meaning = json_copy(root); /* shallow: the values are shared */
+    json_object_del(meaning, "when");
+    json_object_del(meaning, "origin");
+    json_object_del(meaning, "lint");
+    json_checksum(meaning, out);
+    json_decref(meaning);
+}
+
 void json_checksum(const json_t *root, char out[65])
 {
     char *canon = json_dumps(root, JSON_SORT_KEYS | JSON_COMPACT | JSON_ENCODE_ANY);
@@ -1642,19 +1770,59 @@ void migration_free(migration *m)
 {
     if (!m)
         return;
+    strvec_free(&m->lint_ignore);
+    free(m->lint_reason);
     free(m->id);
     free(m->version);
     free(m->name);
     free(m->path);
     free(m->description);
+    free(m->origin_typeorm);
+    strvec_free(&m->when_flags);
     op_list_free(&m->up);
     op_list_free(&m->down);
     free(m);
 }
 
+/* The top-level "lint" object: {"ignore": [rule ids], "reason": text}.
+ * Whether the ids name rules is for `migrations lint` to say (the rules
+ * live in the engine). */
+static int parse_lint(pctx *c, json_t *root, migration *m)
+{
+    json_t *lint = json_object_get(root, "lint");
+    if (!lint)
+        return 0;
+    size_t saved = path_key(c, "lint");
+    static const char *const keys[] = {"ignore", "reason", NULL};
+    int rc = json_is_object(lint) ? check_keys(c, lint, keys, "lint")
+                                  : perr(c, "'lint' must be an object with 'ignore'");
+    if (!rc)
+        rc = need_string(c, lint, "reason", 0, &m->lint_reason);
+    json_t *ignore = rc ? NULL : json_object_get(lint, "ignore");
+    if (!rc && !json_is_array(ignore)) {
+        size_t s2 = path_key(c, "ignore");
+        rc = perr(c, "'ignore' must be a list of lint rule ids");
+        path_pop(c, s2);
+    }
+    for (size_t i = 0; !rc && i < json_array_size(ignore); i++) {
+        json_t *e = json_array_get(ignore, i);
+        if (!json_is_string(e) || !*json_string_value(e)) {
+            size_t s2 = path_key(c, "ignore");
+            size_t s3 = path_index(c, i);
+            rc = perr(c, "a lint rule id must be a non-empty string");
+            path_pop(c, s3);
+            path_pop(c, s2);
+            break;
+        }
+        strvec_push(&m->lint_ignore, json_string_value(e));
+    }
+    path_pop(c, saved);
+    return rc;
+}
+
 /* A migration from its file's text: JSON (errors with line and column),
  * the top-level keys, the `up` ops, the `down` (a list of ops, "auto" or
- * "irreversible") and the checksum of the canonical JSON. `stem` gives the
+ * "irreversible"), "lint" and the checksum of the canonical JSON. `stem` gives the
  * version and name. Nothing is returned on error. */
 int migration_parse_warn(const char *path, const char *stem, const char *text, migration **out,
                          strvec *warnings)
@@ -1673,8 +1841,10 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
     m->version = xstrndup(stem, us);
     m->name = xstrdup(stem[us] ? stem + us + 1 : "");
     m->transaction = 1;
+    m->when_default = -1;
     int rc = 0;
-    static const char *const top_keys[] = {"description", "transaction", "up", "down", NULL};
+    static const char *const top_keys[] = {"description", "transaction", "when", "origin",
+                                           "lint",        "up",          "down", NULL};
     if (!json_is_object(root))
         rc = perr(&c, "a migration must be a JSON object with 'up'");
     if (!rc)
@@ -1683,6 +1853,12 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
         rc = need_string(&c, root, "description", 0, &m->description);
     if (!rc)
         rc = need_bool(&c, root, "transaction", &m->transaction);
+    if (!rc)
+        rc = parse_lint(&c, root, m);
+    if (!rc)
+        rc = parse_when(&c, root, m);
+    if (!rc)
+        rc = parse_origin(&c, root, m);
     json_t *up = rc ? NULL : json_object_get(root, "up");
     if (!rc && !up)
         rc = perr(&c, "missing key 'up'");
@@ -1709,7 +1885,7 @@ int migration_parse_warn(const char *path, const char *stem, const char *text, m
         }
     }
     if (!rc)
-        json_checksum(root, m->checksum);
+        migration_checksum(root, m->checksum);
     json_decref(root);
     sbuf_free(&c.path);
     if (rc) {

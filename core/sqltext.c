@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Skip a quoted run starting at p (p points at the opening quote); returns
  * the position after the closing quote. */
@@ -345,4 +346,49 @@ void sql_item_constraints(const char *item, sql_constraint_fn fn, void *ctx)
         free(w);
         p = next;
     }
+}
+
+/* Skip white space and SQL comments. */
+static const char *skip_blank(const char *p)
+{
+    for (;;) {
+        while (isspace((unsigned char)*p))
+            p++;
+        if (p[0] == '-' && p[1] == '-') {
+            p += strcspn(p, "\n");
+        } else if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else {
+            return p;
+        }
+    }
+}
+
+int sql_is_data_only(const char *sql)
+{
+    static const char *const verbs[] = {"SELECT", "INSERT", "UPDATE", "DELETE", "REPLACE"};
+    const char *p = skip_blank(sql);
+    size_t n = 0;
+    while (isalpha((unsigned char)p[n]))
+        n++;
+    int known = 0;
+    for (size_t i = 0; i < sizeof verbs / sizeof verbs[0] && !known; i++)
+        known = n == strlen(verbs[i]) && strncasecmp(p, verbs[i], n) == 0;
+    if (!known)
+        return 0;
+    /* one statement: no ';' outside quotes but a last one */
+    for (p += n; *p; p++) {
+        if (*p == '\'' || *p == '"' || *p == '`') {
+            char q = *p;
+            for (p++; *p && *p != q; p++)
+                if (*p == '\\' && p[1])
+                    p++;
+            if (!*p)
+                return 0;
+        } else if (*p == ';') {
+            return *skip_blank(p + 1) == '\0';
+        }
+    }
+    return 1;
 }

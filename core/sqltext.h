@@ -37,4 +37,10 @@ void sql_item_constraints(const char *item, sql_constraint_fn fn, void *ctx);
  * copied (caller frees); NULL if none. */
 char *sql_paren_body(const char *p);
 
+/* Does `sql` only read or change rows - one SELECT, INSERT, UPDATE, DELETE
+ * or REPLACE statement (comments and a final ';' aside) - so that it can
+ * run inside a transaction and leave nothing behind when rolled back?
+ * Anything else (DDL, several statements, CALL, SET, ...) is not. */
+int sql_is_data_only(const char *sql);
+
 #endif

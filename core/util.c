@@ -5,10 +5,13 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* No memory: abort, as strata.h promises ("Memory"). The library prints
  * nothing, not even here; `n` is left for a debugger's backtrace. */
@@ -255,6 +258,63 @@ void strvec_free(strvec *sv)
 static _Thread_local int last_code;
 static _Thread_local char *last_message;
 
+/* Is byte c inside a UTF-8 character (not its first byte)? */
+static int utf8_continuation(unsigned char c)
+{
+    return (c & 0xC0) == 0x80;
+}
+
+char *str_cut(const char *s, size_t max)
+{
+    size_t len = strlen(s);
+    if (len <= max)
+        return xstrdup(s);
+    char marker[64];
+    int mlen = snprintf(marker, sizeof marker, "...(%zu bytes cut)...", len);
+    size_t room = max > (size_t)mlen ? max - (size_t)mlen : 0;
+    size_t head = room * 2 / 3, tail = room - head;
+    while (head > 0 && utf8_continuation((unsigned char)s[head]))
+        head--;
+    size_t from = len - tail;
+    while (from < len && utf8_continuation((unsigned char)s[from]))
+        from++;
+    sbuf b = SBUF_INIT;
+    sbuf_addn(&b, s, head);
+    sbuf_add(&b, marker);
+    sbuf_add(&b, s + from);
+    return sbuf_detach(&b);
+}
+
+const char *str_brief(const char *s)
+{
+    enum { SLOTS = 8, SHOWN = 48 };
+    static _Thread_local char ring[SLOTS][SHOWN + 32];
+    static _Thread_local unsigned next;
+    if (!s)
+        return "(null)";
+    size_t len = strlen(s);
+    if (len <= 64)
+        return s;
+    size_t head = SHOWN;
+    while (head > 0 && utf8_continuation((unsigned char)s[head]))
+        head--;
+    char *slot = ring[next++ % SLOTS];
+    snprintf(slot, sizeof ring[0], "%.*s...(%zu bytes)", (int)head, s, len);
+    return slot;
+}
+
+/* Make `b` the thread's message, cut to ERROR_MESSAGE_MAX bytes. */
+static void set_message(sbuf *b)
+{
+    free(last_message);
+    if (b->len > ERROR_MESSAGE_MAX) {
+        last_message = str_cut(sbuf_str(b), ERROR_MESSAGE_MAX);
+        sbuf_free(b);
+    } else {
+        last_message = sbuf_detach(b);
+    }
+}
+
 int strata_set_error(int code, const char *fmt, ...)
 {
     sbuf b = SBUF_INIT;
@@ -262,8 +322,7 @@ int strata_set_error(int code, const char *fmt, ...)
     va_start(ap, fmt);
     sbuf_vaddf(&b, fmt, ap);
     va_end(ap);
-    free(last_message);
-    last_message = sbuf_detach(&b);
+    set_message(&b);
     last_code = code;
     return code;
 }
@@ -277,8 +336,7 @@ int strata_error_prefix(const char *fmt, ...)
     va_end(ap);
     if (last_message)
         sbuf_add(&b, last_message);
-    free(last_message);
-    last_message = sbuf_detach(&b);
+    set_message(&b);
     return last_code;
 }
 
@@ -366,21 +424,70 @@ const char *str_nearest(const char *word, const char *const *candidates, size_t 
     return best_d <= limit ? best : NULL;
 }
 
+int open_input_fd(const char *path, int *out)
+{
+    *out = -1;
+    /* O_NONBLOCK: opening a FIFO without a writer would wait for one */
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        int e = errno;
+        struct stat lst;
+        if (e == ENOENT && lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode))
+            return strata_set_error(STRATA_EINPUT,
+                                    "%s: a symbolic link to a file that does not "
+                                    "exist",
+                                    path);
+        return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", path, strerror(e));
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0)
+        st.st_mode = 0;
+    if (!S_ISREG(st.st_mode)) {
+        int dir = S_ISDIR(st.st_mode);
+        close(fd);
+        return strata_set_error(STRATA_EINPUT, "%s: %s", path,
+                                dir ? "is a directory, not a file" : "not a regular file");
+    }
+    int flags = fcntl(fd, F_GETFL);
+    if (flags != -1)
+        fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *out = fd;
+    return 0;
+}
+
+int open_input_file(const char *path, FILE **out)
+{
+    *out = NULL;
+    int fd;
+    int rc = open_input_fd(path, &fd);
+    if (rc)
+        return rc;
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        int e = errno;
+        close(fd);
+        return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", path, strerror(e));
+    }
+    *out = f;
+    return 0;
+}
+
 int read_file(const char *path, char **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strata_set_error(STRATA_EIO, "%s: %s", path, strerror(errno));
+    FILE *f;
+    int rc = open_input_file(path, &f);
+    if (rc)
+        return rc;
     sbuf b = SBUF_INIT;
     char chunk[65536];
     size_t n;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
         sbuf_addn(&b, chunk, n);
-    int err = ferror(f);
+    int err = ferror(f) ? (errno ? errno : EIO) : 0;
     fclose(f);
     if (err) {
         sbuf_free(&b);
-        return strata_set_error(STRATA_EIO, "%s: read error", path);
+        return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", path, strerror(err));
     }
     if (len)
         *len = b.len;

@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "strata.h"
 
@@ -86,10 +87,26 @@ void strvec_free(strvec *sv);
 const char *double_text(double d, char buf[32]);
 
 /* Set this thread's error; returns `code` so callers can
- * `return strata_set_error(...)`. */
+ * `return strata_set_error(...)`. A message longer than ERROR_MESSAGE_MAX
+ * bytes is cut in the middle (its start names the file, JSON path or
+ * migration; its end the reason), so no value, however long, makes an
+ * error unreadable. */
 int strata_set_error(int code, const char *fmt, ...) STRATA_PRINTF(2, 3);
 /* Prefix the current error message with context ("migration x: ..."). */
 int strata_error_prefix(const char *fmt, ...) STRATA_PRINTF(1, 2);
+
+/* The longest error message, in bytes (the command line adds "strata: "
+ * and keeps each error line under 400 bytes). */
+#define ERROR_MESSAGE_MAX 380
+
+/* `s` cut to at most `max` bytes (whole UTF-8 characters): its head and
+ * tail around "...(N bytes)..."; `s` itself when it is short enough.
+ * Caller frees. */
+char *str_cut(const char *s, size_t max);
+/* A value for a message: `s` when it is at most 64 bytes, else its first
+ * bytes and "...(N bytes)", in one of a few per-thread buffers that the
+ * next calls reuse - for the arguments of one message only. */
+const char *str_brief(const char *s);
 
 /* Case-insensitive ASCII comparison helpers. */
 int str_ieq(const char *a, const char *b);
@@ -101,8 +118,16 @@ size_t str_distance(const char *a, const char *b);
 /* The candidate nearest to `word` (NULL when none is reasonably close). */
 const char *str_nearest(const char *word, const char *const *candidates, size_t n);
 
-/* Read a whole file (NUL-terminated); sets an EIO error on failure. */
+/* Read a whole input file the user named (a migration, a schema, a seed),
+ * NUL-terminated. Regular files only: a FIFO, a device or a directory is
+ * refused before a byte is read, so nothing can block. Every failure -
+ * missing, a dangling symlink, unreadable, not a regular file - is bad
+ * input (STRATA_EINPUT) naming the path. */
 int read_file(const char *path, char **out, size_t *len);
+/* Open an input file for reading under the same rules (caller fcloses). */
+int open_input_file(const char *path, FILE **out);
+/* The same as a file descriptor (caller closes). */
+int open_input_fd(const char *path, int *out);
 
 /* Monotonic time in seconds. */
 double now_seconds(void);

@@ -20,6 +20,9 @@ void stmt_list_free(stmt_list *l)
     for (size_t i = 0; i < l->n; i++) {
         free(l->v[i].sql);
         free(l->v[i].message);
+        free(l->v[i].guard);
+        free(l->v[i].cleanup);
+        free(l->v[i].cleanup_guard);
         free(l->v[i].table);
         strvec_free(&l->v[i].model_indexes);
     }
@@ -56,6 +59,40 @@ void stmt_add_assert(stmt_list *l, char *query, char *message)
     s->message = message;
 }
 
+void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char *message)
+{
+    stmt *s = stmt_push(l);
+    s->kind = STMT_SQL_IF_ROW;
+    s->flags = flags;
+    s->guard = guard;
+    s->sql = sql;
+    s->message = message;
+}
+
+void stmt_add_copy(stmt_list *l, const stmt *from)
+{
+    stmt *s = stmt_push(l);
+    s->kind = from->kind;
+    s->flags = from->flags;
+    s->sql = from->sql ? xstrdup(from->sql) : NULL;
+    s->message = from->message ? xstrdup(from->message) : NULL;
+    s->guard = from->guard ? xstrdup(from->guard) : NULL;
+    s->cleanup = from->cleanup ? xstrdup(from->cleanup) : NULL;
+    s->cleanup_guard = from->cleanup_guard ? xstrdup(from->cleanup_guard) : NULL;
+    s->table = from->table ? xstrdup(from->table) : NULL;
+    for (size_t i = 0; i < from->model_indexes.n; i++)
+        strvec_push(&s->model_indexes, from->model_indexes.v[i]);
+}
+
+void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup)
+{
+    stmt *s = &l->v[l->n - 1];
+    free(s->cleanup_guard);
+    free(s->cleanup);
+    s->cleanup_guard = guard;
+    s->cleanup = cleanup;
+}
+
 void stmt_add_save_deps(stmt_list *l, const char *table, const strvec *model_indexes)
 {
     stmt *s = stmt_push(l);
@@ -82,6 +119,14 @@ int stmt_list_needs_fk_off(const stmt_list *l)
     return 0;
 }
 
+int stmt_list_needs_no_tx(const stmt_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        if (l->v[i].flags & STMT_NO_TX)
+            return 1;
+    return 0;
+}
+
 void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
 {
     (void)d;
@@ -91,6 +136,11 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out)
         case STMT_SQL:
             sbuf_add(out, s->sql);
             sbuf_add(out, ";\n");
+            if (s->cleanup)
+                sbuf_addf(out, "-- strata: if it fails: %s;\n", s->cleanup);
+            break;
+        case STMT_SQL_IF_ROW:
+            sbuf_addf(out, "-- strata: when %s: %s;\n", s->message, s->sql);
             break;
         case STMT_ASSERT_EMPTY:
             sbuf_addf(out, "-- strata: the next query must return no row, else: %s\n-- %s;\n",
@@ -140,6 +190,43 @@ const char *fk_scope_query(strata_dialect d)
 const char *fk_table_violation_query(strata_dialect d)
 {
     return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check(?) LIMIT 1" : NULL;
+}
+
+/* Captured from TypeORM 0.3.20 (the release Medusa 1.20 runs) creating its
+ * table on PostgreSQL 15, MariaDB 10.11 and SQLite (better-sqlite3): the
+ * same names, types and key, so TypeORM itself reads it as its own. The
+ * PostgreSQL key's name is TypeORM's default naming, "PK_" and the first 27
+ * hex digits of sha1("migrations_id"). */
+const char *typeorm_history_table_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "CREATE TABLE \"migrations\" (\"id\" SERIAL NOT NULL, \"timestamp\" bigint NOT "
+               "NULL, \"name\" character varying NOT NULL, CONSTRAINT "
+               "\"PK_8c82d7f526340ab734260ea46be\" PRIMARY KEY (\"id\"))";
+    case STRATA_MYSQL:
+        return "CREATE TABLE `migrations` (`id` int NOT NULL AUTO_INCREMENT, `timestamp` bigint "
+               "NOT NULL, `name` varchar(255) NOT NULL, PRIMARY KEY (`id`)) ENGINE=InnoDB";
+    case STRATA_SQLITE:
+        return "CREATE TABLE \"migrations\" (\"id\" integer PRIMARY KEY AUTOINCREMENT NOT NULL, "
+               "\"timestamp\" bigint NOT NULL, \"name\" varchar NOT NULL)";
+    }
+    return NULL;
+}
+
+/* The database clock in milliseconds since the epoch, as SQL (the lock's
+ * lease is kept on the database's own clock, not the client's). */
+const char *clock_ms_sql(strata_dialect d)
+{
+    switch (d) {
+    case STRATA_POSTGRES:
+        return "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
+    case STRATA_MYSQL:
+        return "CAST(UNIX_TIMESTAMP(NOW(3)) * 1000 AS SIGNED)";
+    case STRATA_SQLITE:
+        break;
+    }
+    return "CAST((julianday('now') - 2440587.5) * 86400000 AS INTEGER)";
 }
 
 /* ---- targets ---- */
@@ -853,6 +940,11 @@ void add_empty_table_check(const cctx *c, const table *t, const column *col)
                     xasprintf("cannot %s NOT NULL column '%s' without a default: table '%s' has "
                               "rows",
                               c->o->restore ? "restore" : "add", col->name, t->name));
+}
+
+int op_wants_online(const cctx *c, const table *t)
+{
+    return c->o->online && t && t->created_in != c->s->migration_index;
 }
 
 const table *find_table(const cctx *c, const char *name)

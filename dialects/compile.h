@@ -25,12 +25,16 @@ typedef enum {
     STMT_ASSERT_EMPTY,        /* sql is a query that must return no row, else `message` */
     STMT_SQLITE_SAVE_DEPS,    /* save and drop views/triggers that mention `table` */
     STMT_SQLITE_RESTORE_DEPS, /* recreate what the matching SAVE dropped */
+    STMT_SQL_IF_ROW,          /* sql runs only when the query `guard` returns a row
+                                 (`message` says when that is) */
 } stmt_kind;
 
 enum {
     STMT_FK_OFF = 1,         /* SQLite: run with PRAGMA foreign_keys=OFF (table rebuild) */
     STMT_IGNORE_MISSING = 2, /* an error saying the object does not exist is not an error */
-    STMT_NO_TX = 4,          /* cannot run inside a transaction */
+    STMT_NO_TX = 4,          /* runs outside the migration's transaction, committed by itself
+                                (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT): a migration
+                                holding one runs op by op, as with "transaction": false */
     STMT_CLEANUP = 8,        /* runs even when a statement before it in the list failed
                                 (restoring a session setting) */
     STMT_SESSION = 16,       /* sets a session variable for the statements after it (MySQL's
@@ -42,8 +46,15 @@ typedef struct stmt {
     stmt_kind kind;
     unsigned flags;
     char *sql;
-    char *message; /* STMT_ASSERT_EMPTY */
-    char *table;   /* STMT_SQLITE_*_DEPS */
+    char *message; /* STMT_ASSERT_EMPTY, STMT_SQL_IF_ROW */
+    char *guard;   /* STMT_SQL_IF_ROW: the query that decides */
+    /* STMT_SQL: what to run when `sql` fails (its own error ignored, the
+     * statement's kept), only when `cleanup_guard` returns a row if given:
+     * e.g. dropping the INVALID index a failed CREATE INDEX CONCURRENTLY
+     * leaves behind */
+    char *cleanup;
+    char *cleanup_guard;
+    char *table; /* STMT_SQLITE_*_DEPS */
     /* STMT_SQLITE_SAVE_DEPS: the indexes of `table` the model knows (before
      * and after the operation). The rebuild recreates those it keeps, so the
      * save leaves them all alone and keeps only the others. */
@@ -59,8 +70,17 @@ void stmt_list_free(stmt_list *l);
 void stmt_add(stmt_list *l, unsigned flags, const char *sql);
 void stmt_add_owned(stmt_list *l, unsigned flags, char *sql);
 void stmt_add_assert(stmt_list *l, char *query, char *message);
+/* A statement that runs only when `guard` returns a row (all three owned). */
+void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char *message);
+/* Append a copy of statement `from` (every field). */
+void stmt_add_copy(stmt_list *l, const stmt *from);
+/* Give the last statement of l a clean-up for its failure (both owned;
+ * guard may be NULL: always). */
+void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup);
 /* True when any statement needs foreign keys off (SQLite rebuild). */
 int stmt_list_needs_fk_off(const stmt_list *l);
+/* True when any statement must run outside a transaction (STMT_NO_TX). */
+int stmt_list_needs_no_tx(const stmt_list *l);
 /* Render a statement list as a script for `migrations sql`. */
 void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
 /* What frames a migration that runs in one transaction, as the runner runs
@@ -80,6 +100,16 @@ const char *fk_violation_query(strata_dialect d);
  * it exists) and those that reference it. */
 const char *fk_table_violation_query(strata_dialect d);
 const char *fk_scope_query(strata_dialect d);
+/* An expression for the database's wall clock now, in milliseconds since
+ * 1970-01-01 UTC, as a 64-bit integer (the migration lock's lease). */
+const char *clock_ms_sql(strata_dialect d);
+
+/* TypeORM's migration history table `migrations`, as TypeORM 0.3 creates it
+ * on each database (its DataSource's MigrationExecutor, default options):
+ * the statement, and the table's name. Strata keeps it for --history-compat
+ * typeorm, and reads it for `migrations adopt --from typeorm`. */
+const char *typeorm_history_table_sql(strata_dialect d);
+#define TYPEORM_HISTORY_TABLE "migrations"
 
 /* What is being compiled for. Offline, compile_target_default() assumes
  * PostgreSQL 15, MariaDB 10.11 and SQLite 3.40. */
@@ -88,9 +118,20 @@ typedef struct compile_target {
     int version;    /* major*10000 + minor*100 + patch */
     int is_mariadb; /* MySQL dialect only */
     unsigned caps;  /* STRATA_CAP_* */
+    /* MySQL: keep the PAD SPACE utf8mb4_bin collation where the server has
+     * a NO PAD one, because the database's tables were made with it (by an
+     * older Strata): a foreign key needs the same collation on both sides. */
+    int pad_space;
 } compile_target;
 
 compile_target compile_target_default(strata_dialect d);
+
+/* The collation of the tables Strata makes on MySQL/MariaDB: binary (case-
+ * and accent-sensitive, as PostgreSQL and SQLite compare) and NO PAD, so
+ * 'pad' and 'pad ' are two values: utf8mb4_nopad_bin (MariaDB 10.2.2+),
+ * utf8mb4_0900_bin (MySQL 8.0.17+); else, or with tg->pad_space,
+ * utf8mb4_bin (PAD SPACE: trailing spaces are ignored). */
+const char *mysql_collation(const compile_target *tg);
 
 /* The state before the operation, captured by the caller. */
 typedef struct before_state {
@@ -101,6 +142,16 @@ typedef struct before_state {
 /* Compile one operation. `after` is the model with the op applied. */
 int compile_op(const compile_target *tg, const schema *after, const before_state *before,
                const op *o, const apply_ctx *ctx, stmt_list *out);
+
+/* How wide index ix of table t is in an InnoDB key, in bytes (utf8mb4
+ * strings take 4 bytes a character); -1 when a column of it cannot be
+ * indexed without a prefix length (text, json, binary). The MySQL compiler
+ * refuses indexes over 3072 bytes. */
+int mysql_index_bytes(const table *t, const index_def *ix);
+/* Are the helper columns MySQL keeps for partial unique index ix of table t
+ * STORED (else VIRTUAL)? See mysql.c; an "online" build makes them VIRTUAL
+ * whatever this says. */
+int mysql_helpers_stored(const table *t, const index_def *ix);
 
 /* Consecutive operations of a migration compiled as one statement list
  * (batch.c): ops [first, last]; `stmts` holds the batch's statements when

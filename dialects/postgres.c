@@ -6,7 +6,9 @@
  * Inline enums become types named <table>_<column>_enum (TypeORM's and
  * Medusa's convention) created before and dropped after their column.
  * Foreign keys to a table created later in the same migration are added
- * when that table is created.
+ * when that table is created. "online" indexes are built CONCURRENTLY and
+ * "online" foreign keys and checks added NOT VALID, then validated, each
+ * statement in a transaction of its own (STMT_NO_TX).
  */
 #include "names.h"
 #include "sqlgen.h"
@@ -124,7 +126,40 @@ static void drop_enum_type(const cctx *c, const char *name)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
 }
 
-static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists)
+/* The query that finds index `name` left INVALID by a CREATE INDEX
+ * CONCURRENTLY that failed or was interrupted. */
+static char *invalid_index_query(const cctx *c, const char *name)
+{
+    sbuf q = SBUF_INIT, id = SBUF_INIT;
+    qid(&id, c, name);
+    sbuf_add(&q, "SELECT 1 FROM pg_index WHERE indexrelid = to_regclass(");
+    qstr(&q, c, sbuf_str(&id));
+    sbuf_add(&q, ") AND NOT indisvalid");
+    sbuf_free(&id);
+    return sbuf_detach(&q);
+}
+
+static char *drop_index_concurrently(const cctx *c, const char *name)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "DROP INDEX CONCURRENTLY IF EXISTS ");
+    qid(&b, c, name);
+    return sbuf_detach(&b);
+}
+
+/* An online index is built CONCURRENTLY, outside the migration's
+ * transaction: writes go on while it is built. A build that fails (or a
+ * process that dies during it) leaves an INVALID index behind; one left by
+ * an earlier attempt is dropped first, and a failing build drops its own. */
+static void online_index_steps(const cctx *c, const index_def *ix)
+{
+    stmt_add_if_row(c->out, STMT_NO_TX, invalid_index_query(c, ix->name),
+                    drop_index_concurrently(c, ix->name),
+                    xasprintf("an interrupted build left index \"%s\" INVALID", ix->name));
+}
+
+static int create_index(const cctx *c, const table *t, const index_def *ix, int if_not_exists,
+                        int online)
 {
     const char *method = ix->method[STRATA_POSTGRES];
     for (size_t i = 0; i < ix->ncols && (!method || !strcmp(method, "btree")); i++) {
@@ -139,6 +174,8 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
         return cerr(c, "index '%s': a unique index must use btree on PostgreSQL", ix->name);
     sbuf b = SBUF_INIT;
     sbuf_add(&b, ix->unique ? "CREATE UNIQUE INDEX " : "CREATE INDEX ");
+    if (online)
+        sbuf_add(&b, "CONCURRENTLY ");
     if (if_not_exists)
         sbuf_add(&b, "IF NOT EXISTS ");
     qid(&b, c, ix->name);
@@ -157,7 +194,14 @@ static int create_index(const cctx *c, const table *t, const index_def *ix, int 
             return rc;
         }
     }
-    stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    if (!online) {
+        stmt_add_owned(c->out, 0, sbuf_detach(&b));
+        return 0;
+    }
+    online_index_steps(c, ix);
+    stmt_add_owned(c->out, STMT_NO_TX, sbuf_detach(&b));
+    stmt_set_cleanup(c->out, invalid_index_query(c, ix->name),
+                     drop_index_concurrently(c, ix->name));
     return 0;
 }
 
@@ -290,7 +334,7 @@ static int compile_create_table(const cctx *c)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     for (size_t i = 0; i < t->nidx && !rc; i++)
         if (!t->idx[i].constraint)
-            rc = create_index(c, t, &t->idx[i], 0);
+            rc = create_index(c, t, &t->idx[i], 0, 0);
     for (size_t i = 0; i < t->ncols; i++)
         comment_on(c, t, &t->cols[i]);
     add_pending_fks(c, t);
@@ -588,6 +632,33 @@ static int compile_enum_op(const cctx *c)
     return rc;
 }
 
+/* A foreign key or check added online: NOT VALID (a brief lock; rows
+ * written from then on are checked), committed, then VALIDATE CONSTRAINT,
+ * which reads the existing rows while writes go on (SHARE UPDATE EXCLUSIVE
+ * on the table; a foreign key's referenced table gets ROW SHARE). */
+static int add_constraint_online(const cctx *c, const table *t, const fk_def *fk,
+                                 const check_def *ck)
+{
+    sbuf b = SBUF_INIT;
+    sbuf_add(&b, "ALTER TABLE ");
+    qid(&b, c, t->name);
+    sbuf_add(&b, " ADD ");
+    int rc = 0;
+    if (fk)
+        render_fk_clause(&b, c, fk);
+    else
+        rc = render_check_clause(&b, c, t, ck);
+    if (rc) {
+        sbuf_free(&b);
+        return rc;
+    }
+    sbuf_add(&b, " NOT VALID");
+    stmt_add_owned(c->out, STMT_NO_TX, sbuf_detach(&b));
+    alter_simple(c, t->name, " VALIDATE CONSTRAINT ", fk ? fk->name : ck->name, "");
+    c->out->v[c->out->n - 1].flags = STMT_NO_TX;
+    return 0;
+}
+
 /* The PostgreSQL compiler: one operation, the model after it in c->s, the
  * table before it in c->before. PostgreSQL can state almost everything
  * directly; enums are types of their own. */
@@ -623,7 +694,7 @@ int compile_postgres(cctx *c)
     case OP_CREATE_INDEX:
         if (c->before->table && table_index(c->before->table, o->name) && o->if_not_exists)
             return 0;
-        return create_index(c, t, table_index(t, o->name), o->if_not_exists);
+        return create_index(c, t, table_index(t, o->name), o->if_not_exists, op_wants_online(c, t));
     case OP_ADD_UNIQUE:
         return add_constraint_unique(c, t, table_index(t, o->name));
     case OP_DROP_INDEX: {
@@ -638,6 +709,8 @@ int compile_postgres(cctx *c)
         alter_simple(c, o->table, " DROP CONSTRAINT ", o->name, "");
         return 0;
     case OP_ADD_FOREIGN_KEY:
+        if (op_wants_online(c, t))
+            return add_constraint_online(c, t, table_fk(t, o->name), NULL);
         add_fk(c, o->table, table_fk(t, o->name));
         return 0;
     case OP_DROP_FOREIGN_KEY:
@@ -661,6 +734,8 @@ int compile_postgres(cctx *c)
         alter_simple(c, o->table, " DROP CONSTRAINT ", c->before->table->pk_name, "");
         return 0;
     case OP_ADD_CHECK:
+        if (op_wants_online(c, t))
+            return add_constraint_online(c, t, NULL, table_check(t, o->name));
         return add_check(c, t, table_check(t, o->name));
     case OP_CREATE_ENUM:
     case OP_ALTER_ENUM:

@@ -56,6 +56,11 @@ int render_uuid(sbuf *b, const cctx *c);
  * three when the table has rows; MySQL would fill in zeros). */
 void add_empty_table_check(const cctx *c, const table *t, const column *col);
 
+/* Does the op ask to be "online" on a table that existed before its
+ * migration? A table the migration creates is empty and nobody else uses
+ * it yet, so there the plain statements (in the transaction) are as good. */
+int op_wants_online(const cctx *c, const table *t);
+
 /* ALTER TABLE ... ADD CONSTRAINT "fk" FOREIGN KEY ... */
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk);
 /* Pending foreign keys of other tables that reference `t` (declared before

@@ -8,6 +8,7 @@
 #include "driver.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,7 +44,14 @@ int strata_conn_open(strata_conn **out, const char *url_text)
     rc = driver_for(url.dialect)->open(&url, masked, out);
     free(masked);
     strata_url_dispose(&url);
+    if (!rc)
+        (*out)->url = xstrdup(url_text);
     return rc;
+}
+
+int conn_reopen(const strata_conn *conn, strata_conn **out)
+{
+    return strata_conn_open(out, conn->url);
 }
 
 void strata_conn_close(strata_conn *conn)
@@ -87,27 +95,64 @@ const char *strata_conn_database(const strata_conn *conn)
     return conn->database;
 }
 
+/* ---- interrupting a connection from another thread ---- */
+
+void conn_interrupt(strata_conn *conn, const char *why)
+{
+    snprintf(conn->interrupt_why, sizeof conn->interrupt_why, "%s", why ? why : "interrupted");
+    atomic_store(&conn->interrupt_pending, 1);
+    if (conn->drv->interrupt)
+        conn->drv->interrupt(conn);
+}
+
+/* Before a statement: an interrupt that came between two statements fails
+ * this one. */
+static int interrupt_before(strata_conn *conn)
+{
+    if (!atomic_exchange(&conn->interrupt_pending, 0))
+        return 0;
+    return strata_set_error(STRATA_EDB, "interrupted: %s", conn->interrupt_why);
+}
+
+/* After a statement: one that failed while an interrupt was pending failed
+ * because of it (or at least was interrupted too); the interrupt is spent,
+ * and the message says so before the database's words. */
+static int interrupt_after(strata_conn *conn, int rc)
+{
+    if (rc && atomic_exchange(&conn->interrupt_pending, 0)) {
+        char *words = xstrdup(strata_error_message());
+        strata_set_error(rc, "interrupted: %s (%s)", conn->interrupt_why, words);
+        free(words);
+    }
+    return rc;
+}
+
 int strata_conn_exec(strata_conn *conn, const char *sql)
 {
-    return conn->drv->exec(conn, sql);
+    int rc = interrupt_before(conn);
+    return rc ? rc : interrupt_after(conn, conn->drv->exec(conn, sql));
 }
 
 int strata_conn_execp(strata_conn *conn, const char *sql, const strata_value *params,
                       size_t nparams, int64_t *affected)
 {
     if (nparams == 0 && !affected)
-        return conn->drv->exec(conn, sql);
+        return strata_conn_exec(conn, sql);
+    int rc = interrupt_before(conn);
+    if (rc)
+        return rc;
     strata_rows *rows = NULL;
-    int rc = conn->drv->query(conn, sql, params, nparams, &rows, affected);
+    rc = conn->drv->query(conn, sql, params, nparams, &rows, affected);
     strata_rows_free(rows);
-    return rc;
+    return interrupt_after(conn, rc);
 }
 
 int strata_conn_query(strata_conn *conn, const char *sql, const strata_value *params,
                       size_t nparams, strata_rows **out)
 {
     *out = NULL;
-    return conn->drv->query(conn, sql, params, nparams, out, NULL);
+    int rc = interrupt_before(conn);
+    return rc ? rc : interrupt_after(conn, conn->drv->query(conn, sql, params, nparams, out, NULL));
 }
 
 int strata_rows_next(strata_rows *rows)
@@ -224,7 +269,11 @@ int conn_lock_try(strata_conn *conn, const char *name, double wait, lock_state *
     *state = LOCK_HELD;
     if (!conn->drv->lock_try)
         return no_locks(conn);
-    return conn->drv->lock_try(conn, name, wait > 0 ? wait : 0, state);
+    /* waiting for the lock is waiting too: an interrupt ends it */
+    int rc = interrupt_before(conn);
+    if (rc)
+        return rc;
+    return interrupt_after(conn, conn->drv->lock_try(conn, name, wait > 0 ? wait : 0, state));
 }
 
 int conn_unlock(strata_conn *conn, const char *name)
@@ -262,6 +311,34 @@ int conn_set_lock_wait(strata_conn *conn, double seconds)
     return conn->drv->set_lock_wait(conn, seconds > 0 ? seconds : 0);
 }
 
+int conn_cluster_info(strata_conn *conn, cluster_info *out)
+{
+    memset(out, 0, sizeof *out);
+    snprintf(out->node, sizeof out->node, "%s", conn->endpoint);
+    snprintf(out->osu_method, sizeof out->osu_method, "TOI");
+    if (!conn->drv->cluster_info)
+        return 0;
+    return conn->drv->cluster_info(conn, out);
+}
+
+int conn_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n)
+{
+    *out = NULL;
+    *n = 0;
+    if (!conn->drv->replicas_wait)
+        return 0;
+    return conn->drv->replicas_wait(conn, timeout > 0 ? timeout : 0, out, n);
+}
+
+void replica_states_free(replica_state *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].name);
+        free(v[i].address);
+    }
+    free(v);
+}
+
 int conn_has_trait(const strata_conn *conn, unsigned flag)
 {
     return (conn->drv->flags & flag) != 0;
@@ -269,6 +346,10 @@ int conn_has_trait(const strata_conn *conn, unsigned flag)
 
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name)
 {
+    /* a schema name is an identifier without '@' or ':', so no two targets
+     * share a name */
+    if (conn->schema)
+        return xasprintf("%s@%s:%s", name, conn->schema, conn->database);
     return xasprintf("%s:%s", name, conn->database);
 }
 
@@ -286,8 +367,13 @@ void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url
 
 void conn_free_common(strata_conn *c)
 {
+    if (c->url) {
+        memset(c->url, 0, strlen(c->url)); /* it holds the password */
+        free(c->url);
+    }
     free(c->url_masked);
     free(c->database);
+    free(c->schema);
     free(c->endpoint);
 }
 

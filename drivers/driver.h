@@ -12,6 +12,8 @@
 #include "util.h"
 #include "dialect.h"
 
+#include <stdatomic.h>
+
 typedef struct strata_driver strata_driver;
 
 /* A row source for bulk loading: fill `row` (one value per column, valid
@@ -23,10 +25,9 @@ typedef int (*strata_bulk_next)(void *ctx, strata_value *row);
 typedef enum lock_state {
     LOCK_TAKEN = 0, /* this session holds the lock now */
     LOCK_HELD,      /* another session holds it (lock_holder says who) */
-    LOCK_BUSY,      /* this session holds it, but another connection is writing
-                       to the database and would block this one's statements
-                       (SQLite's write lock); the error message says so in the
-                       database's words */
+    LOCK_BUSY,      /* another connection is writing to the database and would
+                       block this one's statements (SQLite's write lock); the
+                       error message says so in the database's words */
 } lock_state;
 
 /* Driver traits: facts about a kind of database that decide how the engine
@@ -37,23 +38,63 @@ enum {
     /* Every schema change can run inside a transaction; none needs to run
      * outside one (there is no CREATE INDEX CONCURRENTLY and the like). */
     DRIVER_DDL_ALWAYS_IN_TX = 1u << 1,
+    /* lock_try takes a lock the server holds for this session until it ends
+     * (PostgreSQL advisory locks, MySQL GET_LOCK): a session lock that is
+     * free proves that no live session of that server holds it. Without
+     * this trait lock_try only waits for other writers (SQLite). */
+    DRIVER_SESSION_LOCK = 1u << 2,
     /* exec runs several statements separated by ';' in one round trip,
      * stopping at the first that fails (PostgreSQL's simple query). */
-    DRIVER_MULTI_STATEMENT = 1u << 2,
+    DRIVER_MULTI_STATEMENT = 1u << 3,
 };
+
+/* Where a connection is, as far as running migrations safely goes
+ * (struct strata_driver's cluster_info). */
+typedef struct cluster_info {
+    /* The server (a Galera node) this session is on, as one string that is
+     * equal for two sessions of the same server: session locks are only
+     * comparable there. */
+    char node[160];
+    int standby;            /* a PostgreSQL hot standby: every write fails */
+    int galera;             /* a MariaDB Galera node (wsrep_on) */
+    int galera_nodes;       /* wsrep_cluster_size */
+    int required_pk;        /* wsrep_mode has REQUIRED_PRIMARY_KEY */
+    char osu_method[16];    /* wsrep_OSU_method: TOI replicates DDL, RSU does not */
+    long long max_ws_bytes; /* wsrep_max_ws_size: the most one transaction may write */
+    long long max_ws_rows;  /* wsrep_max_ws_rows (0: no limit) */
+} cluster_info;
+
+/* One streaming replica of a primary, as replicas_wait saw it. */
+typedef struct replica_state {
+    char *name;       /* application_name */
+    char *address;    /* client address ("local socket") */
+    double waited;    /* seconds until it had replayed the target */
+    double lag;       /* the server's replay_lag afterwards, seconds (-1: unknown) */
+    long long behind; /* bytes of WAL still to replay when last seen (-1: unknown) */
+    int caught_up;
+} replica_state;
 
 /* The common head of every driver's connection struct. */
 struct strata_conn {
     const strata_driver *drv;
     strata_dialect dialect;
+    char *url; /* as given, password and all, to open a second
+                  connection (conn_reopen); never shown */
     char *url_masked;
     char *database;
+    char *schema;   /* PostgreSQL: the schema of a ?search_path= / ?schema=
+                       target (its history, lock and tables); NULL: the
+                       default one */
     char *endpoint; /* "host:port" or the SQLite file, for messages */
     char server_version[96];
     int server_version_num;
     int is_mariadb;
     unsigned caps;
     int in_tx;
+    /* conn_interrupt: the next statement (or the one running) fails with
+     * `interrupt_why`; set from another thread, taken by this one */
+    atomic_int interrupt_pending;
+    char interrupt_why[160];
 };
 
 /* The common head of every driver's result cursor. */
@@ -96,9 +137,14 @@ struct strata_driver {
      * connection's database (the same name on two databases is two locks).
      * It is held by this session until unlock, and the database drops it when
      * the session or its process ends, so a killed holder never leaves a lock
-     * behind: PostgreSQL session advisory locks, MySQL GET_LOCK, an flock()
-     * on SQLite. Waiting, timeouts and messages are the caller's; a driver
-     * only tries, and says who is in the way.
+     * behind: PostgreSQL session advisory locks, MySQL GET_LOCK (trait
+     * DRIVER_SESSION_LOCK). They are exact on one server only (GET_LOCK is
+     * local to a Galera node); the migration lock itself is a row of the
+     * database (engine/lock.c), and a session lock tells it whether a
+     * session of this server is still alive. SQLite has none: there lock_try
+     * only waits for another writer (LOCK_BUSY) and holds nothing. Waiting,
+     * timeouts and messages are the caller's; a driver only tries, and says
+     * who is in the way.
      */
     /* Try once to take lock `name`. `wait` is how long the database itself
      * may block here for it (MySQL's GET_LOCK timeout, SQLite's busy timeout
@@ -111,9 +157,8 @@ struct strata_driver {
      * line (*who NULL: nobody). A query that fails is an error. */
     int (*lock_holder)(strata_conn *conn, const char *name, char **who);
     /* End the session holding lock `name`, so that the database drops it;
-     * *who says whom (NULL: nobody held it, nothing done). Where a lock dies
-     * only with its holder's process (SQLite), change nothing and return
-     * STRATA_ELOCK, with *who set and the message saying how it ends. */
+     * *who says whom (NULL: nobody held it, or nothing can be held: SQLite;
+     * nothing done). */
     int (*lock_break)(strata_conn *conn, const char *name, char **who);
     /* How the database names lock `name`, for messages that read "the ...
      * lock <label> is held by ...": "of database 'x'", "'strata:x'", ... */
@@ -122,6 +167,26 @@ struct strata_driver {
      * connection holds before they fail (SQLite's busy timeout). NULL where
      * the server's own setting stays. */
     int (*set_lock_wait)(strata_conn *conn, double seconds);
+    /* Optional: make the statement this connection is running fail soon
+     * (PostgreSQL's cancel request, MySQL's KILL QUERY from a second
+     * connection, sqlite3_interrupt). Called from another thread while the
+     * connection is in use, so it touches only what is safe from there;
+     * nothing happens when no statement is running. */
+    void (*interrupt)(strata_conn *conn);
+
+    /* Optional: describe where this session is (cluster_info above), and
+     * where nodes apply each other's writes later (Galera), make this
+     * session's reads and updates first wait for everything other nodes
+     * committed before them (wsrep_sync_wait), so that what it reads - the
+     * history, the lock - is current. NULL: a single server (node =
+     * endpoint). */
+    int (*cluster_info)(strata_conn *conn, cluster_info *out);
+    /* Optional: wait up to `timeout` seconds until every streaming replica
+     * of this primary has replayed everything committed so far. *out gets
+     * one entry per replica (*n may be 0: none connected); the replicas
+     * still behind at the timeout make it an STRATA_ESTATE error (with *out
+     * filled). NULL: the database has no such replicas (*n = 0). */
+    int (*replicas_wait)(strata_conn *conn, double timeout, replica_state **out, size_t *n);
 };
 
 extern const strata_driver strata_driver_postgres;
@@ -136,11 +201,27 @@ int conn_lock_holder(strata_conn *conn, const char *name, char **who);
 int conn_lock_break(strata_conn *conn, const char *name, char **who);
 char *conn_lock_label(strata_conn *conn, const char *name);
 int conn_set_lock_wait(strata_conn *conn, double seconds);
+/* From another thread: make the statement `conn` is running, or else the
+ * next one it starts, fail with "interrupted: <why>" - once; the statements
+ * after it (a rollback, an undo) run as usual. `conn` must stay open during
+ * the call (the caller keeps it from being closed meanwhile). */
+void conn_interrupt(strata_conn *conn, const char *why);
+int conn_cluster_info(strata_conn *conn, cluster_info *out);
+int conn_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n);
+void replica_states_free(replica_state *v, size_t n);
+/* A second connection to the database `conn` reaches, with the same URL. */
+int conn_reopen(const strata_conn *conn, strata_conn **out);
 /* The connection's driver has trait `flag` (DRIVER_*). */
 int conn_has_trait(const strata_conn *conn, unsigned flag);
-/* "<name>:<database>": a lock name scoped to the connection's database, for
- * databases whose lock names are server-wide. */
+/* "<name>:<database>" ("<name>@<schema>:<database>" for a schema target):
+ * a lock name scoped to the connection's database and schema, for databases
+ * whose lock names are server-wide. */
 char *conn_lock_scoped_name(const strata_conn *conn, const char *name);
+
+/* The value of query parameter `name` of a parsed URL (url.c checked it
+ * against the driver's table and spells MySQL's names as the table does),
+ * or NULL. */
+const char *url_param_get(const strata_url *url, const char *name);
 
 /* Helpers for drivers. */
 void conn_init_common(strata_conn *c, const strata_driver *drv, const strata_url *url,

@@ -7,7 +7,8 @@
  * parameterised ones are server-side prepared statements, sent with their
  * parameters and executed in one round trip where the server can (MariaDB
  * 10.2+, mariadb_stmt_execute_direct). Every session is
- * set to utf8mb4 with the case-sensitive utf8mb4_bin collation, strict SQL
+ * set to utf8mb4 with the case-sensitive utf8mb4_bin collation for
+ * literals (the tables' NO PAD collation is their own), strict SQL
  * mode (so bad values are errors, never silently zeroed) and time_zone UTC.
  */
 #include "driver.h"
@@ -17,11 +18,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 typedef struct my_conn {
     strata_conn base;
     MYSQL *my;
     int direct_exec; /* the server prepares and executes in one round trip */
+    /* for KILL QUERY from a second connection (my_interrupt) */
+    char *host, *user, *password;
+    unsigned port;
+    unsigned long thread_id;
 } my_conn;
 
 typedef struct my_rows {
@@ -39,16 +45,33 @@ typedef struct my_rows {
     int *binary;
 } my_rows;
 
+/* STRATA_ECONNECT for the errors that say the connection is gone (the
+ * server went away or killed it), so callers know no later statement can
+ * run; else EDB. */
+static int my_error_code(unsigned err)
+{
+    switch (err) {
+    case 2006: /* CR_SERVER_GONE_ERROR */
+    case 2013: /* CR_SERVER_LOST */
+    case 2055: /* CR_SERVER_LOST_EXTENDED */
+    case 1927: /* ER_CONNECTION_KILLED */
+    case 4031: /* MySQL 8: disconnected by the server */
+        return STRATA_ECONNECT;
+    default:
+        return STRATA_EDB;
+    }
+}
+
 static int my_error(my_conn *c)
 {
-    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_errno(c->my),
-                            mysql_sqlstate(c->my), mysql_error(c->my));
+    return strata_set_error(my_error_code(mysql_errno(c->my)), "ERROR %u (%s): %s",
+                            mysql_errno(c->my), mysql_sqlstate(c->my), mysql_error(c->my));
 }
 
 static int my_stmt_error(MYSQL_STMT *st)
 {
-    return strata_set_error(STRATA_EDB, "ERROR %u (%s): %s", mysql_stmt_errno(st),
-                            mysql_stmt_sqlstate(st), mysql_stmt_error(st));
+    return strata_set_error(my_error_code(mysql_stmt_errno(st)), "ERROR %u (%s): %s",
+                            mysql_stmt_errno(st), mysql_stmt_sqlstate(st), mysql_stmt_error(st));
 }
 
 /* Version gates as (MariaDB, MySQL) minimums; 0 means "never". */
@@ -57,6 +80,63 @@ static int version_at_least(const strata_conn *c, int mariadb, int mysql)
     int need = c->is_mariadb ? mariadb : mysql;
     return need && c->server_version_num >= need;
 }
+
+/* The URL's parameters (url.c checked names and values) as client
+ * options: timeouts (connect: 10 s unless given) and TLS. ssl-mode
+ * PREFERRED asks for TLS and takes plain text from a server without it;
+ * REQUIRED also refuses plain text (my_open checks); VERIFY_CA and
+ * VERIFY_IDENTITY verify the server's certificate and host name (Connector/C
+ * checks both together). Returns 1 when TLS is required. */
+static int set_url_options(MYSQL *my, const strata_url *url)
+{
+    static const struct {
+        const char *name;
+        enum mysql_option opt;
+    } paths[] = {
+        {"ssl-ca", MYSQL_OPT_SSL_CA},           {"ssl-capath", MYSQL_OPT_SSL_CAPATH},
+        {"ssl-cert", MYSQL_OPT_SSL_CERT},       {"ssl-key", MYSQL_OPT_SSL_KEY},
+        {"ssl-cipher", MYSQL_OPT_SSL_CIPHER},   {"ssl-crl", MYSQL_OPT_SSL_CRL},
+        {"ssl-crlpath", MYSQL_OPT_SSL_CRLPATH}, {"tls-version", MARIADB_OPT_TLS_VERSION},
+    };
+    static const struct {
+        const char *name;
+        enum mysql_option opt;
+        unsigned def;
+    } timeouts[] = {
+        {"connect-timeout", MYSQL_OPT_CONNECT_TIMEOUT, 10},
+        {"read-timeout", MYSQL_OPT_READ_TIMEOUT, 0},
+        {"write-timeout", MYSQL_OPT_WRITE_TIMEOUT, 0},
+    };
+    for (size_t i = 0; i < sizeof timeouts / sizeof timeouts[0]; i++) {
+        const char *v = url_param_get(url, timeouts[i].name);
+        unsigned t = v ? (unsigned)strtoul(v, NULL, 10) : timeouts[i].def;
+        if (t)
+            mysql_optionsv(my, timeouts[i].opt, &t);
+    }
+    int tls = 0;
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++) {
+        const char *v = url_param_get(url, paths[i].name);
+        if (v) {
+            mysql_optionsv(my, paths[i].opt, v);
+            tls = 1;
+        }
+    }
+    const char *mode = url_param_get(url, "ssl-mode");
+    my_bool yes = 1, no = 0;
+    if (mode && strcasecmp(mode, "DISABLED") == 0) {
+        mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &no);
+        return 0;
+    }
+    if (tls || mode)
+        mysql_optionsv(my, MYSQL_OPT_SSL_ENFORCE, &yes);
+    int verify =
+        mode && (strcasecmp(mode, "VERIFY_CA") == 0 || strcasecmp(mode, "VERIFY_IDENTITY") == 0);
+    if (verify)
+        mysql_optionsv(my, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &yes);
+    return mode && (verify || strcasecmp(mode, "REQUIRED") == 0);
+}
+
+static void my_close(strata_conn *conn);
 
 static int my_open(const strata_url *url, const char *masked, strata_conn **out)
 {
@@ -67,17 +147,10 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
         free(endpoint);
         return strata_set_error(STRATA_ECONNECT, "cannot initialise the MySQL client library");
     }
-    unsigned int timeout = 10;
     my_bool on = 1;
-    mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
     mysql_options(my, MYSQL_SET_CHARSET_NAME, "utf8mb4");
     mysql_options(my, MYSQL_OPT_LOCAL_INFILE, &on);
-    for (char **p = url->params; p && p[0]; p += 2) {
-        if (strcmp(p[0], "connect_timeout") == 0) {
-            timeout = (unsigned)atoi(p[1]);
-            mysql_options(my, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
-        }
-    }
+    int tls_required = set_url_options(my, url);
     if (!mysql_real_connect(my, url->host ? url->host : "localhost", url->user, url->password,
                             url->database, (unsigned)url->port, NULL,
                             CLIENT_MULTI_STATEMENTS | CLIENT_FOUND_ROWS)) {
@@ -87,10 +160,26 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
         free(endpoint);
         return STRATA_ECONNECT;
     }
+    /* Connector/C falls back to plain text when the server has no TLS,
+     * whatever was asked: ssl-mode=REQUIRED is checked here */
+    if (tls_required && !mysql_get_ssl_cipher(my)) {
+        strata_set_error(STRATA_ECONNECT,
+                         "cannot connect to MySQL/MariaDB at %s (%s): the URL requires TLS "
+                         "(ssl-mode=%s), but the server does not use SSL/TLS",
+                         endpoint, masked, url_param_get(url, "ssl-mode"));
+        mysql_close(my);
+        free(endpoint);
+        return STRATA_ECONNECT;
+    }
     my_conn *c = xcalloc(1, sizeof *c);
     conn_init_common(&c->base, &strata_driver_mysql, url, masked, endpoint);
     free(endpoint);
     c->my = my;
+    c->host = xstrdup(url->host ? url->host : "localhost");
+    c->user = url->user ? xstrdup(url->user) : NULL;
+    c->password = url->password ? xstrdup(url->password) : NULL;
+    c->port = (unsigned)url->port;
+    c->thread_id = mysql_thread_id(my);
     const char *info = mysql_get_server_info(my);
     if (str_starts(info, "5.5.5-"))
         info += 6;
@@ -119,6 +208,9 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     if (version_at_least(b, 100100, 0))
         b->caps |= STRATA_CAP_DROP_INDEX_IF_EXISTS;
 
+    /* Literals stay utf8mb4_bin, what the JSON functions return: two
+     * coercible strings of different collations cannot be compared, and a
+     * column's own (NO PAD) collation wins over a literal's anyway. */
     const char *setup = "SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
                         "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION', "
                         "time_zone = '+00:00', "
@@ -126,9 +218,7 @@ static int my_open(const strata_url *url, const char *masked, strata_conn **out)
     if (mysql_query(my, setup) != 0) {
         strata_set_error(STRATA_ECONNECT, "cannot set up the session on %s: %s", c->base.endpoint,
                          mysql_error(my));
-        mysql_close(my);
-        conn_free_common(&c->base);
-        free(c);
+        my_close(&c->base);
         return STRATA_ECONNECT;
     }
     *out = &c->base;
@@ -139,6 +229,12 @@ static void my_close(strata_conn *conn)
 {
     my_conn *c = (my_conn *)conn;
     mysql_close(c->my);
+    if (c->password) {
+        memset(c->password, 0, strlen(c->password));
+        free(c->password);
+    }
+    free(c->host);
+    free(c->user);
     conn_free_common(conn);
     free(c);
 }
@@ -880,9 +976,92 @@ static char *my_lock_label(strata_conn *conn, const char *name)
     return label;
 }
 
+/* KILL QUERY from a second connection, as the mariadb client's Ctrl-C
+ * does: the statement fails, the session goes on (a rollback, an undo).
+ * Nothing here touches the first connection's MYSQL handle. */
+static void my_interrupt(strata_conn *conn)
+{
+    my_conn *c = (my_conn *)conn;
+    MYSQL *k = mysql_init(NULL);
+    if (!k)
+        return;
+    unsigned int timeout = 10;
+    mysql_options(k, MYSQL_OPT_CONNECT_TIMEOUT, &timeout);
+    if (mysql_real_connect(k, c->host, c->user, c->password, NULL, c->port, NULL, 0)) {
+        char sql[64];
+        snprintf(sql, sizeof sql, "KILL QUERY %lu", c->thread_id);
+        mysql_query(k, sql); /* a statement that just ended: nothing to kill */
+    }
+    mysql_close(k);
+}
+
+/* ---- Galera ---- */
+
+/*
+ * A MariaDB Galera node is recognised by wsrep_on. Read from SHOW
+ * VARIABLES, which every MySQL and MariaDB has (a plain server simply lists
+ * none of the wsrep variables), and the session's own values: wsrep_on and
+ * wsrep_OSU_method are per session. On a node, this session's reads and
+ * updates then wait until the node has applied every write set committed
+ * before them (wsrep_sync_wait = 1 | 2): without it a read on one node
+ * right after a commit on another saw the old data in 11-45 % of reads on
+ * this machine (docs/locking.md). The node is the server's host name and
+ * port.
+ */
+static int my_cluster_info(strata_conn *conn, cluster_info *out)
+{
+    strata_rows *rows;
+    int rc = query_text((my_conn *)conn,
+                        "SHOW VARIABLES WHERE Variable_name IN ('hostname', 'port', 'wsrep_on', "
+                        "'wsrep_osu_method', 'wsrep_mode', 'wsrep_max_ws_size', "
+                        "'wsrep_max_ws_rows')",
+                        &rows, NULL);
+    if (rc)
+        return strata_error_prefix("reading the server's replication settings: ");
+    const char *host = "?", *port = "?";
+    char hostbuf[128] = "", portbuf[16] = "";
+    while (strata_rows_next(rows) == 1) {
+        const char *name = strata_rows_text(rows, 0), *value = strata_rows_text(rows, 1);
+        if (!name || !value)
+            continue;
+        if (!strcmp(name, "hostname"))
+            host = strncpy(hostbuf, value, sizeof hostbuf - 1);
+        else if (!strcmp(name, "port"))
+            port = strncpy(portbuf, value, sizeof portbuf - 1);
+        else if (!strcmp(name, "wsrep_on"))
+            out->galera = !strcmp(value, "ON") || !strcmp(value, "1");
+        else if (!strcmp(name, "wsrep_osu_method"))
+            snprintf(out->osu_method, sizeof out->osu_method, "%s", value);
+        else if (!strcmp(name, "wsrep_mode"))
+            out->required_pk = strstr(value, "REQUIRED_PRIMARY_KEY") != NULL;
+        else if (!strcmp(name, "wsrep_max_ws_size"))
+            out->max_ws_bytes = strtoll(value, NULL, 10);
+        else if (!strcmp(name, "wsrep_max_ws_rows"))
+            out->max_ws_rows = strtoll(value, NULL, 10);
+    }
+    strata_rows_free(rows);
+    snprintf(out->node, sizeof out->node, "%s:%s", host, port);
+    if (!out->galera)
+        return 0;
+    char *size = NULL;
+    rc = strata_conn_query_string(conn,
+                                  "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS "
+                                  "WHERE VARIABLE_NAME = 'WSREP_CLUSTER_SIZE'",
+                                  NULL, 0, &size);
+    if (!rc && size)
+        out->galera_nodes = atoi(size);
+    free(size);
+    if (!rc)
+        rc = my_exec(conn, "SET SESSION wsrep_sync_wait = 3");
+    if (rc)
+        strata_error_prefix("setting up the session on Galera node %s: ", out->node);
+    return rc;
+}
+
 const strata_driver strata_driver_mysql = {
     .name = "mysql",
     .dialect = STRATA_MYSQL,
+    .flags = DRIVER_SESSION_LOCK,
     .open = my_open,
     .close = my_close,
     .exec = my_exec,
@@ -897,4 +1076,6 @@ const strata_driver strata_driver_mysql = {
     .lock_holder = my_lock_holder,
     .lock_break = my_lock_break,
     .lock_label = my_lock_label,
+    .interrupt = my_interrupt,
+    .cluster_info = my_cluster_info,
 };

@@ -14,10 +14,13 @@
 #include "driver.h"
 #include "names.h"
 
+#include <ctype.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #define OID_BOOL   16
 #define OID_BYTEA  17
@@ -31,6 +34,7 @@
 typedef struct pg_conn {
     strata_conn base;
     PGconn *pg;
+    PGcancel *cancel;  /* for a cancel request from another thread */
     int checks_client; /* client_connection_check_interval was set (locks) */
 } pg_conn;
 
@@ -62,17 +66,25 @@ static char *one_line(const char *msg)
 }
 
 /* Set an EDB error from a failed result: "ERROR: message (detail)". */
+/* STRATA_ECONNECT when the connection is gone (the server ended it, or the
+ * network did), so callers know no later statement can run; else EDB. */
+static int pg_error_code(pg_conn *c)
+{
+    return PQstatus(c->pg) == CONNECTION_BAD ? STRATA_ECONNECT : STRATA_EDB;
+}
+
 static int pg_result_error(pg_conn *c, PGresult *res)
 {
     const char *sev = res ? PQresultErrorField(res, PG_DIAG_SEVERITY) : NULL;
     const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    int code = pg_error_code(c);
     if (!msg) {
         char *m = one_line(PQerrorMessage(c->pg));
-        strata_set_error(STRATA_EDB, "%s", m);
+        strata_set_error(code, "%s%s", code == STRATA_ECONNECT ? "connection lost: " : "", m);
         free(m);
-        return STRATA_EDB;
+        return code;
     }
     sbuf b = SBUF_INIT;
     sbuf_addf(&b, "%s: %s", sev ? sev : "ERROR", msg);
@@ -82,15 +94,134 @@ static int pg_result_error(pg_conn *c, PGresult *res)
         sbuf_addf(&b, " [SQLSTATE %s]", state);
     char *m = one_line(sbuf_str(&b));
     sbuf_free(&b);
-    strata_set_error(STRATA_EDB, "%s", m);
+    strata_set_error(code, "%s%s", code == STRATA_ECONNECT ? "connection lost: " : "", m);
     free(m);
-    return STRATA_EDB;
+    return code;
 }
 
 static void ignore_notice(void *arg, const char *message)
 {
     (void)arg;
     (void)message;
+}
+
+/* ---- schema targets ---- */
+
+static int pg_exec(strata_conn *conn, const char *sql);
+static int pg_query(strata_conn *conn, const char *sql, const strata_value *params, size_t n,
+                    strata_rows **out, int64_t *affected);
+static void pg_close(strata_conn *conn);
+
+/*
+ * A URL's ?schema=NAME, or ?search_path=NAME[,SHARED...], makes the
+ * connection one schema's: a tenant of a database that keeps one schema per
+ * customer. Its tables, enums, history table and migration lock are that
+ * schema's, and introspection reads it alone (current_schema()). The names
+ * after the first in search_path are only searched: schemas shared by every
+ * tenant, where the database's extensions live (pg_trgm's operator classes,
+ * say: an extension is installed once per database, in one schema). Each
+ * name is one identifier - letters, digits, '_' and '$', not starting with
+ * a digit or '$', at most 63 bytes, not pg_* or information_schema (the
+ * server's own) - so a URL cannot smuggle SQL into the session.
+ */
+static int pg_schema_name_check(const char *masked, const char *key, const char *name, size_t n)
+{
+    int ok = n > 0 && n <= 63 && !isdigit((unsigned char)name[0]) && name[0] != '$';
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isalnum((unsigned char)name[i]) || name[i] == '_' || name[i] == '$';
+    if (!ok)
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s: '%.*s' is not a schema name: letters, digits, '_' and '$' "
+                                "(not starting with a digit or '$'), at most 63 bytes",
+                                masked, key, (int)n, name);
+    if ((n >= 3 && strncasecmp(name, "pg_", 3) == 0) ||
+        (n == 18 && strncasecmp(name, "information_schema", 18) == 0))
+        return strata_set_error(STRATA_EINPUT,
+                                "%s: %s: '%.*s' is one of PostgreSQL's own schemas, not a target",
+                                masked, key, (int)n, name);
+    return 0;
+}
+
+/* Check `value` of parameter `key`: one name for schema, a list separated
+ * by ',' for search_path. */
+static int pg_schema_param_check(const char *masked, const char *key, const char *value)
+{
+    if (strcmp(key, "schema") == 0)
+        return pg_schema_name_check(masked, key, value, strlen(value));
+    for (const char *p = value;; p++) {
+        size_t n = strcspn(p, ",");
+        if (pg_schema_name_check(masked, key, p, n) != 0)
+            return STRATA_EINPUT;
+        p += n;
+        if (!*p)
+            return 0;
+    }
+}
+
+/* Make the first schema of `path` (a checked list) the session's own, the
+ * others only searched, creating the first when it does not exist yet - as
+ * Flyway's createSchemas and Prisma's ?schema= do, and as a SQLite
+ * target's file is created. Nothing of a schema not named (public) is found
+ * by an unqualified name by accident. */
+static int pg_use_schema(pg_conn *c, const char *path)
+{
+    char *name = xstrndup(path, strcspn(path, ","));
+    sbuf list = SBUF_INIT;
+    for (const char *p = path;; p++) {
+        size_t n = strcspn(p, ",");
+        char *one = xstrndup(p, n);
+        char *q = strata_quote_ident(STRATA_POSTGRES, one);
+        sbuf_addf(&list, "%s%s", list.len ? ", " : "", q);
+        free(q);
+        free(one);
+        p += n;
+        if (!*p)
+            break;
+    }
+    char *quoted = strata_quote_ident(STRATA_POSTGRES, name);
+    strata_value args[2] = {strata_vtext(name), strata_vtext(sbuf_str(&list))};
+    strata_rows *rows = NULL;
+    int rc = pg_query(&c->base,
+                      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = ?), "
+                      "pg_catalog.set_config('search_path', ?, false)",
+                      args, 2, &rows, NULL);
+    int exists = 0;
+    if (!rc) {
+        exists = strata_rows_next(rows) == 1 && strata_rows_value(rows, 0)->i;
+        strata_rows_free(rows);
+    }
+    if (!rc && !exists) {
+        char *sql = xasprintf("CREATE SCHEMA IF NOT EXISTS %s", quoted);
+        rc = pg_exec(&c->base, sql);
+        free(sql);
+        if (rc) {
+            /* two runs creating it at once: the loser's IF NOT EXISTS can
+             * still fail on the catalog's unique index; then it exists */
+            char *found = NULL;
+            strata_value v = strata_vtext(name);
+            char *saved = xstrdup(strata_error_message());
+            if (strata_conn_query_string(&c->base,
+                                         "SELECT nspname FROM pg_catalog.pg_namespace WHERE "
+                                         "nspname = ?",
+                                         &v, 1, &found) == 0 &&
+                found)
+                rc = 0;
+            else
+                strata_set_error(STRATA_EDB, "%s", saved);
+            free(found);
+            free(saved);
+        }
+    }
+    free(quoted);
+    sbuf_free(&list);
+    if (rc) {
+        strata_set_error(STRATA_ECONNECT, "cannot use schema '%s' on %s (%s): %s", name,
+                         c->base.endpoint, c->base.url_masked, strata_error_message());
+        free(name);
+        return STRATA_ECONNECT;
+    }
+    c->base.schema = name;
+    return 0;
 }
 
 static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
@@ -125,7 +256,19 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     keys[n] = "options";
     vals[n++] = "-c TimeZone=UTC -c client_min_messages=warning";
     int has_timeout = 0;
+    const char *schema = NULL;
     for (char **p = url->params; p && p[0] && n < 30; p += 2) {
+        if (strcmp(p[0], "search_path") == 0 || strcmp(p[0], "schema") == 0) {
+            if (schema)
+                return strata_set_error(STRATA_EINPUT,
+                                        "%s: give one of search_path and schema, once: a target "
+                                        "is one schema",
+                                        masked);
+            if (pg_schema_param_check(masked, p[0], p[1]) != 0)
+                return STRATA_EINPUT;
+            schema = p[1];
+            continue; /* Strata's own, not libpq's */
+        }
         if (strcmp(p[0], "connect_timeout") == 0)
             has_timeout = 1;
         keys[n] = p[0];
@@ -156,6 +299,7 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
     conn_init_common(&c->base, &strata_driver_postgres, url, masked, endpoint);
     free(endpoint);
     c->pg = pg;
+    c->cancel = PQgetCancel(pg);
     const char *ver = PQparameterStatus(pg, "server_version");
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", ver ? ver : "?");
     char *sp = strchr(c->base.server_version, ' ');
@@ -170,6 +314,10 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
                    STRATA_CAP_DROP_INDEX_IF_EXISTS;
     if (num >= 120000)
         c->base.caps |= STRATA_CAP_ENUM_ADD_VALUE_IN_TX;
+    if (schema && pg_use_schema(c, schema) != 0) {
+        pg_close(&c->base);
+        return STRATA_ECONNECT;
+    }
     *out = &c->base;
     return 0;
 }
@@ -177,6 +325,8 @@ static int pg_open(const strata_url *url, const char *masked, strata_conn **out)
 static void pg_close(strata_conn *conn)
 {
     pg_conn *c = (pg_conn *)conn;
+    if (c->cancel)
+        PQfreeCancel(c->cancel);
     PQfinish(c->pg);
     conn_free_common(conn);
     free(c);
@@ -626,13 +776,143 @@ static int pg_lock_break(strata_conn *conn, const char *name, char **who)
 static char *pg_lock_label(strata_conn *conn, const char *name)
 {
     (void)name;
+    if (conn->schema)
+        return xasprintf("of schema '%s' of database '%s'", conn->schema, conn->database);
     return xasprintf("of database '%s'", conn->database);
+}
+
+/* A cancel request: the server cancels the statement running, if any.
+ * PQcancel is made to be called from another thread. */
+static void pg_interrupt(strata_conn *conn)
+{
+    pg_conn *c = (pg_conn *)conn;
+    char err[256];
+    if (c->cancel)
+        PQcancel(c->cancel, err, sizeof err);
+}
+
+/* ---- primary and standby ---- */
+
+/* A standby is recognised by pg_is_in_recovery(). The node is the
+ * cluster's system identifier: a session lock of this server and a lock row
+ * in its databases belong together (a standby, which shares it, is refused
+ * before either is used). */
+static int pg_cluster_info(strata_conn *conn, cluster_info *out)
+{
+    strata_rows *rows;
+    int rc = pg_query(conn,
+                      "SELECT pg_is_in_recovery(), (SELECT system_identifier FROM "
+                      "pg_control_system())::text",
+                      NULL, 0, &rows, NULL);
+    if (rc)
+        return strata_error_prefix("reading whether the server is a standby: ");
+    if (strata_rows_next(rows) == 1) {
+        out->standby = (int)strata_rows_value(rows, 0)->i;
+        const char *id = strata_rows_text(rows, 1);
+        snprintf(out->node, sizeof out->node, "postgres %s", id ? id : conn->endpoint);
+    }
+    strata_rows_free(rows);
+    return 0;
+}
+
+/* The replicas streaming from this primary, each with whether it has
+ * replayed `target` (an LSN), its replay_lag and how far behind it is. */
+#define REPLICAS_SQL                                                                               \
+    "SELECT coalesce(nullif(application_name, ''), 'pid ' || pid), coalesce(host(client_addr), "   \
+    "'local socket'), coalesce(replay_lsn >= ?::pg_lsn, false), "                                  \
+    "coalesce(extract(epoch FROM replay_lag)::float8, -1), coalesce(pg_wal_lsn_diff(?::pg_lsn, "   \
+    "replay_lsn)::bigint, -1) FROM pg_stat_replication WHERE state <> 'backup' ORDER BY 1"
+
+/*
+ * Wait until every replica streaming from this primary has replayed the
+ * primary's WAL up to where it is now (pg_current_wal_lsn() at the start),
+ * polling pg_stat_replication every 10 ms (a separate statement each time:
+ * inside one transaction the view would be a snapshot). The replicas are
+ * those connected at the start; one that leaves while we wait is reported
+ * as behind.
+ */
+static int pg_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n)
+{
+    char *target = NULL;
+    int rc = strata_conn_query_string(conn, "SELECT pg_current_wal_lsn()::text", NULL, 0, &target);
+    if (rc)
+        return strata_error_prefix("reading the primary's WAL position: ");
+    double start = now_seconds();
+    replica_state *v = NULL;
+    size_t nv = 0;
+    strata_value args[2] = {strata_vtext(target), strata_vtext(target)};
+    for (int first = 1;; first = 0) {
+        strata_rows *rows;
+        rc = pg_query(conn, REPLICAS_SQL, args, 2, &rows, NULL);
+        if (rc) {
+            strata_error_prefix("reading pg_stat_replication: ");
+            break;
+        }
+        double now = now_seconds();
+        size_t behind = 0;
+        for (size_t i = 0; i < nv; i++)
+            v[i].caught_up = v[i].caught_up ? 1 : -1; /* -1: not seen this time */
+        while (strata_rows_next(rows) == 1) {
+            const char *name = strata_rows_text(rows, 0), *addr = strata_rows_text(rows, 1);
+            replica_state *r = NULL;
+            for (size_t i = 0; i < nv && !r; i++)
+                if (!strcmp(v[i].name, name) && !strcmp(v[i].address, addr))
+                    r = &v[i];
+            if (!r && first) {
+                v = xrealloc(v, (nv + 1) * sizeof *v);
+                r = &v[nv++];
+                memset(r, 0, sizeof *r);
+                r->name = xstrdup(name);
+                r->address = xstrdup(addr);
+            }
+            if (!r)
+                continue; /* connected after the run: not waited for */
+            if (r->caught_up != 1 && strata_rows_value(rows, 2)->i) {
+                r->caught_up = 1;
+                r->waited = now - start;
+            } else if (r->caught_up != 1) {
+                r->caught_up = 0;
+            }
+            r->lag = strata_rows_value(rows, 3)->d;
+            r->behind = strata_rows_value(rows, 4)->i;
+        }
+        strata_rows_free(rows);
+        for (size_t i = 0; i < nv; i++)
+            behind += v[i].caught_up != 1;
+        if (!behind)
+            break;
+        if (now - start >= timeout) {
+            sbuf b = SBUF_INIT;
+            for (size_t i = 0; i < nv; i++) {
+                if (v[i].caught_up == 1)
+                    continue;
+                sbuf_addf(&b, "%s%s (%s) %s", b.len ? ", " : "", v[i].name, v[i].address,
+                          v[i].caught_up < 0 ? "disconnected"
+                          : v[i].behind < 0  ? "position unknown (pg_read_all_stats?)"
+                                             : "behind");
+                if (v[i].caught_up == 0 && v[i].behind >= 0)
+                    sbuf_addf(&b, " by %lld bytes", v[i].behind);
+            }
+            rc = strata_set_error(STRATA_ESTATE,
+                                  "%zu of %zu replicas had not replayed the changes (up to WAL "
+                                  "position %s) after %.1f s: %s",
+                                  behind, nv, target, timeout, sbuf_str(&b));
+            sbuf_free(&b);
+            break;
+        }
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    free(target);
+    *out = v;
+    *n = nv;
+    return rc;
 }
 
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
-    .flags = DRIVER_MULTI_STATEMENT,
+    .flags = DRIVER_SESSION_LOCK | DRIVER_MULTI_STATEMENT,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,
@@ -647,4 +927,7 @@ const strata_driver strata_driver_postgres = {
     .lock_holder = pg_lock_holder,
     .lock_break = pg_lock_break,
     .lock_label = pg_lock_label,
+    .interrupt = pg_interrupt,
+    .cluster_info = pg_cluster_info,
+    .replicas_wait = pg_replicas_wait,
 };

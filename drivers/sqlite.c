@@ -4,19 +4,17 @@
  * Every connection enforces foreign keys (PRAGMA foreign_keys=ON) and waits
  * for a busy database instead of failing at once. Transactions start with
  * BEGIN IMMEDIATE so a writer takes the write lock up front: two processes
- * never both read a schema and then race to change it. Session locks are
- * flock()s on a file beside the database (see "session locks" below).
+ * never both read a schema and then race to change it. There are no session
+ * locks: the migration lock is a row in the database (see "session locks"
+ * below).
  */
 #include "driver.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
-#include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* How long statements wait for another connection's write lock, unless
@@ -26,8 +24,12 @@
 typedef struct sl_conn {
     strata_conn base;
     sqlite3 *db;
-    int busy_ms; /* the busy timeout statements run with */
-    int lock_fd; /* the locked file of this session's lock, or -1 */
+    int busy_ms;       /* the busy timeout statements run with */
+    int busy_wait_ms;  /* the one in force now (sl_busy) */
+    double busy_since; /* when the present wait began */
+    /* The file to create at the first statement that writes; until then
+     * db is an empty in-memory database standing for it (sl_open). */
+    char *create_path;
 } sl_conn;
 
 typedef struct sl_rows {
@@ -44,13 +46,42 @@ static int sl_error(sqlite3 *db)
                             sqlite3_extended_errcode(db));
 }
 
-static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
+/*
+ * The busy timeout, made here rather than with sqlite3_busy_timeout so that
+ * an interrupt from another thread (conn_interrupt: a fleet's timeout) ends
+ * the wait for another connection's write lock as well: sqlite3_interrupt
+ * stops a running statement, but not its wait inside the busy handler.
+ */
+static int sl_busy(void *arg, int count)
+{
+    sl_conn *c = arg;
+    if (atomic_load(&c->base.interrupt_pending))
+        return 0;
+    double now = now_seconds();
+    if (count == 0)
+        c->busy_since = now;
+    double left = c->busy_wait_ms / 1000.0 - (now - c->busy_since);
+    if (left <= 0)
+        return 0;
+    usleep((useconds_t)(1e6 * (left < 0.01 ? left : 0.01)));
+    return 1;
+}
+
+static void sl_busy_wait(sl_conn *c, int ms)
+{
+    c->busy_wait_ms = ms;
+    sqlite3_busy_handler(c->db, sl_busy, c);
+}
+
+/* Open `path` with `flags` and set the session up; *db NULL and an
+ * ECONNECT error naming `shown` (the path the URL gave) on failure. */
+static int sl_open_db(const char *path, const char *shown, int flags, sqlite3 **out)
 {
     sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    int rc = sqlite3_open_v2(url->database, &db, flags, NULL);
+    *out = NULL;
+    int rc = sqlite3_open_v2(path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) {
-        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", shown,
                          db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
         sqlite3_close(db);
         return STRATA_ECONNECT;
@@ -65,17 +96,123 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
     /* Touch the file so a path that is not a database fails here, not later. */
     if (sqlite3_exec(db, "PRAGMA foreign_keys = ON; SELECT count(*) FROM sqlite_schema;", NULL,
                      NULL, &err) != SQLITE_OK) {
-        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", url->database,
+        strata_set_error(STRATA_ECONNECT, "cannot open SQLite database '%s': %s", shown,
                          err ? err : sqlite3_errmsg(db));
         sqlite3_free(err);
         sqlite3_close(db);
         return STRATA_ECONNECT;
     }
+    *out = db;
+    return 0;
+}
+
+/*
+ * Where the database file of `path` is, for opening it: its directory
+ * resolved (a symlinked directory is fine), its own name not - a database
+ * that is a symbolic link is refused, so a link planted where the database
+ * will be is never followed (SQLITE_OPEN_NOFOLLOW, which would also refuse
+ * symlinked directories, then only guards the last name). *exists says
+ * whether it is there. Caller frees *out.
+ */
+static int sl_locate(const char *path, char **out, int *exists)
+{
+    *out = NULL;
+    *exists = 0;
+    const char *slash = strrchr(path, '/');
+    char *dir = slash ? xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xstrdup(".");
+    const char *base = slash ? slash + 1 : path;
+    char *real = realpath(dir, NULL);
+    struct stat st;
+    int rc = 0;
+    if (!*base)
+        rc = strata_set_error(STRATA_ECONNECT,
+                              "cannot open SQLite database '%s': it names a "
+                              "directory, not a file",
+                              path);
+    else if (!real || stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = strata_set_error(STRATA_ECONNECT,
+                              "cannot open SQLite database '%s': its directory %s %s", path, dir,
+                              real ? "is not a directory" : "does not exist");
+    if (!rc) {
+        *out = xasprintf("%s/%s", strcmp(real, "/") == 0 ? "" : real, base);
+        if (lstat(*out, &st) == 0) {
+            *exists = 1;
+            if (S_ISLNK(st.st_mode))
+                rc = strata_set_error(STRATA_ECONNECT,
+                                      "cannot open SQLite database '%s': it is a symbolic link, "
+                                      "which Strata does not follow to a database",
+                                      path);
+        }
+    }
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    free(real);
+    free(dir);
+    return rc;
+}
+
+/* Create the database file a connection opened before it existed: at the
+ * first statement that writes (see sl_open). */
+static int sl_create_file(sl_conn *c)
+{
+    if (!c->create_path)
+        return 0;
+    sqlite3 *db;
+    int rc = sl_open_db(c->create_path, c->base.database,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW, &db);
+    if (rc)
+        return rc;
+    sqlite3_close_v2(c->db); /* cursors still open on it keep it until they end */
+    c->db = db;
+    sl_busy_wait(c, c->busy_wait_ms);
+    free(c->create_path);
+    c->create_path = NULL;
+    return 0;
+}
+
+/*
+ * Open a database. A file that does not exist yet is not created here
+ * (mode rwc, the default): an in-memory database, empty as the new file
+ * would be, stands for it, and the file is made at the first statement
+ * that writes - so a command that fails on bad input before changing
+ * anything leaves no file behind. ?mode=ro opens read-only, ?mode=rw
+ * refuses a file that does not exist.
+ */
+static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
+{
+    const char *mode = url_param_get(url, "mode");
+    int flags = mode && strcmp(mode, "ro") == 0   ? SQLITE_OPEN_READONLY
+                : mode && strcmp(mode, "rw") == 0 ? SQLITE_OPEN_READWRITE
+                                                  : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+    char *path = NULL;
+    int exists = 1;
+    int rc = 0;
+    if (strcmp(url->database, ":memory:") != 0)
+        rc = sl_locate(url->database, &path, &exists);
+    if (rc)
+        return rc;
+    sqlite3 *db = NULL;
+    int later = !exists && (flags & SQLITE_OPEN_CREATE);
+    if (later)
+        rc = sl_open_db(":memory:", url->database, SQLITE_OPEN_READWRITE, &db);
+    else
+        rc = sl_open_db(path ? path : url->database, url->database,
+                        flags | (path ? SQLITE_OPEN_NOFOLLOW : 0), &db);
+    if (rc) {
+        free(path);
+        return rc;
+    }
     sl_conn *c = xcalloc(1, sizeof *c);
     conn_init_common(&c->base, &strata_driver_sqlite, url, masked, url->database);
     c->db = db;
     c->busy_ms = DEFAULT_BUSY_MS;
-    c->lock_fd = -1;
+    if (later)
+        c->create_path = path;
+    else
+        free(path);
+    sl_busy_wait(c, c->busy_ms);
     snprintf(c->base.server_version, sizeof c->base.server_version, "%s", sqlite3_libversion());
     int v = sqlite3_libversion_number(); /* 3040001 */
     c->base.server_version_num = (v / 1000000) * 10000 + (v / 1000 % 1000) * 100 + v % 1000;
@@ -93,9 +230,8 @@ static int sl_open(const strata_url *url, const char *masked, strata_conn **out)
 static void sl_close(strata_conn *conn)
 {
     sl_conn *c = (sl_conn *)conn;
-    if (c->lock_fd >= 0)
-        close(c->lock_fd); /* the kernel drops the lock with it */
-    sqlite3_close(c->db);
+    sqlite3_close_v2(c->db);
+    free(c->create_path);
     conn_free_common(conn);
     free(c);
 }
@@ -104,6 +240,12 @@ static int sl_exec(strata_conn *conn, const char *sql)
 {
     sl_conn *c = (sl_conn *)conn;
     char *err = NULL;
+    /* outside a transaction begun on the stand-in, anything may write */
+    if (c->create_path && sqlite3_get_autocommit(c->db)) {
+        int rc = sl_create_file(c);
+        if (rc)
+            return rc;
+    }
     if (sqlite3_exec(c->db, sql, NULL, NULL, &err) != SQLITE_OK) {
         strata_set_error(STRATA_EDB, "%s (SQLite error %d)", err ? err : sqlite3_errmsg(c->db),
                          sqlite3_extended_errcode(c->db));
@@ -197,6 +339,15 @@ static int sl_query(strata_conn *conn, const char *sql, const strata_value *para
         return sl_error(c->db);
     if (!st)
         return strata_set_error(STRATA_EINPUT, "empty statement");
+    /* a statement that writes makes the file first (sl_open) */
+    if (c->create_path && !sqlite3_stmt_readonly(st)) {
+        sqlite3_finalize(st);
+        int rc = sl_create_file(c);
+        if (rc)
+            return rc;
+        if (sqlite3_prepare_v2(c->db, sql, -1, &st, &tail) != SQLITE_OK)
+            return sl_error(c->db);
+    }
     if ((size_t)sqlite3_bind_parameter_count(st) != n) {
         sqlite3_finalize(st);
         return strata_set_error(STRATA_EINPUT, "statement has %d placeholders but %zu values: %s",
@@ -301,6 +452,9 @@ static int sl_bulk_load(strata_conn *conn, const char *table, const char *const 
     sl_conn *c = (sl_conn *)conn;
     if (loaded)
         *loaded = 0;
+    int made = sl_create_file(c);
+    if (made)
+        return made;
     sbuf sql = SBUF_INIT;
     insert_sql_into(&sql, STRATA_SQLITE, table, cols, ncols);
     sqlite3_stmt *st = NULL;
@@ -351,61 +505,17 @@ static int sl_table_exists(strata_conn *conn, const char *name, int *exists)
     return rc;
 }
 
-/* ---- session locks: a locked file beside the database ----
+/* ---- session locks: none; only other writers are waited for ----
  *
- * SQLite has no lock that outlives a transaction, and a migration run
- * outside one ("transaction": false) commits after every operation; with
- * only BEGIN IMMEDIATE, a second runner could read the history between two
- * of those commits and apply the migration again, or take its `running` row
- * for one left by a dead process and undo it under the live one. So a
- * session lock here is an flock() on a file beside the database,
- * "<database>-<name>-lock" ("app.db-strata-lock"). Like PostgreSQL's and
- * MySQL's session locks it is dropped by the kernel when its process dies.
- * It is a file of its own because closing any descriptor of the database
- * file would silently drop this process's POSIX locks that SQLite holds on
- * it. The file holds one line saying who holds the lock. In-memory
- * databases need none: no other connection can reach them. A connection
- * holds at most one such lock.
- *
- * Taking the lock also waits for any other writer (SQLite's write lock), so
- * that a busy database is reported as such, not as the failure of some
- * statement.
+ * SQLite has no lock that outlives a transaction. The migration lock is a
+ * row of strata_lock inside the database itself (engine/lock.c), whose
+ * holder is known dead when its process is (a SQLite file is local), so no
+ * file beside the database is needed. What the driver still does here is
+ * wait for another connection that is writing (holding SQLite's write
+ * lock), so that a busy database is reported as such, not as the failure
+ * of some statement; no lock is taken, and there is nothing to release or
+ * break.
  */
-
-static char *sl_lock_path(const strata_conn *conn, const char *name)
-{
-    const char *db = conn->database;
-    if (!db || !*db || strcmp(db, ":memory:") == 0)
-        return NULL;
-    return xasprintf("%s-%s-lock", db, name);
-}
-
-/* Who holds the lock file at `path`, from the line its holder wrote
- * (*who NULL: nobody). */
-static int sl_file_holder(const char *path, char **who)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0 && errno == ENOENT)
-        return 0; /* never taken */
-    if (fd < 0)
-        return strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                strerror(errno));
-    int rc = 0;
-    if (flock(fd, LOCK_SH | LOCK_NB) == 0) {
-        flock(fd, LOCK_UN);
-    } else if (errno == EWOULDBLOCK) {
-        char buf[256];
-        ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
-        buf[n > 0 ? n : 0] = '\0';
-        buf[strcspn(buf, "\n")] = '\0';
-        *who = xstrdup(*buf ? buf : "another process");
-    } else {
-        rc = strata_set_error(STRATA_ELOCK, "cannot test the lock file %s: %s", path,
-                              strerror(errno));
-    }
-    close(fd);
-    return rc;
-}
 
 /* Is another connection writing to the database (holding SQLite's write
  * lock)? Tried with BEGIN IMMEDIATE, waiting up to `wait` seconds for it.
@@ -414,7 +524,7 @@ static int sl_file_holder(const char *path, char **who)
 static int sl_writer_probe(sl_conn *c, double wait, int *busy)
 {
     *busy = 0;
-    sqlite3_busy_timeout(c->db, (int)(wait * 1000));
+    sl_busy_wait(c, (int)(wait * 1000));
     char *err = NULL;
     int rc = 0;
     int src = sqlite3_exec(c->db, "BEGIN IMMEDIATE", NULL, NULL, &err);
@@ -431,105 +541,35 @@ static int sl_writer_probe(sl_conn *c, double wait, int *busy)
         }
         sqlite3_free(err);
     }
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return rc;
 }
 
-/* Write "pid N on HOST (strata, since TIME UTC)" into the locked file. */
-static void sl_lock_sign(int fd)
+/* Wait up to `wait` seconds for another writer: LOCK_BUSY while one keeps
+ * the database busy, else LOCK_TAKEN (nothing is held afterwards). */
+static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
 {
-    char host[128] = "";
-    gethostname(host, sizeof host - 1);
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    char at[32];
-    strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S", &tm);
-    char line[256];
-    int n = snprintf(line, sizeof line, "pid %ld on %s (strata, since %s UTC)\n", (long)getpid(),
-                     *host ? host : "?", at);
-    if (ftruncate(fd, 0) == 0 && n > 0 && pwrite(fd, line, (size_t)n, 0) < 0) {
-        /* who holds the lock is only information; the lock itself is taken */
-    }
+    (void)name;
+    int busy = 0;
+    int rc = sl_writer_probe((sl_conn *)conn, wait, &busy);
+    if (!rc)
+        *state = busy ? LOCK_BUSY : LOCK_TAKEN;
+    return rc;
 }
 
 static int sl_unlock(strata_conn *conn, const char *name)
 {
-    sl_conn *c = (sl_conn *)conn;
-    (void)name; /* a connection holds one lock at most */
-    if (c->lock_fd < 0)
-        return 0;
-    if (ftruncate(c->lock_fd, 0) != 0) {
-        /* only the line saying who holds it stays behind */
-    }
-    flock(c->lock_fd, LOCK_UN);
-    close(c->lock_fd);
-    c->lock_fd = -1;
+    (void)conn;
+    (void)name;
     return 0;
 }
 
-/* Take the file lock without waiting for it, then wait up to `wait` seconds
- * for another writer. While a writer keeps the database busy, the file lock
- * stays taken (LOCK_BUSY): the next try only waits for the writer. */
-static int sl_lock_try(strata_conn *conn, const char *name, double wait, lock_state *state)
-{
-    sl_conn *c = (sl_conn *)conn;
-    char *path = sl_lock_path(conn, name);
-    if (!path) {
-        *state = LOCK_TAKEN;
-        return 0;
-    }
-    if (c->lock_fd < 0) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (fd < 0) {
-            int e = strata_set_error(STRATA_EIO, "cannot open the lock file %s: %s", path,
-                                     strerror(errno));
-            free(path);
-            return e;
-        }
-        if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-            int err = errno;
-            close(fd);
-            if (err == EWOULDBLOCK || err == EINTR) {
-                free(path);
-                *state = LOCK_HELD;
-                return 0;
-            }
-            int e = strata_set_error(STRATA_ELOCK, "cannot lock %s: %s", path, strerror(err));
-            free(path);
-            return e;
-        }
-        c->lock_fd = fd;
-    }
-    free(path);
-    int busy = 0;
-    int rc = sl_writer_probe(c, wait, &busy);
-    if (rc) {
-        sl_unlock(conn, name);
-        return rc;
-    }
-    if (busy) {
-        *state = LOCK_BUSY;
-        return 0;
-    }
-    sl_lock_sign(c->lock_fd);
-    *state = LOCK_TAKEN;
-    return 0;
-}
-
-/* The holder of the lock file; else, when another connection is writing,
- * that writer, which a runner waits for too. */
+/* Another connection writing to the database, which a runner waits for. */
 static int sl_lock_holder(strata_conn *conn, const char *name, char **who)
 {
-    char *path = sl_lock_path(conn, name);
-    if (!path)
-        return 0;
-    int rc = sl_file_holder(path, who);
-    free(path);
-    if (rc || *who)
-        return rc;
+    (void)name;
     int busy = 0;
-    rc = sl_writer_probe((sl_conn *)conn, 0, &busy);
+    int rc = sl_writer_probe((sl_conn *)conn, 0, &busy);
     if (busy) {
         strata_error_clear();
         *who = xasprintf("another process writing to %s (SQLite's write lock; it is released when "
@@ -539,35 +579,34 @@ static int sl_lock_holder(strata_conn *conn, const char *name, char **who)
     return rc;
 }
 
-/* An flock() cannot be taken from another process; it goes with it. */
+/* Nothing is held, so nothing can be broken. */
 static int sl_lock_break(strata_conn *conn, const char *name, char **who)
 {
-    char *path = sl_lock_path(conn, name);
-    if (!path)
-        return 0;
-    int rc = sl_file_holder(path, who);
-    free(path);
-    if (rc || !*who)
-        return rc;
-    return strata_set_error(STRATA_ELOCK, "on SQLite it is released when that process ends (end "
-                                          "it to release the lock)");
+    (void)conn;
+    (void)name;
+    *who = NULL;
+    return 0;
 }
 
 static char *sl_lock_label(strata_conn *conn, const char *name)
 {
-    char *path = sl_lock_path(conn, name);
-    char *label =
-        path ? xasprintf("of %s (%s)", conn->database, path) : xasprintf("of %s", conn->database);
-    free(path);
-    return label;
+    (void)name;
+    return xasprintf("of %s", conn->database);
 }
 
 static int sl_set_lock_wait(strata_conn *conn, double seconds)
 {
     sl_conn *c = (sl_conn *)conn;
     c->busy_ms = (int)(seconds * 1000);
-    sqlite3_busy_timeout(c->db, c->busy_ms);
+    sl_busy_wait(c, c->busy_ms);
     return 0;
+}
+
+/* sqlite3_interrupt may be called from any thread while the connection
+ * is open. */
+static void sl_interrupt(strata_conn *conn)
+{
+    sqlite3_interrupt(((sl_conn *)conn)->db);
 }
 
 const strata_driver strata_driver_sqlite = {
@@ -589,4 +628,5 @@ const strata_driver strata_driver_sqlite = {
     .lock_break = sl_lock_break,
     .lock_label = sl_lock_label,
     .set_lock_wait = sl_set_lock_wait,
+    .interrupt = sl_interrupt,
 };

@@ -1,12 +1,16 @@
 /*
- * dbcmds.c - the `db` commands of the library: diff (and, later, pull)
- * on top of introspection and the schema model.
+ * dbcmds.c - the `db` commands of the library: diff, pull (as one
+ * migration or, through render.c, as a diagram), on top of introspection
+ * and the schema model.
  */
+#include "compile.h"
+#include "flags.h"
 #include "introspect.h"
 #include "migration.h"
 #include "opjson.h"
 #include "options.h"
 #include "predparse.h"
+#include "render.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,38 +28,67 @@ void strata_diff_result_free(strata_diff_result *r)
     free(r);
 }
 
-/* The schema every migration file builds, validated. */
-int migrations_model(const char *dir, schema *out, strvec *warnings)
+int migrations_model_upto(const char *dir, const char *const *flags, size_t nflags, const char *to,
+                          schema *out, strvec *warnings, size_t *count)
 {
-    migration_set set;
+    migration_set all, set;
     schema_init(out);
-    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    *count = 0;
+    int rc = migrations_load_applying(dir, flags, nflags, NULL, &all, &set, NULL);
     if (rc)
         return rc;
-    for (size_t i = 0; warnings && i < set.warnings.n; i++)
-        strvec_push(warnings, set.warnings.v[i]);
-    rc = plan_replay(&set, set.n, out, NULL);
-    migration_set_free(&set);
+    for (size_t i = 0; warnings && i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
+    size_t upto = set.n;
+    if (to)
+        rc = migrations_resolve_to(&set, to, dir ? dir : "./migrations", &upto);
+    if (!rc)
+        rc = plan_replay(&set, upto, out, NULL);
+    *count = upto;
+    free(set.v);
+    migration_set_free(&all);
     if (rc)
         schema_free(out);
     return rc;
 }
 
-/* The schema the applied migrations build: every file when the database
- * has no history, else only those its history lists (pending migrations
- * are not drift). */
-static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec *warnings)
+/* The schema every migration file that applies (flags.h) builds, validated. */
+int migrations_model(const char *dir, schema *out, strvec *warnings)
 {
-    migration_set set;
+    migration_set all, set;
     schema_init(out);
-    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    int rc = migrations_load_applying(dir, NULL, 0, NULL, &all, &set, NULL);
     if (rc)
         return rc;
-    for (size_t i = 0; i < set.warnings.n; i++)
-        strvec_push(warnings, set.warnings.v[i]);
+    for (size_t i = 0; warnings && i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
+    rc = plan_replay(&set, set.n, out, NULL);
+    free(set.v);
+    migration_set_free(&all);
+    if (rc)
+        schema_free(out);
+    return rc;
+}
+
+/* The schema the applied migrations build: every file that applies with
+ * the flags of `o` when the database has no history, else only those its
+ * history lists (pending migrations are not drift). */
+static int applied_model(strata_conn *conn, const strata_options *o, schema *out, strvec *warnings)
+{
+    migration_set all, set;
+    schema_init(out);
     strvec ids = STRVEC_INIT;
     int exists = 0;
-    rc = history_applied_ids(conn, &ids, &exists);
+    int rc = history_applied_ids(conn, &ids, &exists);
+    if (!rc)
+        rc = migrations_load_applying(o->migrations_dir, o->flags, o->nflags, exists ? &ids : NULL,
+                                      &all, &set, warnings);
+    if (rc) {
+        strvec_free(&ids);
+        return rc;
+    }
+    for (size_t i = 0; i < all.warnings.n; i++)
+        strvec_push(warnings, all.warnings.v[i]);
     migration_set applied = {0};
     applied.v = xcalloc(set.n + 1, sizeof *applied.v);
     size_t pending = 0;
@@ -68,38 +101,50 @@ static int applied_model(strata_conn *conn, const char *dir, schema *out, strvec
     if (pending)
         strvec_pushf(warnings, "%zu pending migration%s not compared (run them first)", pending,
                      pending == 1 ? " is" : "s are");
-    if (!rc)
-        rc = plan_replay(&applied, applied.n, out, NULL);
+    rc = plan_replay(&applied, applied.n, out, NULL);
     free(applied.v);
+    free(set.v);
     strvec_free(&ids);
-    migration_set_free(&set);
+    migration_set_free(&all);
     if (rc)
         schema_free(out);
     return rc;
 }
 
-int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out)
+/* TypeORM's history table (--history-compat typeorm, or a database TypeORM
+ * migrated) is no part of the schema, as strata_* tables are not: left out
+ * of the live schema (db diff, db pull) when it has exactly TypeORM's
+ * columns. Returns whether it was there. */
+static int drop_typeorm_history(schema *live)
 {
-    *out = xcalloc(1, sizeof **out);
-    strata_options o;
-    int rc = options_get(opt, &o);
-    if (rc)
-        return rc;
-    strvec warnings = STRVEC_INIT;
-    schema model, live;
-    rc = applied_model(conn, o.migrations_dir, &model, &warnings);
-    if (rc) {
-        strvec_free(&warnings);
-        return rc;
+    for (size_t i = 0; i < live->ntables; i++) {
+        table *t = &live->tables[i];
+        if (strcmp(t->name, TYPEORM_HISTORY_TABLE) != 0 || t->ncols != 3 ||
+            !table_column(t, "id") || !table_column(t, "timestamp") || !table_column(t, "name"))
+            continue;
+        schema_table_removing(live, i);
+        table_free_contents(t);
+        memmove(t, t + 1, (live->ntables - i - 1) * sizeof *t);
+        live->ntables--;
+        return 1;
     }
+    return 0;
+}
+
+/* Compare `model` (the migrations' side) with the connected database, as
+ * `db diff` does; *out gets the differences and `warnings` (handed over). */
+static int compare_database(strata_conn *conn, const schema *model, strvec *warnings,
+                            strata_diff_result **out)
+{
+    schema live;
     strvec raw = STRVEC_INIT;
-    rc = introspect_schema(conn, &live, &warnings, &raw);
+    int rc = introspect_schema(conn, &live, warnings, &raw);
     strvec_free(&raw);
     if (rc) {
-        schema_free(&model);
-        strvec_free(&warnings);
+        strvec_free(warnings);
         return rc;
     }
+    drop_typeorm_history(&live);
     diff_options dopt;
     memset(&dopt, 0, sizeof dopt);
     dopt.dialect = strata_conn_dialect(conn);
@@ -110,15 +155,49 @@ int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_res
     dopt.left_label = "the migrations";
     dopt.right_label = "the database";
     schema_diff d;
-    schema_compare(&model, &live, &dopt, &d);
+    schema_compare(model, &live, &dopt, &d);
     strata_diff_result *r = *out;
     r->items = d.v; /* handed over */
     r->n = d.n;
-    r->warnings = warnings.v;
-    r->nwarnings = warnings.n;
-    schema_free(&model);
+    r->warnings = warnings->v;
+    r->nwarnings = warnings->n;
     schema_free(&live);
     return 0;
+}
+
+int strata_db_diff(strata_conn *conn, const strata_options *opt, strata_diff_result **out)
+{
+    *out = xcalloc(1, sizeof **out);
+    strata_options o;
+    int rc = options_get(opt, &o);
+    if (rc)
+        return rc;
+    strvec warnings = STRVEC_INIT;
+    schema model;
+    rc = applied_model(conn, &o, &model, &warnings);
+    if (rc) {
+        strvec_free(&warnings);
+        return rc;
+    }
+    rc = compare_database(conn, &model, &warnings, out);
+    schema_free(&model);
+    return rc;
+}
+
+int diff_upto(strata_conn *conn, const migration_set *set, size_t upto, strata_diff_result **out)
+{
+    *out = xcalloc(1, sizeof **out);
+    schema model;
+    schema_init(&model);
+    int rc = plan_replay(set, upto, &model, NULL);
+    if (rc) {
+        schema_free(&model);
+        return rc;
+    }
+    strvec warnings = STRVEC_INIT;
+    rc = compare_database(conn, &model, &warnings, out);
+    schema_free(&model);
+    return rc;
 }
 
 /* ---- db pull ---- */
@@ -185,111 +264,86 @@ static void portable_expressions(schema *s, strata_dialect d, strvec *raw, strve
     }
 }
 
-/* Tables in an order where referenced tables come first (cycles keep file
- * order; the format allows foreign keys to tables created later). */
-static size_t *table_order(const schema *s)
+/* The connected database's schema, its expressions made portable where
+ * they can be, `raw` holding what has no neutral form. */
+static int pull_model(strata_conn *conn, schema *s, strvec *warnings, strvec *raw)
 {
-    size_t n = s->ntables;
-    size_t *order = xcalloc(n + 1, sizeof *order);
-    int *done = xcalloc(n + 1, sizeof *done);
-    size_t k = 0;
-    for (int progress = 1; progress && k < n;) {
-        progress = 0;
-        for (size_t i = 0; i < n; i++) {
-            if (done[i])
-                continue;
-            int ready = 1;
-            const table *t = &s->tables[i];
-            for (size_t f = 0; f < t->nfks && ready; f++) {
-                const table *ref = schema_table(s, t->fks[f].ref_table);
-                if (ref && ref != t && !done[ref - s->tables])
-                    ready = 0;
-            }
-            if (ready) {
-                done[i] = 1;
-                order[k++] = i;
-                progress = 1;
-            }
-        }
-    }
-    for (size_t i = 0; i < n; i++)
-        if (!done[i])
-            order[k++] = i;
-    free(done);
-    return order;
+    int rc = introspect_schema(conn, s, warnings, raw);
+    if (rc)
+        return rc;
+    if (drop_typeorm_history(s))
+        strvec_push(warnings, "TypeORM's history table " TYPEORM_HISTORY_TABLE
+                              " is left out, as Strata's own history is");
+    portable_expressions(s, strata_conn_dialect(conn), raw, warnings);
+    return 0;
+}
+
+/* "<masked URL> (<dialect> <server version>)" */
+static char *source_name(strata_conn *conn)
+{
+    return xasprintf("%s (%s %s)", strata_conn_url_masked(conn),
+                     strata_dialect_name(strata_conn_dialect(conn)),
+                     strata_conn_server_version(conn));
 }
 
 int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings_out, size_t *nwarnings)
 {
     *json_out = NULL;
+    *warnings_out = NULL;
+    *nwarnings = 0;
     strvec warnings = STRVEC_INIT, raw = STRVEC_INIT;
     schema s;
-    int rc = introspect_schema(conn, &s, &warnings, &raw);
+    int rc = pull_model(conn, &s, &warnings, &raw);
     if (rc) {
         strvec_free(&warnings);
         strvec_free(&raw);
         return rc;
-    }
-    strata_dialect d = strata_conn_dialect(conn);
-    portable_expressions(&s, d, &raw, &warnings);
-    json_t *up = json_array();
-    for (size_t i = 0; i < s.nenums; i++) {
-        json_t *vals = json_array();
-        for (size_t v = 0; v < s.enums[i].values.n; v++)
-            json_array_append_new(vals, json_string(s.enums[i].values.v[v]));
-        json_array_append_new(up, json_pack("{s:s, s:s, s:o}", "op", "create_enum", "name",
-                                            s.enums[i].name, "values", vals));
-    }
-    size_t *order = table_order(&s);
-    for (size_t i = 0; i < s.ntables; i++)
-        json_array_append_new(up, table_json(&s.tables[order[i]]));
-    free(order);
-    if (raw.n) {
-        json_t *op = json_pack("{s:s}", "op", "sql");
-        for (int k = 0; k < STRATA_DIALECT_COUNT; k++) {
-            json_t *list = json_array();
-            if (k == (int)d)
-                for (size_t i = 0; i < raw.n; i++)
-                    json_array_append_new(list, json_string(raw.v[i]));
-            json_object_set_new(op, strata_dialect_name((strata_dialect)k), list);
-        }
-        json_array_append_new(up, op);
     }
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     char when[32];
     strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    char *desc = xasprintf("Schema pulled from %s (%s %s) on %s%s", strata_conn_url_masked(conn),
-                           strata_dialect_name(d), strata_conn_server_version(conn), when,
+    char *from = source_name(conn);
+    char *desc = xasprintf("Schema pulled from %s on %s%s", from, when,
                            raw.n ? "; the sql op holds what has no neutral form, for the source "
                                    "database only"
                                  : "");
-    json_t *root = json_pack("{s:s, s:o}", "description", desc, "up", up);
+    *json_out = schema_migration_json(&s, desc, &raw, strata_conn_dialect(conn));
     free(desc);
-    if (raw.n) {
-        /* sql has no inverse: reverting drops the tables and enums */
-        json_t *down = json_array();
-        size_t *ord = table_order(&s);
-        for (size_t i = s.ntables; i-- > 0;) {
-            const table *t = &s.tables[ord[i]];
-            for (size_t f = 0; f < t->nfks; f++)
-                json_array_append_new(down, json_pack("{s:s, s:s, s:s}", "op", "drop_foreign_key",
-                                                      "table", t->name, "name", t->fks[f].name));
-        }
-        for (size_t i = s.ntables; i-- > 0;)
-            json_array_append_new(
-                down, json_pack("{s:s, s:s}", "op", "drop_table", "table", s.tables[ord[i]].name));
-        for (size_t i = 0; i < s.nenums; i++)
-            json_array_append_new(
-                down, json_pack("{s:s, s:s}", "op", "drop_enum", "name", s.enums[i].name));
-        free(ord);
-        json_object_set_new(root, "down", down);
-    }
-    *json_out = json_dumps(root, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-    json_decref(root);
+    free(from);
     schema_free(&s);
     strvec_free(&raw);
+    *warnings_out = warnings.v;
+    *nwarnings = warnings.n;
+    return 0;
+}
+
+int strata_db_schema(strata_conn *conn, strata_schema_format f, char **out, char ***warnings_out,
+                     size_t *nwarnings)
+{
+    *out = NULL;
+    *warnings_out = NULL;
+    *nwarnings = 0;
+    if (f == STRATA_SCHEMA_JSON)
+        return strata_db_pull(conn, out, warnings_out, nwarnings);
+    if (!strata_schema_format_name(f))
+        return strata_set_error(STRATA_EINPUT, "unknown schema format %d (json, mermaid or dot)",
+                                (int)f);
+    strvec warnings = STRVEC_INIT, raw = STRVEC_INIT;
+    schema s;
+    int rc = pull_model(conn, &s, &warnings, &raw);
+    strvec_free(&raw);
+    if (rc) {
+        strvec_free(&warnings);
+        return rc;
+    }
+    char *from = source_name(conn);
+    char *title = xasprintf("The schema of %s", from);
+    *out = schema_render(&s, f, title);
+    free(title);
+    free(from);
+    schema_free(&s);
     *warnings_out = warnings.v;
     *nwarnings = warnings.n;
     return 0;

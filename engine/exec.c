@@ -1,8 +1,10 @@
 /*
- * exec.c - running compiled statements: plain SQL, run-time assertions,
- * and the part of SQLite's table rebuild that depends on the database's
- * contents: saving, dropping and recreating the views and triggers that
- * mention the table (and indexes the model does not know, made by raw SQL).
+ * exec.c - running compiled statements: plain SQL (with the clean-up some
+ * statements carry for their failure), statements that run only when a
+ * query finds a row, run-time assertions, and the part of SQLite's table
+ * rebuild that depends on the database's contents: saving, dropping and
+ * recreating the views and triggers that mention the table (and indexes
+ * the model does not know, made by raw SQL).
  */
 #include "exec.h"
 
@@ -14,10 +16,11 @@ void exec_state_free(exec_state *st)
     strvec_free(&st->saved);
 }
 
-/* Is this error "the object does not exist"? (MySQL 1091, 1146, PG 42704/42P01) */
+/* Is this error "the object does not exist"? (MySQL 1051, 1091, 1146, PG 42704/42P01) */
 static int is_missing_error(const char *msg)
 {
-    return strstr(msg, "ERROR 1091") || strstr(msg, "ERROR 1146") || strstr(msg, "42704") ||
+    return strstr(msg, "ERROR 1091") || strstr(msg, "ERROR 1146") ||
+           strstr(msg, "ERROR 1051") /* DROP TABLE: unknown table */ || strstr(msg, "42704") ||
            strstr(msg, "42P01") || strstr(msg, "does not exist") || strstr(msg, "no such");
 }
 
@@ -74,9 +77,39 @@ static int restore_deps(strata_conn *conn, const stmt *s, exec_state *st)
     return rc;
 }
 
+/* Does `query` return a row? *has gets 1 or 0; an error is returned as is. */
+static int query_has_row(strata_conn *conn, const char *query, int *has)
+{
+    strata_rows *rows;
+    int rc = strata_conn_query(conn, query, NULL, 0, &rows);
+    if (rc)
+        return strata_error_prefix("SQL: %s: ", query);
+    int next = strata_rows_next(rows);
+    strata_rows_free(rows);
+    if (next < 0)
+        return next;
+    *has = next == 1;
+    return 0;
+}
+
+/* A statement failed: run its clean-up (when its guard, if any, returns a
+ * row), keeping the statement's own error whatever the clean-up does. */
+static void run_cleanup(strata_conn *conn, const stmt *s)
+{
+    char *msg = xstrdup(strata_error_message());
+    int code = strata_error_code();
+    int has = 1;
+    if (!s->cleanup_guard || query_has_row(conn, s->cleanup_guard, &has) == 0) {
+        if (has)
+            strata_conn_exec(conn, s->cleanup);
+    }
+    strata_set_error(code, "%s", msg);
+    free(msg);
+}
+
 /* After a failure at statement `from - 1`: the STMT_CLEANUP statements
  * after it still run (restoring a session setting), keeping the error. */
-static void run_cleanup(strata_conn *conn, const stmt_list *l, size_t from)
+static void run_cleanup_after(strata_conn *conn, const stmt_list *l, size_t from)
 {
     for (size_t i = from; i < l->n; i++) {
         if (!(l->v[i].flags & STMT_CLEANUP) || l->v[i].kind != STMT_SQL)
@@ -98,7 +131,13 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
     int first_rc = 0;
     for (size_t i = 0; i < l->n; i++) {
         const stmt *s = &l->v[i];
-        int rc = 0;
+        int rc = st && st->guard ? st->guard(st->guard_arg) : 0;
+        if (rc) {
+            if (failed && !first_rc)
+                *failed = i;
+            run_cleanup_after(conn, l, i);
+            return rc;
+        }
         switch (s->kind) {
         case STMT_SQL:
             rc = strata_conn_exec(conn, s->sql);
@@ -109,7 +148,19 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
             }
             if (rc)
                 strata_error_prefix("SQL: %s: ", s->sql);
+            if (rc && s->cleanup)
+                run_cleanup(conn, s);
             break;
+        case STMT_SQL_IF_ROW: {
+            int has = 0;
+            rc = query_has_row(conn, s->guard, &has);
+            if (!rc && has) {
+                rc = strata_conn_exec(conn, s->sql);
+                if (rc)
+                    strata_error_prefix("SQL: %s: ", s->sql);
+            }
+            break;
+        }
         case STMT_ASSERT_EMPTY: {
             strata_rows *rows;
             rc = strata_conn_query(conn, s->sql, NULL, 0, &rows);
@@ -147,7 +198,7 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
             if (failed && !first_rc)
                 *failed = i;
             if (!st || !st->best_effort) {
-                run_cleanup(conn, l, i + 1);
+                run_cleanup_after(conn, l, i + 1);
                 return rc;
             }
             if (!first_rc)
@@ -166,4 +217,18 @@ compile_target compile_target_for(const strata_conn *conn)
     t.is_mariadb = strata_conn_is_mariadb(conn);
     t.caps = strata_conn_caps(conn);
     return t;
+}
+
+void compile_target_read_collation(strata_conn *conn, compile_target *tg)
+{
+    if (tg->dialect != STRATA_MYSQL)
+        return;
+    char *coll = NULL;
+    if (strata_conn_query_string(conn,
+                                 "SELECT TABLE_COLLATION FROM information_schema.TABLES WHERE "
+                                 "TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'strata_migrations'",
+                                 NULL, 0, &coll) != 0)
+        strata_error_clear(); /* nothing known: the target stays as it is */
+    tg->pad_space = coll && strcmp(coll, "utf8mb4_bin") == 0;
+    free(coll);
 }

@@ -6,10 +6,15 @@
 
 #include "compile.h"
 
-/* SQLite dependents saved by STMT_SQLITE_SAVE_DEPS, restored by RESTORE. */
+/* SQLite dependents saved by STMT_SQLITE_SAVE_DEPS, restored by RESTORE;
+ * and what must hold between two statements. */
 typedef struct exec_state {
     strvec saved;    /* CREATE statements, in creation order */
     int best_effort; /* run every statement, ignoring failures */
+    /* Called before each statement (unless NULL); an error stops the list,
+     * best effort or not (the runner: is the migration lock still held?). */
+    int (*guard)(void *arg);
+    void *guard_arg;
 } exec_state;
 
 void exec_state_free(exec_state *st);
@@ -17,6 +22,11 @@ void exec_state_free(exec_state *st);
 /* What a connection compiles for: its dialect, server version and
  * capabilities. */
 compile_target compile_target_for(const strata_conn *conn);
+/* MySQL/MariaDB: when the database's history table was made with the PAD
+ * SPACE utf8mb4_bin (by a Strata before NO PAD collations), the tables made
+ * from now on keep it too (tg->pad_space), so that foreign keys between old
+ * and new tables have the same collation on both sides. */
+void compile_target_read_collation(strata_conn *conn, compile_target *tg);
 
 /*
  * Execute a statement list. On failure the error message is

@@ -11,12 +11,15 @@
  * validated by replaying them on the model, which also yields the `down`.
  */
 #include "introspect.h"
+#include "flags.h"
 #include "migration.h"
 #include "opjson.h"
 #include "options.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 static op *gen_op(op_kind k, const char *table)
 {
@@ -309,8 +312,16 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     rc = load_desired(schema_file, &want);
     if (rc)
         return rc;
-    migration_set set;
-    rc = migrations_load_dir(dir, &set);
+    migration_set all, set; /* set: the ones that apply with the flags (flags.h) */
+    /* the first migration of a project may be a generated one: no directory
+     * yet is no migration yet (elsewhere a missing directory is an error) */
+    struct stat st;
+    if (!strchr(dir, ':') && stat(dir, &st) != 0 && errno == ENOENT) {
+        memset(&all, 0, sizeof all);
+        memset(&set, 0, sizeof set);
+    } else {
+        rc = migrations_load_applying(dir, o.flags, o.nflags, NULL, &all, &set, NULL);
+    }
     if (rc) {
         schema_free(&want);
         return rc;
@@ -356,6 +367,7 @@ int strata_migration_generate(const strata_options *opt, const char *name, const
     op_list_free(&ops);
     schema_free(&cur);
     schema_free(&want);
-    migration_set_free(&set);
+    free(set.v);
+    migration_set_free(&all);
     return rc;
 }

@@ -51,5 +51,17 @@ void schema_diff_free(schema_diff *d);
 
 /* The schema every migration file of `dir` builds (validated). */
 int migrations_model(const char *dir, schema *out, strvec *warnings);
+/* The schema the migrations of `dir` up to and including version (or id)
+ * `to` build (all when `to` is NULL); *count: how many that is. A `to`
+ * that names no migration is STRATA_EINPUT. */
+int migrations_model_upto(const char *dir, const char *const *flags, size_t nflags, const char *to,
+                          schema *out, strvec *warnings, size_t *count);
+
+/* Compare the connected database with the schema migrations [0, upto) of
+ * `set` build, as `db diff` does (*out: the caller's, free it with
+ * strata_diff_result_free). */
+struct migration_set;
+int diff_upto(strata_conn *conn, const struct migration_set *set, size_t upto,
+              strata_diff_result **out);
 
 #endif

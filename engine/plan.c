@@ -14,6 +14,48 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* A warning, unless the report holds it already (plan_select may run
+ * twice): in the report and to the log (warn). */
+static void report_warn_once(runner *r, const char *msg)
+{
+    const strata_report *rep = r->report;
+    for (size_t i = 0; i < rep->nwarnings; i++)
+        if (strcmp(rep->warnings[i], msg) == 0)
+            return;
+    warn(r, "%s", msg);
+}
+
+int plan_select(runner *r)
+{
+    strvec present = STRVEC_INIT, warnings = STRVEC_INIT;
+    for (size_t i = 0; i < r->hist.n; i++)
+        strvec_push(&present, r->hist.v[i].id);
+    migration_set view;
+    int *in_set = xcalloc(r->all.n + 1, sizeof *in_set);
+    migrations_select(&r->all, &r->flags, r->conn ? &present : NULL, r->present_only, &view, in_set,
+                      &warnings);
+    strvec_free(&present);
+    for (size_t i = 0; i < warnings.n; i++)
+        report_warn_once(r, warnings.v[i]);
+    strvec_free(&warnings);
+    if (r->in_set && view.n == r->set.n && memcmp(view.v, r->set.v, view.n * sizeof *view.v) == 0) {
+        free(view.v);
+        free(in_set);
+        return 0;
+    }
+    free(r->set.v);
+    r->set = view;
+    free(r->in_set);
+    r->in_set = in_set;
+    r->report->skipped = (int)(r->all.n - r->set.n);
+    if (r->model_live) {
+        schema_free(&r->model);
+        r->model_live = 0;
+    }
+    plan_free(&r->plan);
+    return plan_derive(r);
+}
+
 int plan_derive(runner *r)
 {
     schema s;
@@ -139,6 +181,14 @@ int compiled_needs_fk_off(const compiled *c)
     return 0;
 }
 
+int compiled_needs_no_tx(const compiled *c)
+{
+    for (size_t j = 0; j < c->nops; j++)
+        if (stmt_list_needs_no_tx(&c->per_op[j]))
+            return 1;
+    return 0;
+}
+
 /*
  * Bring the runner's schema model to the state after migrations [0, upto).
  * Compiling a migration needs the model of everything before it; replaying
@@ -218,6 +268,52 @@ int compile_migration(runner *r, size_t idx, int down, compiled *out)
     return rc;
 }
 
+int compile_pending(runner *r, size_t idx, const unsigned char *present, compiled *out)
+{
+    size_t later = idx + 1;
+    while (later < r->set.n && !present[later])
+        later++;
+    if (later >= r->set.n)
+        return compile_migration(r, idx, 0, out);
+    /* The database has migrations after idx: the model is every migration
+     * it holds when idx runs, in version order, and idx after them. */
+    memset(out, 0, sizeof *out);
+    schema s;
+    schema_init(&s);
+    int rc = 0;
+    for (size_t i = 0; i < r->set.n && !rc; i++) {
+        const migration *m = r->set.v[i];
+        if (i == idx || (i > idx && !present[i]))
+            continue;
+        model_begin_migration(&s, (int)i);
+        for (size_t j = 0; j < m->up.n && !rc; j++) {
+            apply_ctx ctx = {m->path, &m->up, j, NULL};
+            rc = model_apply(&s, m->up.v[j], &ctx, NULL, NULL);
+        }
+    }
+    if (!rc) {
+        model_begin_migration(&s, (int)idx);
+        out->index = idx;
+        out->ops = &r->set.v[idx]->up;
+        out->nops = out->ops->n;
+        out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
+        rebuild_runs runs;
+        memset(&runs, 0, sizeof runs);
+        int want_runs = r->tg.dialect == STRATA_SQLITE && batching_enabled();
+        rc = compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op,
+                         want_runs ? &runs : NULL);
+        if (!rc)
+            rc = make_batches(r, out, &runs);
+        rebuild_runs_free(&runs);
+        if (rc) {
+            strata_error_prefix("applying %s after newer migrations: ", r->set.v[idx]->id);
+            compiled_free(out);
+        }
+    }
+    schema_free(&s);
+    return rc;
+}
+
 /* The undo of op j is the inverse the model derives when it applies op j
  * (after ops [0, j) of the same migration), compiled from the state after
  * op j. Raw SQL has no inverse. Assumes nothing about the runner's forward
@@ -267,7 +363,7 @@ void render_compiled(const runner *r, const compiled *c, sbuf *out)
     const migration *m = r->set.v[c->index];
     strata_dialect d = r->tg.dialect;
     sbuf_addf(out, "-- %s %s\n", c->down ? "revert" : "migration", m->id);
-    int progressive = migration_is_progressive(&r->tg, m);
+    int progressive = migration_is_progressive(&r->tg, m) || compiled_needs_no_tx(c);
     const char *fk_off = compiled_needs_fk_off(c) ? fk_enforcement_sql(d, 0) : NULL;
     if (fk_off)
         sbuf_addf(out, "%s;\n", fk_off);

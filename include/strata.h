@@ -28,9 +28,9 @@
  *   - the functions that take no connection (strata_version, strata_url_*,
  *     strata_dialect_*, strata_quote_*, strata_*_options_init,
  *     strata_migrations_sql, strata_migration_generate/create,
- *     strata_seed_convert, strata_seed_mode_*, strata_check) may be called
- *     from any thread at any time. Two runs of migrations against the same
- *     database are safe too: the migration lock serialises them;
+ *     strata_seed_convert, strata_seed_mode_*, strata_check,
+ *     strata_fleet_*) may be called from any thread at any time. Two runs of migrations against the
+ * same database are safe too: the migration lock serialises them;
  *   - callbacks run on the calling thread, inside the call that triggers
  *     them; they must not use that call's connection.
  *
@@ -167,8 +167,16 @@ STRATA_EXTERN int strata_url_parse(const char *text, strata_url *out);
 /* Free what strata_url_parse put into *url (not url itself) and zero it. */
 STRATA_EXTERN void strata_url_dispose(strata_url *url);
 /* The URL with its password replaced by "****" (caller frees). Works on
- * malformed URLs too, so error messages never leak a password. */
+ * malformed URLs too, so error messages never leak a password: after
+ * "scheme:" and any slashes, everything from the first ':' to the last '@'
+ * is taken for the password (a password with an unencoded '/', '?' or '@'
+ * included). SQLite URLs are returned as they are. */
 STRATA_EXTERN char *strata_url_mask(const char *text);
+/* `text` (a message, a command line word) with the password of every
+ * URL-like word in it masked as strata_url_mask does (caller frees); a
+ * word ends at white space or a quote. For printing anything that may
+ * hold a URL a user typed. */
+STRATA_EXTERN char *strata_text_mask(const char *text);
 
 /* ---- connections ------------------------------------------------------- */
 
@@ -301,37 +309,74 @@ STRATA_EXTERN char *strata_quote_literal(strata_dialect d, const char *text);
 
 /* ---- migrations ---- */
 
+/* Where a run or revert stands: one event as each migration starts
+ * (done = 0) and one when it is applied or reverted (done = 1). Later
+ * versions may append fields (the library fills the struct, so a callback
+ * built against these headers keeps reading the same ones). */
+typedef struct strata_migration_progress {
+    const char *id; /* the migration, "<version>_<name>" */
+    size_t number;  /* its place among those this call runs, 1 .. total */
+    size_t total;   /* how many this call runs */
+    int down;       /* 1 when reverting */
+    int done;       /* 0 as it starts, 1 once it is applied (or reverted) */
+    double seconds; /* since the call began running migrations */
+} strata_migration_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_migration_progress_fn)(const strata_migration_progress *progress,
+                                             void *payload);
+
 /* Options of the migration functions (run, revert, status, validate,
- * repair, sql, generate, db diff); each reads the fields that concern it. */
+ * repair, baseline, sql, schema, generate, db diff); each reads the fields
+ * that concern it. */
 typedef struct strata_options {
     unsigned int version;       /* STRATA_OPTIONS_VERSION */
-    const char *migrations_dir; /* default "./migrations" */
+    const char *migrations_dir; /* default "./migrations"; several directories
+                                   separated by ':' are read as one set */
     double lock_timeout;        /* seconds to wait for the migration lock (default 0:
                                    do not wait; the CLI's default is 60) */
     int allow_out_of_order;     /* run: apply pending migrations older than applied ones */
     int dry_run;                /* run/revert: put the SQL in the report, change nothing */
-    const char *to;             /* run: up to and including VERSION; revert: down to VERSION */
+    const char *to;             /* run: up to and including VERSION; revert: down to VERSION;
+                                   baseline, schema: up to and including VERSION */
     int steps;                  /* revert: how many (default 0: 1) */
     int all;                    /* revert: all */
     int mark_applied;           /* repair: mark the partial migration applied */
     strata_log_fn log_cb;       /* progress lines (default NULL: none) */
     void *log_payload;          /* handed to log_cb */
     /* version 2 */
+    int force;                                /* baseline: record the migrations even when
+                                                 the database's schema differs from theirs */
+    strata_migration_progress_fn progress_cb; /* run/revert: per migration (default NULL) */
+    void *progress_payload;                   /* handed to progress_cb */
+    /* Feature flags (docs/flags.md): settings applied in order, a later one
+     * winning: "NAME" or "NAME=true" turns flag NAME on, "-NAME" or
+     * "NAME=false" off. A migration with "when": {"flag": ...} applies only
+     * while its flags are on; unset flags have the default the files give
+     * (else off). Read by every migration function and db diff. */
+    const char *const *flags;
+    size_t nflags;
+    /* "typeorm": also keep TypeORM's `migrations` table, row for row, in
+     * the same transaction as each migration (run, revert, repair); NULL:
+     * only Strata's own history (docs/flags.md) */
+    const char *history_compat;
+    /* version 3 */
     int single_transaction; /* run/revert: every migration of the command in one transaction
                                (PostgreSQL, SQLite; all applied or none; not with
                                "transaction": false migrations, nor on MySQL/MariaDB, where
                                it is refused) */
 } strata_options;
 
-#define STRATA_OPTIONS_VERSION 2
+#define STRATA_OPTIONS_VERSION 3
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
-        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0                        \
+        STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0,  \
+            NULL, 0                                                                                \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as
- * STRATA_OPTIONS_INIT does; STRATA_EINPUT for a version this library does
- * not know. */
+ * STRATA_OPTIONS_INIT does, writing only the fields that version has;
+ * STRATA_EINPUT for a version this library does not know. */
 STRATA_EXTERN int strata_options_init(strata_options *opts, unsigned int version);
 
 typedef enum {
@@ -342,13 +387,16 @@ typedef enum {
     STRATA_MIG_RUNNING,      /* interrupted while running */
     STRATA_MIG_MISSING_FILE, /* applied, but no file any more */
     STRATA_MIG_REVERTED,     /* reverted by this command */
+    STRATA_MIG_SKIPPED,      /* not applied, and does not apply: a flag it needs is off */
+    STRATA_MIG_INVALID,      /* its file does not load or validate (`show` lists it;
+                                the description says why) */
 } strata_mig_status;
 
 typedef struct strata_migration_info {
     char *id; /* file stem "<version>_<name>" */
     char *version;
     char *name;
-    char *description;
+    char *description; /* the file's; for STRATA_MIG_INVALID, why it is invalid */
     strata_mig_status status;
     char *applied_at; /* UTC "YYYY-MM-DD HH:MM:SS", NULL if not applied */
     long long duration_ms;
@@ -364,7 +412,16 @@ typedef struct strata_report {
     size_t nwarnings;
     size_t total; /* how many migration files there are */
     int pending;  /* show: how many are pending */
-    int problems; /* validate/show: changed, partial, missing files */
+    int problems; /* validate/show: changed, partial, missing files, invalid ones */
+    /* Appended with strata_options version 2 (the library allocates the
+     * report, so older callers are not affected). */
+    char **when;       /* per item (n of them): the flags it needs, "a" or "a, b"; NULL: none */
+    char **flag_names; /* every flag the migration files name, sorted */
+    int *flag_values;  /* per flag: 1 on, 0 off */
+    size_t nflags;
+    int skipped;       /* show, validate: how many migrations a flag turns off */
+    char **unmatched;  /* adopt: rows of the other tool's history no file matches, */
+    size_t nunmatched; /*   as "<timestamp> <name>" */
 } strata_report;
 
 STRATA_EXTERN void strata_report_free(strata_report *r);
@@ -375,13 +432,23 @@ STRATA_EXTERN int strata_migrations_run(strata_conn *conn, const strata_options 
 /* Undo applied migrations (`migrations revert`). */
 STRATA_EXTERN int strata_migrations_revert(strata_conn *conn, const strata_options *opt,
                                            strata_report **out);
-/* Every migration with its status (`migrations show`). */
+/* Every migration with its status (`migrations show`). With conn NULL,
+ * offline: every migration of the directory, pending. */
 STRATA_EXTERN int strata_migrations_status(strata_conn *conn, const strata_options *opt,
                                            strata_report **out);
 /* Offline parse and type check of every file for every dialect, plus (when
  * conn is not NULL) checksums of applied ones (`migrations validate`). */
 STRATA_EXTERN int strata_migrations_validate(strata_conn *conn, const strata_options *opt,
                                              strata_report **out);
+/* Take over a database another tool migrated (`migrations adopt --from
+ * typeorm`): read that tool's history (TypeORM's `migrations` table), and
+ * record every migration whose "origin" names one of its rows as applied,
+ * with the file's checksum, in one transaction; nothing is run. Rows are
+ * matched by name, never by timestamp (timestamps repeat); rows no file
+ * matches are left out and listed in r->unmatched (and the warnings).
+ * `from` is "typeorm". With opt->dry_run, only reports. */
+STRATA_EXTERN int strata_migrations_adopt(strata_conn *conn, const strata_options *opt,
+                                          const char *from, strata_report **out);
 /* Undo (or, with mark_applied, mark applied) a partially applied migration,
  * and take the file's checksum for applied migrations whose file was edited
  * since (as Flyway's repair) (`migrations repair`). */
@@ -393,11 +460,166 @@ STRATA_EXTERN int strata_migrations_sql(const strata_options *opt, strata_dialec
                                         const char *const *versions, size_t n, char **out);
 /* Write the migration that turns the schema the migrations build into the
  * one described by `schema_file` (create_table / create_enum operations),
- * with its down (`migration generate`). *nops gets the number of ops. */
+ * with its down (`migration generate`). *nops gets the number of ops. The
+ * file goes to the first directory of migrations_dir. */
 STRATA_EXTERN int strata_migration_generate(const strata_options *opt, const char *name,
                                             const char *schema_file, char **path_out, size_t *nops);
-/* Write <dir>/<UTC timestamp>_<name>.json with empty up/down. */
+/* Write <dir>/<UTC timestamp>_<name>.json with empty up/down (the first
+ * directory when `dir` names several, separated by ':'). */
 STRATA_EXTERN int strata_migration_create(const char *dir, const char *name, char **path_out);
+
+/* ---- what an operation costs ----
+ *
+ * What an operation does to a table on one database, from cheapest to
+ * costliest (docs/lint.md, "Cost classes"). `migrations plan` gives one per
+ * operation, `migrations lint` reports the costly ones.
+ */
+typedef enum {
+    STRATA_COST_NONE = 0,     /* nothing runs on this database */
+    STRATA_COST_METADATA = 1, /* the catalog only: as fast on a big table as on an empty one */
+    STRATA_COST_DATA = 2,     /* insert / update / delete: the rows it names */
+    STRATA_COST_INPLACE = 3,  /* reads the whole table without rewriting it: builds an
+                                 index, validates a constraint */
+    STRATA_COST_REWRITE = 4,  /* rewrites every row of the table in place */
+    STRATA_COST_COPY = 5,     /* MySQL/MariaDB ALGORITHM=COPY: a new copy of the table,
+                                 writes blocked meanwhile */
+    STRATA_COST_REBUILD = 6,  /* SQLite's table rebuild: a new table, every row copied */
+    STRATA_COST_UNKNOWN = 7,  /* raw SQL: Strata cannot tell */
+} strata_cost;
+
+/* "none", "metadata", "data", "in-place", "rewrite", "copy", "rebuild",
+ * "unknown". */
+STRATA_EXTERN const char *strata_cost_name(strata_cost c);
+
+/* One operation of a plan: what it runs on the connected database and what
+ * that costs there. */
+typedef struct strata_plan_op {
+    char *migration;   /* its migration's id */
+    char *path;        /* its JSON path, "up[3]" */
+    const char *op;    /* the operation, "add_column" (static) */
+    char *table;       /* its table (NULL for enums and raw SQL) */
+    char *sql;         /* its statements, as `migrations sql` prints them */
+    strata_cost cost;  /* the costliest thing it does */
+    char *algorithm;   /* MySQL/MariaDB: "INSTANT", "NOCOPY", "INPLACE" or "COPY" of its
+                          costliest statement; NULL elsewhere or when not an ALTER */
+    char *lock;        /* what it locks, and for how long */
+    char *detail;      /* why it costs that */
+    int blocks_writes; /* writers to the table wait while it runs (more than briefly) */
+    int new_table;     /* its table is created by the same migration (and is empty) */
+    long long rows;    /* rows of the table it reads, rewrites, copies or rebuilds
+                          (estimated; -1 when none or unknown) */
+    int outside_tx;    /* runs outside a transaction ("online" on PostgreSQL) */
+} strata_plan_op;
+
+typedef struct strata_plan_migration {
+    char *id;
+    int transactional; /* runs in one transaction (else op by op, progress recorded) */
+    size_t first_op;   /* its operations: ops[first_op .. first_op + nops) */
+    size_t nops;
+} strata_plan_migration;
+
+typedef struct strata_plan {
+    strata_plan_migration *migrations; /* the pending ones, in the order run applies them */
+    size_t nmigrations;
+    strata_plan_op *ops;
+    size_t n;
+    strata_dialect dialect;
+    char *server_version;
+    size_t by_cost[8]; /* how many operations of each strata_cost */
+} strata_plan;
+
+/* What `migrations run` would do to the connected database, operation by
+ * operation, without doing it (`migrations plan`): the pending migrations
+ * (up to opt->to; refused as run refuses them, e.g. out of order), each
+ * operation's SQL for this server, its cost class, lock and the table's
+ * rows. Reads the history; changes nothing. */
+STRATA_EXTERN int strata_migrations_plan(strata_conn *conn, const strata_options *opt,
+                                         strata_plan **out);
+STRATA_EXTERN void strata_plan_free(strata_plan *p);
+
+/* ---- lint ----
+ *
+ * `migrations lint`: what each migration will do to each database, known
+ * before anything runs, as findings with a stable rule id (docs/lint.md
+ * lists every rule with a bad and a good example). Offline; with a
+ * connection it lints the pending migrations of that database, for its
+ * server version, and puts its tables' row counts into the messages.
+ */
+
+typedef enum {
+    STRATA_LINT_NOTICE = 0,  /* worth knowing: a table rebuilt, an index built */
+    STRATA_LINT_WARNING = 1, /* locks or breaks something while it runs; decide */
+    STRATA_LINT_ERROR = 2,   /* loses data, or cannot run somewhere: suppress only with a reason */
+} strata_lint_severity;
+
+/* "notice", "warning", "error". */
+STRATA_EXTERN const char *strata_lint_severity_name(strata_lint_severity s);
+
+/* One rule. Bit (1u << d) of `dialects` is set for each database
+ * (strata_dialect d) it can apply to. */
+typedef struct strata_lint_rule {
+    const char *id;       /* stable, e.g. "drop-column" */
+    const char *category; /* "data-loss", "locking", "compatibility", "portability", "hygiene" */
+    strata_lint_severity severity;
+    unsigned dialects;
+    const char *summary; /* what it finds, one line */
+    const char *fix;     /* what to do instead, in general, one line */
+} strata_lint_rule;
+
+/* Every rule, in a static array of *n (documentation order). */
+STRATA_EXTERN const strata_lint_rule *strata_lint_rules(size_t *n);
+
+typedef struct strata_lint_finding {
+    const strata_lint_rule *rule;
+    strata_lint_severity severity; /* the rule's */
+    char *migration;               /* its id, "<version>_<name>" */
+    char *file;                    /* its path */
+    char *path;                    /* JSON path of the operation ("up[3]"); NULL: the migration */
+    int line, column;              /* where that is in the file (1-based; 0: unknown) */
+    unsigned dialects;             /* bit (1u << d) for each database it applies to */
+    char *table;                   /* the table concerned, or NULL */
+    char *message;                 /* why, one line */
+    char *fix;                     /* what to do instead, one line */
+} strata_lint_finding;
+
+typedef struct strata_lint_result {
+    strata_lint_finding *findings; /* in migration order, then operation order */
+    size_t n;
+    size_t errors, warnings, notices;
+    size_t suppressed; /* left out by a migration's "lint": {"ignore"} or the options */
+    size_t migrations; /* how many were linted */
+    unsigned dialects; /* which databases (bits as above) */
+    double seconds;
+} strata_lint_result;
+
+typedef struct strata_lint_options {
+    unsigned int version;       /* STRATA_LINT_OPTIONS_VERSION */
+    const char *migrations_dir; /* default ./migrations */
+    unsigned dialects;          /* bit (1u << d) per database; 0: all three (with a
+                                   connection: its own) */
+    const char *const *ignore;  /* rule ids to leave out everywhere */
+    size_t nignore;
+} strata_lint_options;
+
+#define STRATA_LINT_OPTIONS_VERSION 1
+#define STRATA_LINT_OPTIONS_INIT                                                                   \
+    {                                                                                              \
+        STRATA_LINT_OPTIONS_VERSION, NULL, 0, NULL, 0                                              \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_LINT_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_lint_options_init(strata_lint_options *opts, unsigned int version);
+
+/* Lint migrations: those whose version or id is in `versions` (all when
+ * n == 0; with conn and n == 0, the ones conn has not applied). conn may be
+ * NULL. Returns 0 when lint ran - whatever it found (see r->errors) - or
+ * STRATA_EINPUT for bad input: a migration that does not parse or validate,
+ * an unknown version, an unknown rule id in the options or in a
+ * migration's "lint". */
+STRATA_EXTERN int strata_migrations_lint(strata_conn *conn, const strata_lint_options *opt,
+                                         const char *const *versions, size_t n,
+                                         strata_lint_result **out);
+STRATA_EXTERN void strata_lint_result_free(strata_lint_result *r);
 
 /* ---- introspection ---- */
 
@@ -426,24 +648,88 @@ STRATA_EXTERN void strata_diff_result_free(strata_diff_result *r);
 STRATA_EXTERN int strata_db_diff(strata_conn *conn, const strata_options *opt,
                                  strata_diff_result **out);
 
+/* Adopt a database that already has the schema: record every migration up
+ * to and including opt->to (a version or id) that the history lacks as
+ * applied, without running it (`migrations baseline`; Flyway's baseline,
+ * Prisma's resolve --applied). First the database is compared with the
+ * schema those migrations build, as strata_db_diff does: on a difference
+ * nothing is recorded and the call fails with STRATA_EDRIFT, unless
+ * opt->force. *drift (when drift is not NULL) gets the comparison, the
+ * caller frees it with strata_diff_result_free; the report lists what was
+ * recorded. A history that already goes past opt->to is STRATA_ESTATE. */
+STRATA_EXTERN int strata_migrations_baseline(strata_conn *conn, const strata_options *opt,
+                                             strata_report **out, strata_diff_result **drift);
+
 /* The connected database's schema as one migration (`db pull`): JSON text
  * (caller frees) and warnings about what has no neutral form (a
  * NULL-terminated array the caller frees with each string). */
 STRATA_EXTERN int strata_db_pull(strata_conn *conn, char **json_out, char ***warnings,
                                  size_t *nwarnings);
 
+/* ---- schema as text and diagrams ----
+ *
+ * A schema - the one the migrations build, or a live database's - as one
+ * migration (JSON, the `db pull` format), a Mermaid ER diagram or a
+ * Graphviz graph: tables, columns with their neutral types, primary,
+ * unique and foreign keys, one line per foreign key with crow's-foot ends.
+ * Deterministic: tables by name, no date or version in the diagrams.
+ */
+
+typedef enum {
+    STRATA_SCHEMA_JSON = 0,    /* one migration that builds the schema */
+    STRATA_SCHEMA_MERMAID = 1, /* a Mermaid erDiagram */
+    STRATA_SCHEMA_DOT = 2,     /* a Graphviz digraph (dot -Tsvg draws it) */
+} strata_schema_format;
+
+/* "json", "mermaid", "dot" -> the format; -1 if unknown. */
+STRATA_EXTERN int strata_schema_format_parse(const char *name);
+/* The format's name; NULL if unknown. */
+STRATA_EXTERN const char *strata_schema_format_name(strata_schema_format f);
+
+/* The schema the migrations of opt->migrations_dir build (up to and
+ * including opt->to, when set), offline, in format f (caller frees *out)
+ * (`migrations schema`). */
+STRATA_EXTERN int strata_migrations_schema(const strata_options *opt, strata_schema_format f,
+                                           char **out);
+/* The connected database's schema in format f (`db pull --format`); for
+ * STRATA_SCHEMA_JSON the same as strata_db_pull. *out and the warnings
+ * (what has no neutral form; NULL-terminated) belong to the caller. */
+STRATA_EXTERN int strata_db_schema(strata_conn *conn, strata_schema_format f, char **out,
+                                   char ***warnings, size_t *nwarnings);
+
 /* ---- portability check ---- */
+
+/* A step of the check finished on one database. The databases are checked
+ * concurrently, each on a thread of its own, and the callback is called on
+ * those threads - one call at a time, never two at once. Later versions
+ * may append fields. */
+typedef struct strata_check_progress {
+    const char *database; /* its label: "postgres", "sqlite#2", ... */
+    const char *step;     /* the step that just finished */
+    int ok;               /* did it pass? (a failed step is that database's last) */
+    size_t steps_done;    /* that database's steps finished so far */
+    size_t steps_total;   /* how many it runs when every step passes */
+    double seconds;       /* since the check began */
+} strata_check_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_check_progress_fn)(const strata_check_progress *progress, void *payload);
 
 typedef struct strata_check_options {
     unsigned int version;       /* STRATA_CHECK_OPTIONS_VERSION */
     const char *migrations_dir; /* default ./migrations */
     const char *seed_file;      /* also seed and compare the data (NULL: no) */
+    /* version 2 */
+    strata_check_progress_fn progress_cb; /* per finished step (default NULL: none) */
+    void *progress_payload;               /* handed to progress_cb */
+    /* version 3 */
+    unsigned parallel; /* databases checked at once (0: all of them) */
 } strata_check_options;
 
-#define STRATA_CHECK_OPTIONS_VERSION 1
+#define STRATA_CHECK_OPTIONS_VERSION 3
 #define STRATA_CHECK_OPTIONS_INIT                                                                  \
     {                                                                                              \
-        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL                                                   \
+        STRATA_CHECK_OPTIONS_VERSION, NULL, NULL, NULL, NULL, 0                                    \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_CHECK_OPTIONS_VERSION). */
@@ -477,9 +763,44 @@ STRATA_EXTERN int strata_check(const char *const *urls, size_t n, const strata_c
                                strata_check_result **out);
 STRATA_EXTERN void strata_check_result_free(strata_check_result *r);
 
-/* The migration lock (`lock status|release`): a one-line description. */
+/* The migration lock (`lock status|release`): a one-line description.
+ * The lock is a row of the table strata_lock with its holder's lease
+ * (docs/locking.md). `release` frees it when its holder is dead (its
+ * process, its database session or its lease gone) and fails with
+ * STRATA_ELOCK while the holder is alive; `force_release` frees it anyway,
+ * and ends the holder's database session where this connection can see
+ * it: the holder then stops at its next step, undoing nothing. */
 STRATA_EXTERN int strata_lock_status(strata_conn *conn, char **out);
 STRATA_EXTERN int strata_lock_release(strata_conn *conn, char **out);
+STRATA_EXTERN int strata_lock_force_release(strata_conn *conn, char **out);
+
+/* ---- replicas ---- */
+
+/* A streaming replica, as strata_replicas_wait saw it. */
+typedef struct strata_replica {
+    char *name;        /* its application_name */
+    char *address;     /* its client address, or "local socket" */
+    int caught_up;     /* it replayed everything committed before the wait */
+    double waited;     /* seconds until it had (when caught_up) */
+    double replay_lag; /* the primary's replay_lag for it afterwards, seconds (-1: unknown) */
+} strata_replica;
+
+typedef struct strata_replicas_report {
+    strata_replica *replicas;
+    size_t n; /* 0: no streaming replica (or a database without them) */
+    double seconds;
+} strata_replicas_report;
+
+/* Wait up to `timeout` seconds until every replica streaming from this
+ * PostgreSQL primary has replayed everything committed on it so far (`run
+ * --wait-replicas`): after a run, until every standby has the new schema.
+ * A replica still behind at the timeout is a STRATA_ESTATE error, with *out
+ * saying which. On MySQL/MariaDB and SQLite there is nothing to wait for
+ * (n = 0): a Galera node has certified a commit on every node before it
+ * returns, and Strata's reads there wait for the node to apply it. */
+STRATA_EXTERN int strata_replicas_wait(strata_conn *conn, double timeout,
+                                       strata_replicas_report **out);
+STRATA_EXTERN void strata_replicas_report_free(strata_replicas_report *r);
 
 /* ---- seeding ----
  *
@@ -515,6 +836,8 @@ typedef struct strata_seed_progress {
     double seconds;         /* since its loading began */
     double rows_per_second; /* rows / seconds (0 at first) */
     int done;               /* 1 on the table's last event */
+    size_t tables_done;     /* tables loaded before this one */
+    size_t tables_total;    /* tables the seed loads */
 } strata_seed_progress;
 
 /* `progress` and what it points to are valid during the call only. */
@@ -526,12 +849,16 @@ typedef struct strata_seed_options {
     strata_seed_format format;           /* AUTO: Medusa when the keys say so */
     strata_seed_progress_fn progress_cb; /* per-table progress (default NULL: none) */
     void *progress_payload;              /* handed to progress_cb */
+    /* version 2: */
+    int non_atomic; /* where one transaction cannot hold the whole seed (a Galera
+                       cluster's wsrep_max_ws_size), commit it in parts instead of
+                       refusing it; a failure then leaves the parts committed */
 } strata_seed_options;
 
-#define STRATA_SEED_OPTIONS_VERSION 1
+#define STRATA_SEED_OPTIONS_VERSION 2
 #define STRATA_SEED_OPTIONS_INIT                                                                   \
     {                                                                                              \
-        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL    \
+        STRATA_SEED_OPTIONS_VERSION, STRATA_SEED_MODE_FILE, STRATA_SEED_FORMAT_AUTO, NULL, NULL, 0 \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_SEED_OPTIONS_VERSION). */
@@ -558,12 +885,171 @@ typedef struct strata_seed_report {
 /* Load a seed file into the connected database. */
 STRATA_EXTERN int strata_seed_file(strata_conn *conn, const char *path,
                                    const strata_seed_options *opt, strata_seed_report **out);
+/* Check a seed file and write nothing: everything strata_seed_file checks
+ * before it writes (JSON, format, tables, columns, literal values, $ref
+ * aliases), against the connected database's schema as the migrations of
+ * `migrations` (its migrations_dir) make it once applied - NULL: as it is.
+ * So a bad seed is reported before `strata seed` applies pending
+ * migrations. Returns what strata_seed_file would for that input
+ * (STRATA_EINPUT), or 0. */
+STRATA_EXTERN int strata_seed_check(strata_conn *conn, const char *path,
+                                    const strata_seed_options *opt,
+                                    const strata_options *migrations);
 /* The Strata seed JSON a Medusa seed file becomes (caller frees). */
 STRATA_EXTERN int strata_seed_convert(const char *path, char **json_out);
 STRATA_EXTERN void strata_seed_report_free(strata_seed_report *r);
 /* "insert", "insert_missing", "upsert" <-> strata_seed_mode (0 if unknown). */
 STRATA_EXTERN const char *strata_seed_mode_name(int mode);
 STRATA_EXTERN int strata_seed_mode_parse(const char *name);
+
+/* ---- fleets: one command over many databases ----
+ *
+ * A fleet is a list of targets - databases, PostgreSQL schemas
+ * (?search_path=NAME), SQLite files - that one command runs on, at most
+ * `parallel` at a time, each on a thread and a connection of its own, with
+ * its own migration lock and history: on every target it does exactly what
+ * the command does on that target alone, so running a fleet again only
+ * finishes what is left (docs/fleet.md).
+ */
+
+/* One target. The strings are the caller's (strata_fleet_targets_load's
+ * belong to the list it returns). */
+typedef struct strata_fleet_target {
+    const char *name; /* its label in reports, unique in the list; NULL: made
+                         from the URL (the database, "/schema", the file) */
+    const char *url;
+} strata_fleet_target;
+
+/* Read a targets file: one target a line, a URL and optionally a word
+ * name=LABEL (before or after it); blank lines and lines starting with '#'
+ * are ignored, ${NAME} is the environment variable NAME. Every URL is
+ * parsed: a bad line is STRATA_EINPUT naming the file and the line (with
+ * the URL masked). The list belongs to the caller:
+ * strata_fleet_targets_free. */
+STRATA_EXTERN int strata_fleet_targets_load(const char *path, strata_fleet_target **out, size_t *n);
+STRATA_EXTERN void strata_fleet_targets_free(strata_fleet_target *targets, size_t n);
+
+/* What a fleet does on each target: the call it makes there. */
+typedef enum {
+    STRATA_FLEET_MIGRATE = 0,  /* strata_migrations_run */
+    STRATA_FLEET_REVERT = 1,   /* strata_migrations_revert */
+    STRATA_FLEET_STATUS = 2,   /* strata_migrations_status (differs: pending or problems) */
+    STRATA_FLEET_VALIDATE = 3, /* strata_migrations_validate (differs: changed, missing, partial) */
+    STRATA_FLEET_SEED = 4,     /* strata_migrations_run unless seed_no_migrate, then
+                                  strata_seed_file */
+    STRATA_FLEET_DIFF = 5,     /* strata_db_diff (differs: drift) */
+} strata_fleet_action;
+
+/* Where a target stands. */
+typedef enum {
+    STRATA_TARGET_NOT_STARTED = 0, /* --fail-fast or a failed canary kept it from starting */
+    STRATA_TARGET_RUNNING = 1,     /* (progress events only) */
+    STRATA_TARGET_OK = 2,
+    STRATA_TARGET_DIFFERS = 3,   /* ran; something is pending, changed or drifted */
+    STRATA_TARGET_FAILED = 4,    /* see its code and error */
+    STRATA_TARGET_TIMED_OUT = 5, /* its timeout passed: interrupted, and failed */
+} strata_target_status;
+
+/* "not started", "running", "ok", "differs", "failed", "timed out". */
+STRATA_EXTERN const char *strata_target_status_name(strata_target_status s);
+
+/* The outcome on one target. */
+typedef struct strata_fleet_target_result {
+    char *name;  /* its label */
+    char *url;   /* its URL, password masked */
+    int dialect; /* strata_dialect */
+    strata_target_status status;
+    int canary;               /* it was one of the canaries */
+    int code;                 /* the STRATA_E* code of a failure (also of a difference) */
+    char *error;              /* its message; NULL when there is none */
+    size_t migrations;        /* applied (MIGRATE, SEED), reverted (REVERT), pending
+                                 (STATUS); 0 otherwise */
+    strata_report *report;    /* the migrations call's report, when it made one */
+    strata_seed_report *seed; /* SEED: the seed's report */
+    strata_diff_result *diff; /* DIFF: the differences */
+    double seconds;           /* from its start to its end */
+} strata_fleet_target_result;
+
+typedef struct strata_fleet_result {
+    strata_fleet_target_result *targets; /* one per target, in the order given */
+    size_t n;
+    size_t ok, differs, failed, timed_out, not_started;
+    int stopped;       /* fail-fast or a failed canary kept some from starting */
+    unsigned parallel; /* how many ran at once, at most */
+    double seconds;
+} strata_fleet_result;
+
+/* A target started (status RUNNING, result NULL) or ended (its status and
+ * result). Called on the targets' threads, one call at a time, never two
+ * at once; the counts are those after the event. Later versions may
+ * append fields. */
+typedef struct strata_fleet_progress {
+    const char *target; /* its label */
+    size_t index;       /* its place in the list */
+    strata_target_status status;
+    const strata_fleet_target_result *result; /* when it ended */
+    size_t done;                              /* ended: ok, differs, failed or timed out */
+    size_t running;                           /* started, not ended */
+    size_t failed;                            /* ended failed or timed out (counted in done too) */
+    size_t pending;                           /* not started yet */
+    size_t total;
+    double seconds; /* since the fleet began */
+} strata_fleet_progress;
+
+/* `progress` and what it points to are valid during the call only. */
+typedef void (*strata_fleet_progress_fn)(const strata_fleet_progress *progress, void *payload);
+
+typedef struct strata_fleet_options {
+    unsigned int version;       /* STRATA_FLEET_OPTIONS_VERSION */
+    strata_fleet_action action; /* default STRATA_FLEET_MIGRATE */
+    /* The options of the migrations call on each target (migrations_dir,
+     * lock_timeout, to, steps, all, dry_run, ...); NULL: the defaults. Its
+     * log_cb and progress_cb are not called: see log_cb below. */
+    const strata_options *migrate;
+    const char *seed_file;                /* SEED: the seed file */
+    const strata_seed_options *seed;      /* SEED: its options (progress_cb not called); NULL:
+                                             the defaults */
+    int seed_no_migrate;                  /* SEED: load without applying pending migrations */
+    unsigned parallel;                    /* targets at once, and so connections; 0: the default
+                                             (strata_fleet_default_parallel) */
+    double timeout;                       /* seconds a target may take; 0: no limit. Past it, the
+                                             statement it runs is interrupted and it fails as on any
+                                             error (PostgreSQL and SQLite roll the migration back,
+                                             MySQL undoes it), reported TIMED_OUT */
+    int fail_fast;                        /* after a target fails, start no other */
+    size_t canary;                        /* run the first `canary` targets first; start the others
+                                             only if none of them failed */
+    strata_fleet_progress_fn progress_cb; /* targets starting and ending (NULL: none) */
+    void *progress_payload;
+    strata_log_fn log_cb; /* each target's lines, "<label>: " first; one call at a
+                             time (NULL: none) */
+    void *log_payload;
+} strata_fleet_options;
+
+#define STRATA_FLEET_OPTIONS_VERSION 1
+#define STRATA_FLEET_OPTIONS_INIT                                                                  \
+    {                                                                                              \
+        STRATA_FLEET_OPTIONS_VERSION, STRATA_FLEET_MIGRATE, NULL, NULL, NULL, 0, 0, 0, 0, 0, NULL, \
+            NULL, NULL, NULL                                                                       \
+    }
+
+/* Set *opts to the defaults of `version` (STRATA_FLEET_OPTIONS_VERSION). */
+STRATA_EXTERN int strata_fleet_options_init(strata_fleet_options *opts, unsigned int version);
+
+/* How many targets a fleet runs at once by default: two per processor,
+ * at least 2 and at most 16 (the servers do most of the work, and they
+ * share the machine's processors with each other, or are elsewhere). */
+STRATA_EXTERN unsigned strata_fleet_default_parallel(void);
+
+/* Run opt->action on every target (`--targets FILE`, several --database-url).
+ * Returns 0 when the fleet ran - whatever each target did: see *out - and
+ * STRATA_EINPUT, before any target is touched, for bad input: no targets, a
+ * URL that does not parse, two targets with one label or one URL, migrations
+ * that do not parse or validate, a seed file that cannot be read. *out is
+ * set in both cases; the caller frees it with strata_fleet_result_free. */
+STRATA_EXTERN int strata_fleet_run(const strata_fleet_target *targets, size_t n,
+                                   const strata_fleet_options *opt, strata_fleet_result **out);
+STRATA_EXTERN void strata_fleet_result_free(strata_fleet_result *r);
 
 #ifdef __cplusplus
 }

@@ -9,12 +9,19 @@ set -euo pipefail
 pkgs=(build-essential cmake pkg-config libpq-dev default-libmysqlclient-dev libsqlite3-dev
       libjansson-dev libcunit1-dev libssl-dev iso-codes)
 if [[ "${1:-}" == "--test" ]]; then
-    pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3 unicode-cldr-core
-           python3 valgrind libxml2-utils)
+    # graphviz renders the schema diagrams (scripts/diagrams.sh), zsh runs the
+    # completion tests, dpkg-dev builds and reads the Debian package
+    pkgs+=(postgresql postgresql-client mariadb-server mariadb-client sqlite3
+           python3 python3-jsonschema valgrind libxml2-utils graphviz zsh dpkg-dev)
     # The Galera cluster of services.sh start-galera: the wsrep provider, and
     # what its rsync SST script runs: rsync, ss (iproute2; lsof would do too)
     # and ps (procps). socat is needed only by the mariabackup SST method.
     pkgs+=(galera-4 rsync iproute2 procps)
+    # scripts/medusa-e2e.sh: a real Medusa 1.20 server (node >= 16, npm) and
+    # the tools that drive and compare it. A node that brings its own npm
+    # (NodeSource's) is left alone: Debian's npm package would replace it.
+    pkgs+=(nodejs jq curl)
+    command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 fi
 
 missing=()

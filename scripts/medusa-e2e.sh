@@ -12,6 +12,7 @@
 #   --work DIR         put databases' logs, responses and diffs in DIR (kept);
 #                      default: a temporary directory, removed on success
 #   --keep             keep the work directory and the servers' logs on success
+#   --no-all-flags     skip the all-flags catalogue comparison (saves ~30 s)
 #
 # What it does, in order (about 2 minutes with a warm npm cache, 3 without):
 #  1. npm-installs @medusajs/medusa 1.20.x, its CLI, the manual payment and
@@ -24,7 +25,19 @@
 #     feature flags, SEED = shared/fixtures/medusa/seed.json).
 #  4. Strata: the commands in strata_build() below (the one place to adjust),
 #     then `medusa migrations run` must report "No migrations are pending"
-#     and `medusa migrations show` must exit 0.
+#     and `medusa migrations show` must exit 0; TypeORM's table must hold the
+#     reference's rows in the reference's order. Then:
+#     - adopt: a copy of the reference database (Medusa's CLI built and
+#       seeded it) is adopted by `strata migrations adopt --from typeorm`;
+#       `strata migrations show` must be clean and `strata db diff` must say
+#       exactly tests/medusa/adopt-diff.expected;
+#     - catalogues: the reference's and Strata's schemas compared kind by kind
+#       (tests/medusa/catalog.sql, compare_catalogs.py) must differ exactly as
+#       tests/medusa/catalog-default.expected says (docs/medusa.md);
+#     - all flags: the same with Medusa's four migration flags on (Medusa's
+#       side through `medusa seed`, which runs the migrations and then stops:
+#       Medusa needs its v2 modules with medusa_v2 on), against
+#       tests/medusa/catalog-all-flags.expected (skip with --no-all-flags).
 #  5. starts one Medusa server on each database (two ports on 127.0.0.1) and
 #     drives the same calls on both: store regions, products with prices,
 #     product categories in order, a cart (line item, address, shipping
@@ -63,15 +76,23 @@ strata_build() {
         SEED=$SEED bash -c "$STRATA_E2E_BUILD" strata_e2e_build "$url"
         return
     fi
-    "$STRATA" migrations run --history-compat typeorm --database-url "$url"
-    "$STRATA" seed -f "$SEED" --history-compat typeorm --database-url "$url"
+    "$STRATA" migrations run --history-compat typeorm --database-url "$url" \
+        --migrations-dir "$ROOT/migrations"
+    "$STRATA" seed -f "$SEED" --history-compat typeorm --database-url "$url" \
+        --migrations-dir "$ROOT/migrations"
 }
 
-reference_only=0 keep=0 medusa_dir="" work=""
+# Strata on its own (adopt, show, db diff), on the shipped migrations.
+strata_cmd() {
+    "$STRATA" "$@" --migrations-dir "$ROOT/migrations"
+}
+
+reference_only=0 keep=0 medusa_dir="" work="" all_flags=1
 while [[ $# -gt 0 ]]; do
     case "$1" in
     --reference-only) reference_only=1 ;;
     --keep) keep=1 ;;
+    --no-all-flags) all_flags=0 ;;
     --medusa-dir) medusa_dir=$2; shift ;;
     --work) work=$2; keep=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
@@ -184,6 +205,84 @@ build_reference() {
         { tail -30 "$work/$name-seed.log" >&2; die "$name: medusa seed failed"; }
 }
 
+psql_q() { # db sql: rows unaligned, fields joined by |
+    "$psql_bin" -X -q -A -t -F'|' -v ON_ERROR_STOP=1 "$base_url/$1" -c "$2"
+}
+
+# TypeORM's history rows (timestamp, name, in id order) of database $2 must be
+# those of $1: Strata's --history-compat writes what TypeORM itself wrote.
+same_typeorm_rows() {
+    local q='SELECT "timestamp", name FROM migrations ORDER BY id'
+    psql_q "$1" "$q" >"$work/$1-typeorm-rows.txt"
+    psql_q "$2" "$q" >"$work/$2-typeorm-rows.txt"
+    diff -u "$work/$1-typeorm-rows.txt" "$work/$2-typeorm-rows.txt" >"$work/$2-typeorm-rows.diff" ||
+        { head -40 "$work/$2-typeorm-rows.diff" >&2; die "$2: TypeORM's migrations table differs from $1's"; }
+    log "$2: TypeORM's migrations table has $1's $(wc -l <"$work/$1-typeorm-rows.txt") rows, in order"
+}
+
+# A copy of the reference database, which Medusa's CLI migrated and seeded,
+# adopted by Strata: show is clean, db diff says what it is expected to.
+adopt_reference() {
+    "$psql_bin" -X -q -v ON_ERROR_STOP=1 "$base_url/postgres" \
+        -c "CREATE DATABASE adopted TEMPLATE reference"
+    local url=$base_url/adopted
+    log "adopted: strata migrations adopt --from typeorm on a copy of reference"
+    strata_cmd migrations adopt --from typeorm --database-url "$url" >"$work/adopt.log" 2>&1 ||
+        { cat "$work/adopt.log" >&2; die "adopted: strata migrations adopt failed"; }
+    grep -q "^75 migrations adopted from typeorm's history$" "$work/adopt.log" ||
+        { cat "$work/adopt.log" >&2; die "adopted: expected 75 migrations adopted, no unmatched row"; }
+    strata_cmd migrations show --database-url "$url" >"$work/adopted-show.log" 2>&1 ||
+        { cat "$work/adopted-show.log" >&2; die "adopted: strata migrations show is not clean"; }
+    if grep -E '^\[(!| |~|\?)\]' "$work/adopted-show.log" >&2; then
+        die "adopted: strata migrations show lists the migrations above"
+    fi
+    # (its warnings - "varchar without a length read as string(255)", one per
+    # such column - go to adopted-diff.stderr)
+    strata_cmd db diff --database-url "$url" >"$work/adopted-diff.txt" \
+        2>"$work/adopted-diff.stderr" || true
+    diff -u "$ROOT/tests/medusa/adopt-diff.expected" "$work/adopted-diff.txt" \
+        >"$work/adopted-diff.diff" ||
+        { cat "$work/adopted-diff.diff" >&2
+          die "adopted: strata db diff differs from tests/medusa/adopt-diff.expected"; }
+    log "adopted: show is clean; db diff reports the $(tail -1 "$work/adopted-diff.txt") expected"
+}
+
+# Databases $1 (Medusa's) and $2 (Strata's) compared kind by kind; the
+# differences must be tests/medusa/catalog-$3.expected.
+compare_catalogs() {
+    local a=$1 b=$2 variant=$3 side
+    for side in "$a" "$b"; do
+        "$psql_bin" -X -q -A -t -F'|' -v ON_ERROR_STOP=1 -f "$ROOT/tests/medusa/catalog.sql" \
+            "$base_url/$side" >"$work/$side-catalog.txt"
+    done
+    python3 "$ROOT/tests/medusa/compare_catalogs.py" "$work/$a-catalog.txt" "$work/$b-catalog.txt" \
+        medusa strata >"$work/catalog-$variant.txt"
+    diff -u "$ROOT/tests/medusa/catalog-$variant.expected" "$work/catalog-$variant.txt" \
+        >"$work/catalog-$variant.diff" ||
+        { cat "$work/catalog-$variant.diff" >&2
+          die "$b: the catalogue differs from $a's otherwise than tests/medusa/catalog-$variant.expected says"; }
+    log "$b: the catalogue differs from $a's exactly as catalog-$variant.expected says"
+}
+
+# All four migration flags on, on both sides.
+all_flags_catalogs() {
+    local ff=(MEDUSA_FF_SALES_CHANNELS=true MEDUSA_FF_ANALYTICS=true
+        MEDUSA_FF_TAX_INCLUSIVE_PRICING=true MEDUSA_FF_MEDUSA_V2=true)
+    create_db reference_all
+    log "reference_all: medusa seed with every migration flag on (it stops after the migrations)"
+    (export "${ff[@]}"; medusa "$base_url/reference_all" seed -f "$SEED") \
+        >"$work/reference_all-seed.log" 2>&1 || true
+    [[ $(psql_q reference_all "SELECT count(*) FROM migrations") == 82 ]] ||
+        { tail -30 "$work/reference_all-seed.log" >&2; die "reference_all: Medusa did not apply 82 migrations"; }
+    create_db strata_all
+    log "strata_all: strata migrations run with the same MEDUSA_FF_* variables"
+    (export "${ff[@]}"; strata_cmd migrations run --history-compat typeorm \
+        --database-url "$base_url/strata_all") >"$work/strata_all-migrate.log" 2>&1 ||
+        { cat "$work/strata_all-migrate.log" >&2; die "strata_all: strata migrations run failed"; }
+    same_typeorm_rows reference_all strata_all
+    compare_catalogs reference_all strata_all all-flags
+}
+
 build_reference reference
 if [[ $reference_only -eq 1 ]]; then
     other=reference2
@@ -206,6 +305,12 @@ else
     medusa "$base_url/strata" migrations show >"$work/strata-medusa-show.log" 2>&1 ||
         { grep '\[ \]' "$work/strata-medusa-show.log" >&2 || true
           die "strata: medusa migrations show lists pending migrations"; }
+    same_typeorm_rows reference strata
+    adopt_reference
+    compare_catalogs reference strata default
+    if [[ $all_flags -eq 1 ]]; then
+        all_flags_catalogs
+    fi
 fi
 
 # ---- 5. two servers, the same calls ---------------------------------------------

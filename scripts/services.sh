@@ -164,7 +164,7 @@ start_mariadb() {
         --log-error="$dir/my/server.log" --skip-log-bin --skip-name-resolve --local-infile=1 \
         --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=2 \
         --innodb-doublewrite=0 --max-connections=400 --character-set-server=utf8mb4 \
-        --collation-server=utf8mb4_bin </dev/null >/dev/null 2>&1 &
+        --collation-server=utf8mb4_nopad_bin </dev/null >/dev/null 2>&1 &
     local i
     for i in $(seq 1 120); do
         if run_as "$admin" --no-defaults -S "$dir/my/sock" -uroot ping >/dev/null 2>&1; then
@@ -180,7 +180,7 @@ start_mariadb() {
         CREATE USER 'strata'@'localhost' IDENTIFIED BY 'strata';
         GRANT ALL ON *.* TO 'strata'@'%' WITH GRANT OPTION;
         GRANT ALL ON *.* TO 'strata'@'localhost' WITH GRANT OPTION;
-        CREATE DATABASE strata_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+        CREATE DATABASE strata_test CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin;"
     echo "STRATA_TEST_MYSQL_URL=mysql://strata:strata@127.0.0.1:$port/strata_test" >>"$dir/env"
     echo "STRATA_TEST_MYSQL_SOCKET=$dir/my/sock" >>"$dir/env"
     log "MariaDB $("$server" --version | awk '{print $3}') on 127.0.0.1:$port"
@@ -265,7 +265,7 @@ skip-name-resolve
 local-infile=1
 max-connections=400
 character-set-server=utf8mb4
-collation-server=utf8mb4_bin
+collation-server=utf8mb4_nopad_bin
 default-storage-engine=InnoDB
 innodb-buffer-pool-size=96M
 innodb-log-file-size=32M
@@ -460,7 +460,7 @@ start_galera() {
         CREATE USER 'strata'@'localhost' IDENTIFIED BY 'strata';
         GRANT ALL ON *.* TO 'strata'@'%' WITH GRANT OPTION;
         GRANT ALL ON *.* TO 'strata'@'localhost' WITH GRANT OPTION;
-        CREATE DATABASE strata_test CHARACTER SET utf8mb4 COLLATE utf8mb4_bin;"
+        CREATE DATABASE strata_test CHARACTER SET utf8mb4 COLLATE utf8mb4_nopad_bin;"
     # The joiners start one after the other once the previous one is a member
     # (two nodes joining at the very same moment make the group membership
     # churn for seconds); the SSTs still overlap, a joiner waiting for a free

@@ -291,7 +291,7 @@ static int load_csv(file_stream *fs, strvec *cols, strvec *tmp)
     if (!rc && fs->f->mode == MODE_INSERT) {
         int64_t loaded = 0;
         rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols->v, cols->n, csv_next,
-                            fs, &loaded);
+                            fs, &loaded, &c->split);
         st->inserted += loaded;
     } else if (!rc) {
         strata_value *row = xcalloc(cols->n + 1, sizeof *row);
@@ -331,7 +331,7 @@ static int load_ndjson(file_stream *fs, strvec *cols, strvec *tmp)
         if (fs->f->mode == MODE_INSERT) {
             int64_t loaded = 0;
             rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols->v, cols->n,
-                                ndjson_next, &ns, &loaded);
+                                ndjson_next, &ns, &loaded, &c->split);
             st->inserted += loaded;
         } else {
             strata_value *row = xcalloc(cols->n + 1, sizeof *row);

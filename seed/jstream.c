@@ -37,10 +37,11 @@ struct jstream {
 int js_open(const char *path, jstream **out)
 {
     *out = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return strata_set_error(STRATA_EIO, "cannot read seed file '%s': %s", path,
-                                strerror(errno));
+    /* a regular file only, read as bad input otherwise (open_input_fd) */
+    int fd;
+    int rc = open_input_fd(path, &fd);
+    if (rc)
+        return rc;
     jstream *s = xcalloc(1, sizeof *s);
     s->path = xstrdup(path);
     s->fd = fd;
@@ -129,7 +130,7 @@ static int fill(jstream *s)
             return 0;
         }
         if (errno != EINTR)
-            return strata_set_error(STRATA_EIO, "reading seed file '%s': %s", s->path,
+            return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", s->path,
                                     strerror(errno));
     }
 }

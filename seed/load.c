@@ -179,11 +179,14 @@ void progress_tick(seed_ctx *c, const char *table, long long rows, int done)
         return;
     c->last_tick = now;
     strata_seed_progress p;
+    memset(&p, 0, sizeof p);
     p.table = table;
     p.rows = rows;
     p.seconds = now - c->started;
     p.rows_per_second = p.seconds > 0 ? (double)rows / p.seconds : 0.0;
     p.done = done;
+    p.tables_done = c->tables_done;
+    p.tables_total = c->norder;
     c->opt->progress_cb(&p, c->opt->progress_payload);
 }
 
@@ -280,6 +283,9 @@ static void report_fill(seed_ctx *c, strata_seed_report *r)
 static int seed_run(seed_ctx *c, strata_seed_report *r)
 {
     int rc = c->js ? seed_plan_stream(c) : seed_plan(c);
+    if (rc || !r)
+        return rc; /* without a report to fill: a check, phase 1 only */
+    rc = seed_fit_database(c);
     if (rc)
         return rc;
     int own_tx = !strata_conn_in_transaction(c->conn);
@@ -288,6 +294,7 @@ static int seed_run(seed_ctx *c, strata_seed_report *r)
     for (size_t i = 0; i < c->norder && !rc; i++) {
         seed_table *st = c->order[i];
         c->table_rows = 0;
+        c->tables_done = i;
         progress_start(c);
         rc = load_doc_rows(c, st);
         for (size_t f = 0; f < st->nfiles && !rc; f++)
@@ -316,11 +323,39 @@ static int seed_run(seed_ctx *c, strata_seed_report *r)
     return rc;
 }
 
-/* Load a seed document: `doc` in memory, or the file `js` read as a stream
- * (then SEED_NOT_STREAMED when it is a Medusa seed file, before anything
- * else is done). */
+/* The schema a seed is checked against: the database's, with the tables
+ * and enums of `model` (what the migrations build) in place of those it
+ * has - pending migrations create or change them. */
+static void overlay_model(schema *s, const schema *model)
+{
+    schema db = *s;
+    schema_copy(s, model);
+    for (size_t i = 0; i < db.ntables; i++)
+        if (!schema_table(s, db.tables[i].name)) {
+            s->tables = xgrow(s->tables, &s->cap_tables, s->ntables + 1, sizeof *s->tables);
+            table_copy(&s->tables[s->ntables++], &db.tables[i]);
+        }
+    schema_tables_moved(s);
+    for (size_t i = 0; i < db.nenums; i++)
+        if (!schema_enum(s, db.enums[i].name)) {
+            s->enums = xgrow(s->enums, &s->cap_enums, s->nenums + 1, sizeof *s->enums);
+            enum_def *e = &s->enums[s->nenums++];
+            e->name = xstrdup(db.enums[i].name);
+            memset(&e->values, 0, sizeof e->values);
+            for (size_t k = 0; k < db.enums[i].values.n; k++)
+                strvec_push(&e->values, db.enums[i].values.v[k]);
+        }
+    schema_free(&db);
+}
+
+/* Load a seed document into the database, or with `out` NULL only check it
+ * (phase 1), against the database's schema overlaid with `model` when
+ * given: `doc` in memory, or the file `js` read as a stream (then
+ * SEED_NOT_STREAMED when it is a Medusa seed file, before anything else is
+ * done). */
 static int seed_document(strata_conn *conn, json_t *doc, jstream *js, const char *path,
-                         const strata_seed_options *opt, strata_seed_report **out)
+                         const strata_seed_options *opt, const schema *model,
+                         strata_seed_report **out)
 {
     seed_ctx c;
     memset(&c, 0, sizeof c);
@@ -344,16 +379,19 @@ static int seed_document(strata_conn *conn, json_t *doc, jstream *js, const char
             return rc;
         }
     }
-    strata_seed_report *r = xcalloc(1, sizeof *r);
+    strata_seed_report *r = out ? xcalloc(1, sizeof *r) : NULL;
     double t0 = now_seconds();
     int rc = introspect_schema(conn, &c.s, NULL, NULL);
+    if (!rc && model)
+        overlay_model(&c.s, model);
     if (!rc)
         rc = seed_run(&c, r);
-    r->seconds = now_seconds() - t0;
+    if (r)
+        r->seconds = now_seconds() - t0;
     if (js)
         json_decref(c.doc); /* the top-level keys seed_plan_stream_top read */
     ctx_free(&c);
-    if (rc) {
+    if (rc || !out) {
         strata_seed_report_free(r);
         return rc;
     }
@@ -361,16 +399,21 @@ static int seed_document(strata_conn *conn, json_t *doc, jstream *js, const char
     return 0;
 }
 
-/* Read a seed file: JSON with line:column on syntax errors. */
+/* Read a seed file: a regular file only (read_file), JSON with
+ * line:column on syntax errors. */
 static int load_json(const char *path, json_t **out)
 {
+    char *text;
+    size_t len;
+    *out = NULL;
+    int rc = read_file(path, &text, &len);
+    if (rc)
+        return rc;
     json_error_t err;
-    *out = json_load_file(path, JSON_REJECT_DUPLICATES, &err);
+    *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
+    free(text);
     if (*out)
         return 0;
-    if (access(path, R_OK) != 0)
-        return strata_set_error(STRATA_EIO, "cannot read seed file '%s': %s", path,
-                                strerror(errno));
     return strata_set_error(STRATA_EINPUT, "%s:%d:%d: invalid JSON: %s", path, err.line, err.column,
                             err.text);
 }
@@ -402,7 +445,7 @@ int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_opti
         jstream *js;
         rc = js_open(path, &js);
         if (!rc)
-            rc = seed_document(conn, NULL, js, path, opt, out);
+            rc = seed_document(conn, NULL, js, path, opt, NULL, out);
         js_close(js);
         if (rc != SEED_NOT_STREAMED) {
             if (!rc)
@@ -423,10 +466,54 @@ int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_opti
             return rc;
         doc = conv;
     }
-    rc = seed_document(conn, doc, NULL, path, opt, out);
+    rc = seed_document(conn, doc, NULL, path, opt, NULL, out);
     if (!rc)
         (*out)->format = xstrdup(medusa ? "medusa" : "strata");
     json_decref(doc);
+    return rc;
+}
+
+int seed_read_file(const char *path, const strata_seed_options *opt, json_t **out, int *medusa)
+{
+    json_t *doc = NULL;
+    *out = NULL;
+    int rc = load_json(path, &doc);
+    if (rc)
+        return rc;
+    int is_medusa = want_medusa(doc, opt, path);
+    if (medusa)
+        *medusa = is_medusa;
+    if (is_medusa) {
+        json_t *conv = NULL;
+        rc = medusa_convert(doc, path, &conv);
+        json_decref(doc);
+        doc = conv;
+    }
+    *out = doc;
+    return rc;
+}
+
+int strata_seed_check(strata_conn *conn, const char *path, const strata_seed_options *options,
+                      const strata_options *migrations)
+{
+    strata_seed_options checked;
+    int rc = seed_options_get(options, &checked);
+    if (rc)
+        return rc;
+    strata_options mopt;
+    if (migrations && (rc = options_get(migrations, &mopt)) != 0)
+        return rc;
+    schema model;
+    schema_init(&model);
+    if (migrations)
+        rc = migrations_model(mopt.migrations_dir, &model, NULL);
+    json_t *doc = NULL;
+    if (!rc)
+        rc = seed_read_file(path, &checked, &doc, NULL);
+    if (!rc)
+        rc = seed_document(conn, doc, NULL, path, &checked, migrations ? &model : NULL, NULL);
+    json_decref(doc);
+    schema_free(&model);
     return rc;
 }
 

@@ -68,6 +68,7 @@ typedef struct seed_block {
     size_t first_pos; /* the table's row count before the list */
     seed_item **kept; /* its kept rows, in order */
     size_t nkept;
+    long long bytes; /* the list's text: the seed's size on Galera (split.c) */
 } seed_block;
 
 typedef struct seed_file {
@@ -132,10 +133,12 @@ typedef struct seed_ctx {
     /* progress (the caller's opt->progress_cb) */
     double started, last_tick;
     long long table_rows;
+    size_t tables_done; /* tables of `order` loaded before the current one */
     /* totals */
     long long updated_rows, sequences;
     fk_def **synthetic; /* $children links named by column, without a foreign key */
     size_t nsynthetic;
+    seed_split split; /* committed in parts (split.c) */
 } seed_ctx;
 
 /* ---- load.c ---- */
@@ -162,6 +165,13 @@ void progress_tick(seed_ctx *c, const char *table, long long rows, int done);
 /* Free an item and what it owns. */
 void item_free(seed_item *it);
 
+/* ---- split.c ---- */
+
+/* Before anything is written: refuse a standby; on Galera, a seed bigger
+ * than one transaction may be (wsrep_max_ws_size, wsrep_max_ws_rows) is an
+ * error, or, with non_atomic, committed in parts (c->split). */
+int seed_fit_database(seed_ctx *c);
+
 /* ---- plan.c ---- */
 
 /* A seed file read as a stream that turns out to be a Medusa seed: the
@@ -172,6 +182,8 @@ void item_free(seed_item *it);
  * then as seed_plan. SEED_NOT_STREAMED for a Medusa seed file. */
 int seed_plan_stream_top(seed_ctx *c);
 int seed_plan_stream(seed_ctx *c);
+/* A row's "$optional" columns that table st lacks are removed from it. */
+int seed_drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where);
 
 /* Phase 1: walk the document (c->doc) into tables and items, check every
  * $ref, and put the tables in load order (c->order). */

@@ -772,9 +772,11 @@ static int add_products(conv *c, const json_t *products)
                 row, "type_id",
                 ref(value_alias(c->types, c->type_rows, "type", "ptyp", json_string_value(tval))));
         /* Medusa 1.20: every product goes to the default sales channel and
-         * to its shipping profile (product_shipping_profile). */
+         * to its shipping profile (product_shipping_profile). The link has
+         * an id only where the medusa_v2 flag added one (1698056997411). */
         json_object_set_new(children, "product_sales_channel.product_id",
-                            json_pack("[{s:o, s:o}]", "id", gen_id("prodsc"), "sales_channel_id",
+                            json_pack("[{s:[s], s:o, s:o}]", "$optional", "id", "id",
+                                      gen_id("prodsc"), "sales_channel_id",
                                       ref("sales_channel:default")));
         json_t *profile = json_object_get(p, "profile_id");
         json_object_set_new(children, "product_shipping_profile.product_id",

@@ -251,6 +251,31 @@ static const fk_def *children_fk(seed_ctx *c, const table *child, const table *p
     return NULL;
 }
 
+/* See load.h. A row's "$optional": [columns] - values for columns that only some
+ * versions of a schema have (Medusa's product_sales_channel.id exists only
+ * with its medusa_v2 flag on). Those the table lacks are dropped from the
+ * row; the others load as usual. */
+int seed_drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where)
+{
+    json_t *opt = json_object_get(row, "$optional");
+    if (!opt)
+        return 0;
+    size_t i;
+    json_t *name;
+    if (!json_is_array(opt))
+        return strata_set_error(STRATA_EINPUT, "%s: %s: $optional needs a list of column names",
+                                c->path, where);
+    json_array_foreach(opt, i, name)
+    {
+        if (!json_is_string(name))
+            return strata_set_error(STRATA_EINPUT, "%s: %s: $optional needs a list of column names",
+                                    c->path, where);
+        if (!table_column(st->t, json_string_value(name)))
+            json_object_del(row, json_string_value(name));
+    }
+    return 0;
+}
+
 static int walk_row_fields(seed_ctx *c, seed_table *st, seed_item *it, json_t *row,
                            const char *where, const fk_def *fk, int mode);
 
@@ -292,10 +317,15 @@ static int walk_row_fields(seed_ctx *c, seed_table *st, seed_item *it, json_t *r
                            const char *where, const fk_def *fk, int mode)
 {
     size_t self = c->nitems - 1; /* a kept item is the last one added */
+    int rc = seed_drop_absent_optional(c, st, row, where);
+    if (rc)
+        return rc;
     const char *k;
     json_t *v;
     json_object_foreach(row, k, v)
     {
+        if (!strcmp(k, "$optional"))
+            continue;
         if (!strcmp(k, "$as")) {
             if (!json_is_string(v) || !json_string_length(v))
                 return strata_set_error(STRATA_EINPUT, "%s: %s: $as needs a name", c->path, where);
@@ -344,7 +374,8 @@ static int walk_row_fields(seed_ctx *c, seed_table *st, seed_item *it, json_t *r
         }
         if (k[0] == '$')
             return strata_set_error(STRATA_EINPUT,
-                                    "%s: %s: unknown key '%s' (a row knows $as and $children)",
+                                    "%s: %s: unknown key '%s' (a row knows $as, $children and "
+                                    "$optional)",
                                     c->path, where, k);
         const column *col = table_column(st->t, k);
         if (!col)
@@ -443,7 +474,8 @@ static int check_entry_keys(seed_ctx *c, json_t *e, const char *where)
 }
 
 /* An entry's "file": a CSV or NDJSON file of rows for `st` (relative to the
- * seed file's directory), loaded in phase 2; it must be readable now. */
+ * seed file's directory), loaded in phase 2; it must be a readable regular
+ * file now (bad input otherwise). */
 static int walk_entry_file(seed_ctx *c, seed_table *st, json_t *file, const char *where, int mode)
 {
     if (!json_is_string(file))
@@ -454,9 +486,10 @@ static int walk_entry_file(seed_ctx *c, seed_table *st, json_t *file, const char
     f->path = fp[0] == '/' ? xstrdup(fp) : xasprintf("%s/%s", c->dir, fp);
     f->where = xasprintf("%s.file", where);
     f->mode = mode;
-    if (access(f->path, R_OK) != 0)
-        return strata_set_error(STRATA_EIO, "%s: %s.file: cannot read '%s': %s", c->path, where,
-                                f->path, strerror(errno));
+    FILE *probe; /* a readable regular file: no FIFO waits for a writer later */
+    if (open_input_file(f->path, &probe) != 0)
+        return strata_error_prefix("%s: %s.file: ", c->path, where);
+    fclose(probe);
     return 0;
 }
 
@@ -899,6 +932,9 @@ static int walk_rows_stream(seed_ctx *c, seed_table *st, const char *where, int 
         }
         b.n++;
     }
+    js_mark end;
+    if (rc == 0 && (rc = js_mark_here(js, &end)) == 0)
+        b.bytes = (long long)(end.offset - b.at.offset);
     if (rc < 0) {
         free(b.where);
         free(b.kept);

@@ -47,6 +47,13 @@ int medusa_is_seed(const json_t *doc);
 /* Convert a Medusa seed document to a Strata seed document. */
 int medusa_convert(const json_t *doc, const char *path, json_t **out);
 
+/* ---- load.c ---- */
+
+/* Read a seed file as a Strata seed document: JSON (a regular file only),
+ * converted when it is a Medusa seed (or opt says so: opt may be NULL).
+ * *medusa (may be NULL) says which it was. */
+int seed_read_file(const char *path, const strata_seed_options *opt, json_t **out, int *medusa);
+
 /* ---- values.c ---- */
 
 /*
@@ -92,9 +99,24 @@ void source_close(seed_source *s);
 /* Fill `row` (ncols values) with the next row: 1, 0 at the end, <0 error. */
 typedef strata_bulk_next seed_next_row;
 
+/* A seed committed in parts (split.c): where one transaction cannot hold
+ * it all (a Galera cluster's write-set limit) and the caller allowed it. */
+typedef struct seed_split {
+    long long budget;  /* bytes of rows per transaction (0: one transaction) */
+    long long used;    /* bytes of rows written in the current one */
+    long long commits; /* transactions committed before the last */
+} seed_split;
+
 /* Load rows into `table` through the connection's fastest path: the driver's
- * bulk loader when it has one, else prepared multi-row inserts. */
+ * bulk loader when it has one, else prepared multi-row inserts. With a
+ * `split` budget, the transaction is committed and a new one begun whenever
+ * the rows written in it reach the budget. */
 int seed_bulk_load(strata_conn *conn, const char *table, const char *const *cols, size_t ncols,
-                   seed_next_row next, void *ctx, int64_t *loaded);
+                   seed_next_row next, void *ctx, int64_t *loaded, seed_split *split);
+
+/* ---- split.c ---- */
+
+/* Commit the seed's transaction so far and begin the next (a split seed). */
+int seed_split_commit(strata_conn *conn, seed_split *split);
 
 #endif /* STRATA_SEED_H */

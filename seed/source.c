@@ -115,9 +115,10 @@ static int csv_record(seed_source *s)
 int source_open(const char *path, seed_source **out)
 {
     *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return strata_set_error(STRATA_EIO, "cannot open '%s': %s", path, strerror(errno));
+    FILE *f;
+    int rc = open_input_file(path, &f);
+    if (rc)
+        return rc;
     seed_source *s = xcalloc(1, sizeof *s);
     s->path = xstrdup(path);
     s->f = f;
@@ -136,7 +137,7 @@ int source_open(const char *path, seed_source **out)
     }
     s->delim = str_ends(path, ".tsv") ? '\t' : ',';
     if (s->csv) {
-        int rc = csv_record(s);
+        rc = csv_record(s);
         if (rc <= 0) {
             if (rc == 0)
                 rc = strata_set_error(STRATA_EINPUT, "%s: empty file (a CSV file needs a header)",

@@ -84,7 +84,22 @@ int seed_convert_json(strata_dialect d, const schema *s, const column *c, const 
             *out = strata_vint(x);
         }
         return 0;
-    case TY_DECIMAL:
+    case TY_DECIMAL: {
+        /* value_fits checked it: its digits, rounded to the scale as the
+         * servers round, so every database stores the same number */
+        char num[32];
+        const char *t =
+            json_is_integer(v)
+                ? (snprintf(num, sizeof num, "%lld", (long long)json_integer_value(v)), num)
+            : json_is_real(v) ? double_text(json_real_value(v), num)
+                              : json_string_value(v);
+        char *r = NULL;
+        *why = decimal_round(t, c->type.precision, c->type.scale, &r);
+        if (*why)
+            return -1;
+        *out = text_value(keep(scratch, r), strlen(r));
+        return 0;
+    }
     case TY_REAL:
     case TY_DOUBLE:
         if (json_is_integer(v)) {
@@ -200,7 +215,15 @@ int seed_convert_text(strata_dialect d, const schema *s, const column *c, const 
         *out = strata_vint(x);
         return 0;
     }
-    case TY_DECIMAL:
+    case TY_DECIMAL: {
+        char *r = NULL;
+        *why = number_text(text, 1) ? decimal_round(text, c->type.precision, c->type.scale, &r)
+                                    : "not a number";
+        if (*why)
+            return -1;
+        *out = text_value(keep(scratch, r), strlen(r));
+        return 0;
+    }
     case TY_REAL:
     case TY_DOUBLE:
         if (!number_text(text, 1)) {

@@ -184,6 +184,8 @@ static int plain_insert(const seed_item *it)
     json_t *v;
     json_object_foreach(it->row, k, v)
     {
+        if (k[0] == '$') /* "$optional": item_resolve takes only the table's columns */
+            return 0;
         if (json_is_object(v) && json_object_size(v) &&
             json_object_iter_key(json_object_iter(v))[0] == '$')
             return 0;
@@ -473,7 +475,7 @@ int load_doc_rows(seed_ctx *c, seed_table *st)
                     colp[k] = table_column(st->t, cols.v[k]);
                 doc_stream ds = {c, &ri, &cols, colp, STRVEC_INIT, NULL};
                 rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols.v, cols.n,
-                                    doc_next, &ds, &loaded);
+                                    doc_next, &ds, &loaded, &c->split);
                 strvec_free(&ds.scratch);
                 free(colp);
                 iter_release(c, ds.prev);

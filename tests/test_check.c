@@ -166,15 +166,20 @@ static void test_bad_url(void)
 {
     char *out = NULL;
     char cmd[2048];
+    /* an empty migrations directory (one that does not exist is an error) */
+    char *dir = test_tempdir("check-empty");
     snprintf(cmd, sizeof cmd,
-             "%s check --migrations-dir /nonexistent --database-url '%s' "
+             "%s check --migrations-dir '%s' --database-url '%s' "
              "--database-url postgres://u:secretpw@127.0.0.1:1/x",
-             test_strata_bin(), urls[2]);
+             test_strata_bin(), dir, urls[2]);
     int rc = test_run_cmd(cmd, &out);
     CU_ASSERT_EQUAL(rc, 1);
     CU_ASSERT_STR_CONTAINS(out, "127.0.0.1:1");
     CU_ASSERT_PTR_NULL(strstr(out ? out : "", "secretpw"));
     free(out);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    test_run_cmd(cmd, NULL);
+    free(dir);
 }
 
 static void test_medusa(void)

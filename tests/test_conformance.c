@@ -503,8 +503,15 @@ static void probe_partial(strata_conn *c)
     probe_value(c, "SELECT count(*) FROM \"product\" WHERE \"slug\" = 'shirt'", "3");
     /* SELECT * and INSERT without a column list see the neutral columns only */
     probe_ok(c, "INSERT INTO \"product\" VALUES ('p4', 'hat', NULL, 'A@x.com')");
-    /* case-sensitive uniqueness everywhere (utf8mb4_bin on MySQL) */
+    /* case-sensitive uniqueness everywhere (a binary collation on MySQL) */
     probe_ok(c, "INSERT INTO \"product\" VALUES ('p5', 'cap', NULL, 'a@x.com')");
+    /* trailing spaces count everywhere (NO PAD on MySQL/MariaDB): three
+     * distinct values, in a unique column and in the emulated partial
+     * unique index of MySQL */
+    probe_ok(c, "INSERT INTO \"product\" VALUES ('p6', 'pad', NULL, 'pad')");
+    probe_ok(c, "INSERT INTO \"product\" VALUES ('p7', 'pad ', NULL, 'pad ')");
+    probe_ok(c, "INSERT INTO \"product\" VALUES ('p8', 'pad  ', NULL, 'pad  ')");
+    probe_value(c, "SELECT count(*) FROM \"product\" WHERE \"email\" = 'pad'", "1");
 }
 
 static const conf_case case_partial = {

@@ -430,6 +430,104 @@ static void test_url_mask(void)
     free(m);
 }
 
+/* Malformed URLs of every shape (issue 11): the password is masked however
+ * the userinfo is broken - an unencoded '/', '?' or '@' in it, one or no
+ * slash after the scheme, an unknown scheme. */
+static void test_url_mask_malformed(void)
+{
+    static const char *const urls[] = {
+        "postgres://u:ab/S3cretPw@h/db", "postgres://u:ab?S3cretPw@h/db",
+        "postgres:/u:S3cretPw@h/db",     "postgres:u:S3cretPw@h/db",
+        "postgres:///u:S3cretPw@h/db",   "oracle://u:S3cretPw@h/db",
+        "mysql://u:S3cret@Pw@h:3306/db", "MYSQL://u:S3cretPw@h/db?x=@",
+    };
+    for (size_t i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+        char *m = strata_url_mask(urls[i]);
+        if (strstr(m, "S3cret"))
+            fprintf(stderr, "\n  %s masked as %s\n", urls[i], m);
+        CU_ASSERT_PTR_NULL(strstr(m, "S3cret"));
+        CU_ASSERT_STR_CONTAINS(m, "****");
+        free(m);
+        strata_url u;
+        if (strata_url_parse(urls[i], &u) == 0)
+            strata_url_dispose(&u);
+        else
+            CU_ASSERT_PTR_NULL(strstr(strata_error_message(), "S3cret"));
+    }
+}
+
+/* strata_text_mask: every URL-like word of a text, wherever it stands. */
+static void test_text_mask(void)
+{
+    static const char *const cases[][2] = {
+        {"unknown command 'postgres://u:S3cretPw@h/db'",
+         "unknown command 'postgres://u:****@h/db'"},
+        {"unknown option '--databse-url=mysql://u:S3cret/Pw@h/db' (did you mean '--database-url'?)",
+         "unknown option '--databse-url=mysql://u:****@h/db' (did you mean '--database-url'?)"},
+        {"a postgres:u:S3cretPw@h/db b x://u:p@h", "a postgres:u:****@h/db b x://u:****@h"},
+        {"mig/003_x.json:3:5: invalid JSON", "mig/003_x.json:3:5: invalid JSON"},
+        {"table 'a:b@c' is unknown", "table 'a:b@c' is unknown"},
+        {"sqlite:./a:b@c.db", "sqlite:./a:b@c.db"},
+        {"already postgres://u:****@h/db", "already postgres://u:****@h/db"},
+        /* a space or a quote in the password ends the word, not the URL */
+        {"unknown command 'postgres://u:my S3cret@h/db'",
+         "unknown command 'postgres://u:****@h/db'"},
+        {"x mysql://u:it's@h/db y", "x mysql://u:****@h/db y"},
+        {"a postgres://u:p b\nc@d", "a postgres://u:p b\nc@d"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *m = strata_text_mask(cases[i][0]);
+        CU_ASSERT_STRING_EQUAL(m, cases[i][1]);
+        free(m);
+    }
+}
+
+/* URL parameters are checked per database: unknown or misspelt ones and
+ * bad values are bad input; MySQL's names may use '_' for '-'; SQLite's
+ * URL takes a query too; %00 is refused everywhere. */
+static void test_url_params(void)
+{
+    static const char *const bad[][2] = {
+        {"postgres://u:pw@h/db?bogus=1", "bogus"},
+        {"postgres://u:pw@h/db?connect_timeout=abc", "connect_timeout"},
+        {"postgres://u:pw@h/db?connect_timeout=-5", "connect_timeout"},
+        {"postgres://u:pw@h/db?connect_timeout=0", "connect_timeout"},
+        {"postgres://u:pw@h/db?sslmode=required", "sslmode"},
+        {"postgres://u:pw@h/db?options=-c%20x%3Dy", "options"},
+        {"postgres://u:pw@h/db?sslmode=disable&sslmode=require", "twice"},
+        {"mysql://u:pw@h/db?sslmode=require", "ssl-mode"},
+        {"mysql://u:pw@h/db?ssl-mode=SOMETIMES", "ssl-mode"},
+        {"mysql://u:pw@h/db?connect_timeout=99999", "connect-timeout"},
+        {"sqlite:./x.db?bogus=1", "bogus"},
+        {"sqlite:./x.db?mode=rwx", "mode"},
+        {"postgres://u:pw@h/db%00x", "%00"},
+        {"postgres://u%00:pw@h/db", "%00"},
+        {"sqlite:./a%00b.db", "%00"},
+    };
+    strata_url u;
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        int rc = strata_url_parse(bad[i][0], &u);
+        CU_ASSERT_EQUAL(rc, STRATA_EINPUT);
+        if (rc == 0)
+            strata_url_dispose(&u);
+        else
+            CU_ASSERT_STR_CONTAINS(strata_error_message(), bad[i][1]);
+    }
+    CU_ASSERT_EQUAL_FATAL(strata_url_parse("mysql://u:pw@h/db?SSL_MODE=required&ssl_ca=/c.pem", &u),
+                          0);
+    CU_ASSERT_STRING_EQUAL(u.params[0], "ssl-mode");
+    CU_ASSERT_STRING_EQUAL(u.params[1], "required");
+    CU_ASSERT_STRING_EQUAL(u.params[2], "ssl-ca");
+    strata_url_dispose(&u);
+    CU_ASSERT_EQUAL_FATAL(strata_url_parse("sqlite:./x%3Fy.db?mode=ro", &u), 0);
+    CU_ASSERT_STRING_EQUAL(u.database, "./x?y.db");
+    CU_ASSERT_STRING_EQUAL(u.params[0], "mode");
+    strata_url_dispose(&u);
+    CU_ASSERT_EQUAL_FATAL(
+        strata_url_parse("postgres://u:pw@h/db?sslmode=verify-full&connect_timeout=5", &u), 0);
+    strata_url_dispose(&u);
+}
+
 static void test_connect_errors(void)
 {
     strata_conn *c = NULL;
@@ -535,6 +633,9 @@ static const test_case driver_tests[] = {
 static const test_case url_tests[] = {
     {"URL parsing and percent-decoding", test_url_parse},
     {"URL masking", test_url_mask},
+    {"URL masking of malformed URLs", test_url_mask_malformed},
+    {"masking URLs in any text", test_text_mask},
+    {"URL parameters checked per database", test_url_params},
     {"unreachable servers name host and port", test_connect_errors},
     {NULL, NULL},
 };

@@ -3,12 +3,15 @@
  * core migrations of Medusa 1.20, see docs/medusa.md), run through the strata
  * binary on the three real databases.
  *
- * Per dialect: apply every migration, count what the schema holds per kind
- * (tables, columns, foreign keys, unique and partial indexes, checks, enums) and
- * compare with the counts measured from Medusa's own SQL; revert everything and
- * check that no user table is left; apply again. A second test walks a database
- * through the migrations that move or backfill data, with rows in place, and
- * reverts them; a third loads the demo store data/seed.json. Offline: the
+ * Per dialect: apply every migration (all four feature flags on), count what
+ * the schema holds per kind (tables, columns, foreign keys, unique and partial
+ * indexes, checks, enums) and compare with the counts measured from Medusa's
+ * own SQL; revert everything and check that no user table is left; apply
+ * again. The same with Medusa's default flags (75 migrations), then the other
+ * flags turned on (the 7 others, out of order). A further test walks a
+ * database through the migrations that move or backfill data, with rows in
+ * place, and reverts them; another loads the demo store data/seed.json, with
+ * the default flags and with all of them. Offline: the
  * reference-data migration is what its generator writes, every migration
  * compiles for every dialect, and data/seed.json is a consistent Medusa seed.
  */
@@ -92,6 +95,27 @@ static const kind_counts expected[STRATA_DIALECT_COUNT] = {
     [STRATA_POSTGRES] = {100, 803, 145, 50, 29, 8, 29, 202},
     [STRATA_MYSQL] = {100, 803, 145, 50, 16, 8, 29, 221},
     [STRATA_SQLITE] = {100, 803, 145, 50, 24, 8, 29, 197},
+};
+
+/* The four flags of the gated migrations (docs/medusa.md), all on: the
+ * counts above are those of all 82 migrations. */
+#define ALL_FLAGS                                                                                  \
+    "--flag sales_channels --flag analytics --flag tax_inclusive_pricing --flag medusa_v2"
+
+/*
+ * With Medusa's default flags (sales_channels and analytics on,
+ * tax_inclusive_pricing and medusa_v2 off) 75 migrations apply, as in a
+ * default Medusa 1.20 install: measured on PostgreSQL 15 against
+ * `medusa migrations run` (scripts/medusa-e2e.sh), 99 tables, 783 columns,
+ * 155 foreign keys (the 9 medusa_v2 drops are not made, the 1 it adds
+ * neither), 48 unique constraints and indexes, 199 indexes besides the
+ * primary keys. On MySQL 23 foreign keys get an index of their own
+ * (199 - 5 + 23 + 2 = 219).
+ */
+static const kind_counts expected_default[STRATA_DIALECT_COUNT] = {
+    [STRATA_POSTGRES] = {99, 783, 155, 48, 29, 8, 29, 199},
+    [STRATA_MYSQL] = {99, 783, 155, 48, 16, 8, 29, 219},
+    [STRATA_SQLITE] = {99, 783, 155, 48, 24, 8, 29, 194},
 };
 
 #define PG_TABLES                                                                                  \
@@ -183,17 +207,23 @@ static void count_kinds(strata_conn *c, kind_counts *out)
         v[k] = test_scalar_int(c, queries[test_dialect][k]);
 }
 
-static void assert_counts(strata_conn *c, const char *when)
+static void assert_counts_of(strata_conn *c, const char *when, const kind_counts *want)
 {
     kind_counts got;
     count_kinds(c, &got);
-    const long long *g = &got.tables, *e = &expected[test_dialect].tables;
+    const long long *g = &got.tables, *e = &want->tables;
     for (size_t k = 0; k < sizeof kind_names / sizeof kind_names[0]; k++) {
         if (g[k] != e[k])
             fprintf(stderr, "\n  %s, %s: %lld %s, expected %lld\n",
                     strata_dialect_name(test_dialect), when, g[k], kind_names[k], e[k]);
         CU_ASSERT_EQUAL(g[k], e[k]);
     }
+}
+
+/* All 82 migrations applied. */
+static void assert_counts(strata_conn *c, const char *when)
+{
+    assert_counts_of(c, when, &expected[test_dialect]);
 }
 
 /* What only one dialect has, measured the same way (see `expected`). */
@@ -282,26 +312,83 @@ static void assert_reference_data(strata_conn *c)
     /* UTF-8 survives on every database */
     assert_scalar(c, "SELECT symbol FROM currency WHERE code = 'eur'", "\xe2\x82\xac");
     assert_scalar(c, "SELECT symbol_native FROM currency WHERE code = 'jpy'", "\xef\xbf\xa5");
+    /* Medusa's ids: its countries numbered in display_name order */
+    assert_scalar(c, "SELECT id FROM country WHERE iso_2 = 'de'", "82");
+    assert_scalar(c, "SELECT id FROM country WHERE iso_2 = 'xk'", "119");
+    assert_scalar(c, "SELECT max(id) FROM country", "250");
 }
 
 static void test_run_revert_run(void)
 {
     CU_ASSERT_PTR_NOT_NULL_FATAL(db_url);
-    CU_ASSERT_EQUAL_FATAL(strata(db_url, "migrations run"), 0);
+    CU_ASSERT_EQUAL_FATAL(strata(db_url, "migrations run " ALL_FLAGS), 0);
     strata_conn *c = test_connect(db_url);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     assert_counts(c, "after run");
     assert_dialect_details(c);
     assert_reference_data(c);
-    CU_ASSERT_EQUAL(strata(db_url, "migrations show"), 0); /* nothing pending */
+    CU_ASSERT_EQUAL(strata(db_url, "migrations show " ALL_FLAGS), 0); /* nothing pending */
 
-    CU_ASSERT_EQUAL(strata(db_url, "migrations revert --all"), 0);
+    CU_ASSERT_EQUAL(strata(db_url, "migrations revert --all " ALL_FLAGS), 0);
     CU_ASSERT_EQUAL(leftovers(c), 0);
 
-    CU_ASSERT_EQUAL(strata(db_url, "migrations run"), 0);
+    CU_ASSERT_EQUAL(strata(db_url, "migrations run " ALL_FLAGS), 0);
     assert_counts(c, "after revert --all and run");
     assert_reference_data(c);
     strata_conn_close(c);
+}
+
+/* Run `strata ARGS` (as strata() does) and return its output (caller frees). */
+static char *strata_output(const char *url, const char *args, int *status)
+{
+    char *cmd = NULL, *out = NULL;
+    if (asprintf(&cmd, "%s %s --migrations-dir '%s/migrations' --database-url '%s' 2>&1",
+                 test_strata_bin(), args, test_source_dir(), url) < 0)
+        return NULL;
+    *status = test_run_cmd(cmd, &out);
+    free(cmd);
+    return out;
+}
+
+/* Medusa's defaults give the schema of a default Medusa install (75
+ * migrations); turning the other two flags on later applies the 7 gated
+ * ones out of order, without --allow-out-of-order, and gives the schema of
+ * all 82; revert --all empties the database. */
+static void test_default_flags_then_all(void)
+{
+    char *url = test_fresh_database(test_dialect, "medusaflags");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(url);
+    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run"), 0);
+    strata_conn *c = test_connect(url);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    assert_counts_of(c, "after run with the default flags", &expected_default[test_dialect]);
+    assert_reference_data(c);
+    CU_ASSERT_EQUAL(test_scalar_int(c, "SELECT count(*) FROM strata_migrations"), 75);
+    int st = 0;
+    char *out = strata_output(url, "migrations show", &st);
+    CU_ASSERT_EQUAL(st, 0); /* the 7 others are skipped, not pending */
+    CU_ASSERT_STR_CONTAINS(out, "[-] 1692870898424_line-item-product-id");
+    CU_ASSERT_STR_CONTAINS(out, "skipped: flag medusa_v2 is off");
+    CU_ASSERT_STR_CONTAINS(out, "skipped: flag tax_inclusive_pricing is off");
+    CU_ASSERT_STR_CONTAINS(out, "[X] 1656949291839_sales_channel");
+    free(out);
+
+    CU_ASSERT_EQUAL(strata(url, "migrations run --flag medusa_v2 --flag tax_inclusive_pricing"), 0);
+    assert_counts(c, "after turning medusa_v2 and tax_inclusive_pricing on");
+    CU_ASSERT_EQUAL(test_scalar_int(c, "SELECT count(*) FROM strata_migrations"), 82);
+    CU_ASSERT_EQUAL(strata(url, "migrations show " ALL_FLAGS), 0);
+    CU_ASSERT_EQUAL(strata(url, "db diff " ALL_FLAGS), 0);
+    /* the flags off again: reported, nothing reverted */
+    out = strata_output(url, "migrations show", &st);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_STR_CONTAINS(out, "(flag medusa_v2 is off)");
+    free(out);
+
+    CU_ASSERT_EQUAL(strata(url, "migrations revert --all"), 0);
+    CU_ASSERT_EQUAL(leftovers(c), 0);
+    strata_conn_close(c);
+    test_drop_database(test_dialect, url);
+    free(url);
 }
 
 /* ---- data migrations with rows in place ----------------------------------- */
@@ -397,14 +484,14 @@ static void test_data_migrations(void)
 {
     char *url = test_fresh_database(test_dialect, "medusadata");
     CU_ASSERT_PTR_NOT_NULL_FATAL(url);
-    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run --to 1631800727788"), 0);
+    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run --to 1631800727788 " ALL_FLAGS), 0);
     strata_conn *c = test_connect(url);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     for (size_t i = 0; i < sizeof rows_before / sizeof rows_before[0]; i++)
         exec_q(c, rows_before[i]);
 
     /* status_on_product, new_tax_system, payment-session-is-initiated */
-    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run --to 1672906846560"), 0);
+    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run --to 1672906846560 " ALL_FLAGS), 0);
     scalar_q(c, "SELECT \"status\" FROM \"product\" WHERE \"id\" = 'prod_test'", "published");
     scalar_q(c,
              "SELECT count(*) FROM \"line_item\" WHERE \"is_return\" AND "
@@ -416,7 +503,7 @@ static void test_data_migrations(void)
 
     for (size_t i = 0; i < sizeof rows_later / sizeof rows_later[0]; i++)
         exec_q(c, rows_later[i]);
-    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run"), 0);
+    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations run " ALL_FLAGS), 0);
     /* category-remove-soft-delete */
     scalar_q(c, "SELECT count(*) FROM \"product_category\"", "1");
     scalar_q(c, "SELECT \"id\" FROM \"product_category\"", "pcat_live");
@@ -453,7 +540,7 @@ static void test_data_migrations(void)
     scalar_q(c, "SELECT \"display_id\" FROM \"order\" WHERE \"id\" = 'order_test'", "1");
 
     /* the explicit downs put the moved data back */
-    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations revert --to 1672906846560"), 0);
+    CU_ASSERT_EQUAL_FATAL(strata(url, "migrations revert --to 1672906846560 " ALL_FLAGS), 0);
     scalar_q(c, "SELECT \"profile_id\" FROM \"product\" WHERE \"id\" = 'prod_test'", "sp_test");
     scalar_q(c, "SELECT \"variant_id\" FROM \"money_amount\" WHERE \"id\" = 'ma_test'",
              "variant_test");
@@ -463,7 +550,7 @@ static void test_data_migrations(void)
 
     for (size_t i = 0; i < sizeof cleanup / sizeof cleanup[0]; i++)
         exec_q(c, cleanup[i]);
-    CU_ASSERT_EQUAL(strata(url, "migrations revert --all"), 0);
+    CU_ASSERT_EQUAL(strata(url, "migrations revert --all " ALL_FLAGS), 0);
     CU_ASSERT_EQUAL(leftovers(c), 0);
     strata_conn_close(c);
     test_drop_database(test_dialect, url);
@@ -472,13 +559,15 @@ static void test_data_migrations(void)
 
 /* ---- the demo data -------------------------------------------------------- */
 
-/* data/seed.json loads into the shipped schema (`strata seed` migrates first). */
-static void test_seed_loads(void)
+/* data/seed.json loads into the shipped schema (`strata seed` migrates
+ * first), with `flags` on the command line. */
+static void seed_loads(const char *flags, int v2)
 {
     char *url = test_fresh_database(test_dialect, "medusaseed");
     CU_ASSERT_PTR_NOT_NULL_FATAL(url);
     char *args = NULL;
-    CU_ASSERT_FATAL(asprintf(&args, "seed -f '%s/data/seed.json'", test_source_dir()) > 0);
+    CU_ASSERT_FATAL(asprintf(&args, "seed -f '%s/data/seed.json' %s", test_source_dir(), flags) >
+                    0);
     CU_ASSERT_EQUAL_FATAL(strata(url, args), 0);
     free(args);
     strata_conn *c = test_connect(url);
@@ -517,9 +606,27 @@ static void test_seed_loads(void)
     };
     for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
         scalar_q(c, checks[i].sql, checks[i].want);
+    /* every product in the default sales channel; the link has an id only
+     * where medusa_v2 gave it one (a Medusa seed's "$optional" column) */
+    scalar_q(c, "SELECT count(*) FROM \"product_sales_channel\"", "5");
+    if (v2)
+        scalar_q(c,
+                 "SELECT count(*) FROM \"product_sales_channel\" WHERE substr(\"id\", 1, 7) = "
+                 "'prodsc_' AND length(\"id\") = 33",
+                 "5");
     strata_conn_close(c);
     test_drop_database(test_dialect, url);
     free(url);
+}
+
+static void test_seed_loads(void)
+{
+    seed_loads("", 0);
+}
+
+static void test_seed_loads_all_flags(void)
+{
+    seed_loads(ALL_FLAGS, 1);
 }
 
 /* ---- offline ------------------------------------------------------------- */
@@ -572,6 +679,68 @@ static void test_validate_offline(void)
     rmdir(dir);
     free(url);
     free(dir);
+}
+
+/* The shipped files without "origin" and "when", as they were before they
+ * had them, into a new directory (caller frees its path). */
+static char *files_without_metadata(void)
+{
+    char *dir = test_tempdir("medusa-nometa");
+    if (!dir)
+        return NULL;
+    char *cmd = NULL, *list = NULL;
+    if (asprintf(&cmd, "ls '%s/migrations'", test_source_dir()) < 0)
+        return NULL;
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &list), 0);
+    free(cmd);
+    for (char *name = strtok(list, "\n"); name; name = strtok(NULL, "\n")) {
+        char src[4096], dst[4096];
+        snprintf(src, sizeof src, "%s/migrations/%s", test_source_dir(), name);
+        snprintf(dst, sizeof dst, "%s/%s", dir, name);
+        json_error_t err;
+        json_t *doc = json_load_file(src, 0, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+        json_object_del(doc, "origin");
+        json_object_del(doc, "when");
+        CU_ASSERT_EQUAL(json_dump_file(doc, dst, JSON_INDENT(1)), 0);
+        json_decref(doc);
+    }
+    free(list);
+    return dir;
+}
+
+/* A database migrated from the files before they had "origin" and "when"
+ * (all 82 applied) shows clean with the files as they are: the two keys are
+ * not part of the checksum. The migrations behind flags that are off now
+ * stay applied, and say so. */
+static void test_metadata_keeps_checksums(void)
+{
+    char *old = files_without_metadata();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    char *cmd = NULL, *out = NULL;
+    CU_ASSERT_FATAL(asprintf(&cmd,
+                             "%s migrations run --migrations-dir '%s' --database-url "
+                             "'sqlite:%s/old.db' 2>&1",
+                             test_strata_bin(), old, old) > 0);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 0);
+    CU_ASSERT_STR_CONTAINS(out, "82 migrations applied");
+    free(out);
+    free(cmd);
+    CU_ASSERT_FATAL(asprintf(&cmd,
+                             "%s migrations show --migrations-dir '%s/migrations' --database-url "
+                             "'sqlite:%s/old.db' 2>&1",
+                             test_strata_bin(), test_source_dir(), old) > 0);
+    CU_ASSERT_EQUAL(test_run_cmd(cmd, &out), 0);
+    CU_ASSERT(out && !strstr(out, "[!]") && !strstr(out, "[ ]"));
+    CU_ASSERT_STR_CONTAINS(out, "[X] 1692870898424_line-item-product-id");
+    CU_ASSERT_STR_CONTAINS(out, "(flag medusa_v2 is off)");
+    free(out);
+    free(cmd);
+    CU_ASSERT_FATAL(asprintf(&cmd, "rm -rf '%s'", old) > 0);
+    test_run_cmd(cmd, &out);
+    free(out);
+    free(cmd);
+    free(old);
 }
 
 /* Is `s` one of the strings in array `a`? */
@@ -695,7 +864,10 @@ static void test_seed_file(void)
 static const test_case medusa_tests[] = {
     {"run, counts per kind, revert --all, run", test_run_revert_run},
     {"data migrations with rows in place", test_data_migrations},
+    {"default flags: a default Medusa install's 75, then the other 7 out of order",
+     test_default_flags_then_all},
     {"data/seed.json loads", test_seed_loads},
+    {"data/seed.json loads with all flags on", test_seed_loads_all_flags},
     {NULL, NULL},
 };
 
@@ -703,6 +875,8 @@ static const test_case offline_tests[] = {
     {"reference data is the generator's output", test_reference_data_generated},
     {"every migration compiles for every dialect", test_validate_offline},
     {"data/seed.json is a consistent Medusa seed", test_seed_file},
+    {"origin and when leave the checksums of applied files as they were",
+     test_metadata_keeps_checksums},
     {NULL, NULL},
 };
 

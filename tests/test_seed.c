@@ -18,6 +18,7 @@
 
 #include <jansson.h>
 
+#include "migration.h"
 #include "seed.h"
 
 /* ---- fixtures ---- */
@@ -442,6 +443,46 @@ static void test_json_number_in_decimal(void)
     test_exec(conn, "DELETE FROM category WHERE id = 9070");
 }
 
+/* A decimal(10,2) value with more fraction digits is rounded half away
+ * from zero by Strata, so all three databases store the same number
+ * (SQLite would keep every digit); more integer digits than 10 - 2 is an
+ * error before anything is written, naming table, row and column. */
+static void test_decimal_rounding(void)
+{
+    int rc = seed_text(
+        "decimal-round.json",
+        "{\"tables\": [{\"table\": \"category\", \"rows\": [{\"id\": 9071, "
+        "\"name\": \"dec\"}]},\n"
+        " {\"table\": \"item\", \"rows\": [\n"
+        "   {\"id\": 9000711, \"category_id\": 9071, \"name\": \"a\", \"price\": 1.235},\n"
+        "   {\"id\": 9000712, \"category_id\": 9071, \"name\": \"b\", \"price\": \"-2.345\"},\n"
+        "   {\"id\": 9000713, \"category_id\": 9071, \"name\": \"c\", \"price\": 99999999.994}]}]}",
+        STRATA_SEED_MODE_FILE, NULL);
+    if (rc)
+        fprintf(stderr, "\n%s\n", strata_error_message());
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    static const char *const stored[] = {
+        "SELECT count(*) FROM item WHERE id = 9000711 AND price = 1.24",
+        "SELECT count(*) FROM item WHERE id = 9000712 AND price = -2.35",
+        "SELECT count(*) FROM item WHERE id = 9000713 AND price = 99999999.99",
+    };
+    for (size_t i = 0; i < sizeof stored / sizeof stored[0]; i++)
+        CU_ASSERT_EQUAL(test_scalar_int(conn, stored[i]), 1);
+    long long before = count_rows("item");
+    rc = seed_text("decimal-big.json",
+                   "{\"tables\": [{\"table\": \"item\", \"rows\": [\n"
+                   "   {\"id\": 9000714, \"category_id\": 9071, \"name\": \"d\", \"price\": "
+                   "99999999.995}]}]}",
+                   STRATA_SEED_MODE_FILE, NULL);
+    CU_ASSERT_EQUAL(rc, STRATA_EINPUT);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "'item'");
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "'price'");
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "more digits");
+    CU_ASSERT_EQUAL(count_rows("item"), before);
+    test_exec(conn, "DELETE FROM item WHERE category_id = 9071");
+    test_exec(conn, "DELETE FROM category WHERE id = 9071");
+}
+
 #define BIG_ROWS 100000
 
 /* A seed file is read as a stream: an entry's keys in any order (rows
@@ -603,6 +644,7 @@ static const test_case generic_tests[] = {
     {"an unknown alias is reported before anything is written", test_unknown_alias_before_writing},
     {"malformed JSON and unknown names", test_malformed_json},
     {"a JSON number in a decimal column keeps its shortest text", test_json_number_in_decimal},
+    {"decimals: rounded to the scale everywhere, too many digits refused", test_decimal_rounding},
     {"a seed file is read as a stream: key order, kept rows, errors", test_streamed_rows},
     {"100,000-row CSV (and NDJSON) loads the same everywhere", test_big_csv},
     {NULL, NULL},
@@ -1008,7 +1050,43 @@ static void test_convert(void)
     free(path);
 }
 
+/* decimal_round: the digits a decimal(p,s) column keeps. */
+static void test_decimal_round(void)
+{
+    static const struct {
+        const char *in;
+        int p, s;
+        const char *out; /* NULL: too many digits */
+    } cases[] = {
+        {"123.456", 5, 2, "123.46"}, {"-1.235", 5, 2, "-1.24"},   {"0.005", 5, 2, "0.01"},
+        {"0.004", 5, 2, "0.00"},     {"-0.004", 5, 2, "0.00"},    {"999.994", 5, 2, "999.99"},
+        {"999.995", 5, 2, NULL},     {"1000", 5, 2, NULL},        {"123456.789", 5, 2, NULL},
+        {"1e2", 5, 2, "100.00"},     {"1.5e-3", 5, 3, "0.002"},   {"12", 2, 0, "12"},
+        {"99.5", 2, 0, NULL},        {"0", 3, 1, "0.0"},          {"+007.10", 4, 1, "7.1"},
+        {"1e999999", 5, 2, NULL},    {"1e-999999", 5, 2, "0.00"}, {"5", 1, 1, NULL},
+        {"0.95", 1, 1, NULL},        {"0.94", 1, 1, "0.9"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *out = NULL;
+        const char *why = decimal_round(cases[i].in, cases[i].p, cases[i].s, &out);
+        if (cases[i].out) {
+            CU_ASSERT_PTR_NULL(why);
+            CU_ASSERT(out && !strcmp(out, cases[i].out));
+            if (!out || strcmp(out, cases[i].out))
+                fprintf(stderr, "\n  %s as decimal(%d,%d): %s, expected %s\n", cases[i].in,
+                        cases[i].p, cases[i].s, out ? out : why, cases[i].out);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(why);
+            if (!why)
+                fprintf(stderr, "\n  %s as decimal(%d,%d) fits as %s\n", cases[i].in, cases[i].p,
+                        cases[i].s, out);
+        }
+        free(out);
+    }
+}
+
 static const test_case offline_tests[] = {
+    {"decimal values rounded to their column", test_decimal_round},
     {"ULIDs and UUIDs", test_ulid},
     {"Medusa's scrypt-kdf password hashes", test_scrypt},
     {"seed convert of the Medusa starter seed", test_convert},

@@ -1,0 +1,1 @@
+((returned_quantity <= quantity))

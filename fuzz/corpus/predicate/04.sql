@@ -1,0 +1,1 @@
+(deleted_at IS NOT NULL) AND (status <> 'draft'::text)

@@ -1,0 +1,1 @@
+(((x >= y)) AND (NOT (z IS NULL)))

@@ -1,0 +1,1 @@
+price <> ALL (ARRAY[1, 2, 3])
