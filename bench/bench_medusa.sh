@@ -18,6 +18,8 @@
 #   bench/bench_medusa.sh [REPEAT] [postgres|mysql|sqlite ...]
 #
 # STRATA_BIN (default build/strata, a Release build) is the strata to time.
+# STRATA_FLAGS defaults to every feature flag of the files, so that all 82
+# apply (the default flags give a default Medusa install's 75).
 # Needs STRATA_TEST_PG_URL and STRATA_TEST_MYSQL_URL (scripts/services.sh),
 # psql, mariadb and sqlite3.
 set -euo pipefail
@@ -30,6 +32,7 @@ shift || true
 dbs=("$@")
 [[ ${#dbs[@]} -gt 0 ]] || dbs=(postgres mysql sqlite)
 mdir=$root/migrations
+export STRATA_FLAGS=${STRATA_FLAGS:-analytics,medusa_v2,sales_channels,tax_inclusive_pricing}
 work=$(mktemp -d "${TMPDIR:-/tmp}/strata-bench-medusa-XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

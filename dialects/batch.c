@@ -15,7 +15,9 @@
  * after the other:
  *   - operations on other tables, or that change several (a type change
  *     with foreign keys in both directions), renames (a clause after a
- *     rename would see other names), raw SQL, DML, enums;
+ *     rename would see other names), raw SQL, DML, enums, "online"
+ *     operations (their clauses ask for an algorithm and a lock; their
+ *     statements may carry a clean-up);
  *   - an operation naming an object (column, index, constraint) that an
  *     earlier operation of the batch names too (drop and re-add);
  *   - on MySQL, a statement the server would then do in a more expensive
@@ -163,13 +165,16 @@ static int op_shape(const stmt_list *l, const char *prefix, const op *o, strata_
 {
     int alters = 0;
     *has_checks = *has_session = 0;
+    if (o->online)
+        return 0; /* its own statements, with their algorithm and lock clauses */
     for (size_t i = 0; i < l->n; i++) {
         const stmt *s = &l->v[i];
         if (s->kind == STMT_ASSERT_EMPTY) {
             *has_checks = 1;
             continue;
         }
-        if (s->kind != STMT_SQL || (s->flags & ~(unsigned)(STMT_SESSION | STMT_CLEANUP)))
+        if (s->kind != STMT_SQL || (s->flags & ~(unsigned)(STMT_SESSION | STMT_CLEANUP)) ||
+            s->cleanup || s->guard)
             return 0;
         if (s->flags & STMT_SESSION) {
             *has_session = 1;

@@ -374,7 +374,9 @@ void render_fk_actions(sbuf *b, const fk_def *fk)
  * writes between the query and the ALTER are not checked (as they would
  * not be by a copy that started before them either: a migration assumes
  * no concurrent writes to the tables it changes). A table this migration
- * made and filled with nothing needs no query.
+ * made and filled with nothing needs no query. A key over a base column of
+ * a STORED column (a partial unique index's helpers) is added by the copy,
+ * with the checks on: InnoDB refuses it in place (mysql_fk_base_of_stored).
  */
 static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *fk)
 {
@@ -420,7 +422,11 @@ static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *
 
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 {
-    int mysql = c->d == STRATA_MYSQL;
+    const table *bt = c->before && c->before->table && !strcmp(c->before->table->name, table_name)
+                          ? c->before->table
+                          : NULL;
+    int mysql = c->d == STRATA_MYSQL && !mysql_fk_base_of_stored(find_table(c, table_name), fk) &&
+                !mysql_fk_base_of_stored(bt, fk);
     if (mysql) {
         mysql_fk_check(c, table_name, fk);
         stmt_add(c->out, STMT_SESSION,

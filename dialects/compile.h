@@ -152,6 +152,12 @@ int mysql_index_bytes(const table *t, const index_def *ix);
  * STORED (else VIRTUAL)? See mysql.c; an "online" build makes them VIRTUAL
  * whatever this says. */
 int mysql_helpers_stored(const table *t, const index_def *ix);
+/* Is a column of foreign key fk a base column of a STORED column of table t
+ * (a partial unique index's STORED helpers)? InnoDB then adds the key only
+ * by copying the table, with foreign_key_checks on: in place, with them
+ * off, it refuses ("Cannot add foreign key on the base column of stored
+ * column"). */
+int mysql_fk_base_of_stored(const table *t, const fk_def *fk);
 
 /* Consecutive operations of a migration compiled as one statement list
  * (batch.c): ops [first, last]; `stmts` holds the batch's statements when

@@ -273,6 +273,20 @@ int mysql_helpers_stored(const table *t, const index_def *ix)
     return 1;
 }
 
+/* See compile.h. */
+int mysql_fk_base_of_stored(const table *t, const fk_def *fk)
+{
+    for (size_t i = 0; t && i < t->nidx; i++) {
+        const index_def *ix = &t->idx[i];
+        if (!is_partial_unique(ix) || !mysql_helpers_stored(t, ix))
+            continue;
+        for (size_t k = 0; k < fk->cols.n; k++)
+            if (index_uses_column(ix, fk->cols.v[k]))
+                return 1;
+    }
+    return 0;
+}
+
 /* What an online index build appends to its statement: MySQL and MariaDB
  * build it in place while reads and writes go on, or refuse to run it at
  * all - never a silent table copy under a lock. */

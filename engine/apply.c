@@ -474,26 +474,37 @@ static int tx_close(runner *r, int rc, const char *fk_off, const fk_scope *sc, c
 /* The statements of a migration's batches with every run of plain SQL
  * statements joined into one, separated by ';' (for a driver that runs
  * them in one round trip); checks and statements with flags or a clean-up
- * stay apart, as they are. */
-static void join_statements(const compiled *c, stmt_list *out)
+ * stay apart, as they are. (*first_op)[i] is the first op of statement i. */
+static void join_statements(const compiled *c, stmt_list *out, size_t **first_op)
 {
     sbuf run = SBUF_INIT;
+    size_t run_op = 0, cap = 0;
+    *first_op = NULL;
     for (size_t b = 0; b < c->nbatches; b++) {
         const stmt_list *l = batch_stmts(c, b);
         for (size_t i = 0; i < l->n; i++) {
             const stmt *s = &l->v[i];
+            *first_op = xgrow(*first_op, &cap, out->n + 2, sizeof **first_op);
             if (s->kind == STMT_SQL && !s->flags && !s->cleanup) {
+                if (!run.len)
+                    run_op = c->batches[b].first;
                 sbuf_add(&run, run.len ? ";\n" : "");
                 sbuf_add(&run, s->sql);
                 continue;
             }
-            if (run.len)
+            if (run.len) {
+                (*first_op)[out->n] = run_op;
                 stmt_add_owned(out, 0, sbuf_detach(&run));
+            }
+            (*first_op)[out->n] = c->batches[b].first;
             stmt_add_copy(out, s);
         }
     }
-    if (run.len)
+    *first_op = xgrow(*first_op, &cap, out->n + 2, sizeof **first_op);
+    if (run.len) {
+        (*first_op)[out->n] = run_op;
         stmt_add_owned(out, 0, sbuf_detach(&run));
+    }
     sbuf_free(&run);
 }
 
@@ -545,11 +556,24 @@ static int tx_migration(runner *r, compiled *c, int by_op, int *skipped, int *ba
         /* every statement of the migration in as few round trips as the
          * driver allows; a failure runs it again op by op, to name the op */
         stmt_list joined = {0};
-        join_statements(c, &joined);
-        rc = exec_stmts(r->conn, &joined, &st, NULL);
+        size_t *first_op, failed = 0;
+        join_statements(c, &joined, &first_op);
+        rc = exec_stmts(r->conn, &joined, &st, &failed);
+        if (rc && failed < joined.n)
+            *stopped = first_op[failed];
+        if (rc == STRATA_ECONNECT && failed < joined.n && joined.v[failed].sql) {
+            /* the driver's words, not the statements of several ops */
+            char *prefix = xasprintf("SQL: %s: ", joined.v[failed].sql);
+            const char *msg = strata_error_message();
+            if (strncmp(msg, prefix, strlen(prefix)) == 0) {
+                char *words = xstrdup(msg + strlen(prefix));
+                strata_set_error(rc, "%s", words);
+                free(words);
+            }
+            free(prefix);
+        }
         stmt_list_free(&joined);
-        if (rc)
-            *stopped = 0;
+        free(first_op);
         if (rc && rc != STRATA_ECONNECT)
             *batch_failed = 1;
     } else {
