@@ -378,6 +378,37 @@ void render_fk_actions(sbuf *b, const fk_def *fk)
  * a STORED column (a partial unique index's helpers) is added by the copy,
  * with the checks on: InnoDB refuses it in place (mysql_fk_base_of_stored).
  */
+/* See sqlgen.h. */
+char *fk_orphan_query(const cctx *c, const char *table_name, const fk_def *fk, int show,
+                      const char *child, const char *parent, const char *as)
+{
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT ");
+    for (size_t i = 0; show && i < fk->cols.n; i++) {
+        sbuf_addf(&q, "%s%s.", i ? ", " : "", child);
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, show ? " FROM " : "1 FROM ");
+    qid(&q, c, table_name);
+    sbuf_addf(&q, "%s%s WHERE ", as, child);
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        sbuf_addf(&q, "%s.", child);
+        qid(&q, c, fk->cols.v[i]);
+        sbuf_add(&q, " IS NOT NULL AND ");
+    }
+    sbuf_add(&q, "NOT EXISTS (SELECT 1 FROM ");
+    qid(&q, c, fk->ref_table);
+    sbuf_addf(&q, "%s%s WHERE ", as, parent);
+    for (size_t i = 0; i < fk->cols.n && i < fk->ref_cols.n; i++) {
+        sbuf_addf(&q, "%s%s.", i ? " AND " : "", parent);
+        qid(&q, c, fk->ref_cols.v[i]);
+        sbuf_addf(&q, " = %s.", child);
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, ") LIMIT 1");
+    return sbuf_detach(&q);
+}
+
 static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *fk)
 {
     const table *t = find_table(c, table_name);
@@ -389,31 +420,7 @@ static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *
         (added->def.kind == DEF_NONE ||
          (added->def.kind == DEF_LITERAL && json_is_null(added->def.literal))))
         return;
-    sbuf q = SBUF_INIT;
-    sbuf_add(&q, "SELECT ");
-    for (size_t i = 0; i < fk->cols.n; i++) {
-        sbuf_add(&q, i ? ", c." : "c.");
-        qid(&q, c, fk->cols.v[i]);
-    }
-    sbuf_add(&q, " FROM ");
-    qid(&q, c, table_name);
-    sbuf_add(&q, " c WHERE ");
-    for (size_t i = 0; i < fk->cols.n; i++) {
-        sbuf_add(&q, "c.");
-        qid(&q, c, fk->cols.v[i]);
-        sbuf_add(&q, " IS NOT NULL AND ");
-    }
-    sbuf_add(&q, "NOT EXISTS (SELECT 1 FROM ");
-    qid(&q, c, fk->ref_table);
-    sbuf_add(&q, " p WHERE ");
-    for (size_t i = 0; i < fk->cols.n && i < fk->ref_cols.n; i++) {
-        sbuf_add(&q, i ? " AND p." : "p.");
-        qid(&q, c, fk->ref_cols.v[i]);
-        sbuf_add(&q, " = c.");
-        qid(&q, c, fk->cols.v[i]);
-    }
-    sbuf_add(&q, ") LIMIT 1");
-    stmt_add_assert(c->out, sbuf_detach(&q),
+    stmt_add_assert(c->out, fk_orphan_query(c, table_name, fk, 1, "c", "p", " "),
                     xasprintf("cannot add foreign key '%s': table '%s' has a row that matches no "
                               "row of '%s'",
                               fk->name, table_name, fk->ref_table));

@@ -369,15 +369,17 @@ static int run_progressive_from(runner *r, compiled *c, size_t first)
                 j = next;
                 continue;
             }
-            if (lock_lost(r))
-                return rc;
+            if (lock_lost(r) || conn_was_interrupted(r->conn)) {
+                describe_failure(r, c, j);
+                return undo_failed(r, c, j, x->last - j + 1);
+            }
             strata_error_clear();
         }
         for (; j < next; j++) {
             size_t failed = 0;
             int op_done = 0;
-            rc = run_step(r, c, &c->per_op[j], j, ddl_tx || op_is_data_only(c, j), start,
-                          &op_done, &failed);
+            rc = run_step(r, c, &c->per_op[j], j, ddl_tx || op_is_data_only(c, j), start, &op_done,
+                          &failed);
             if (rc == STRATA_ECONNECT)
                 return lost_connection(r, c, j, 1);
             if (rc) {
@@ -631,7 +633,8 @@ static int run_transactional(runner *r, compiled *c, int *skipped)
         free(who);
         if (lost == 1)
             return lost_connection(r, c, stopped, 0);
-        if (!rc || by_op || lost || lock_lost(r) || !(batch_failed || fk_failed))
+        if (!rc || by_op || lost || lock_lost(r) || conn_was_interrupted(r->conn) ||
+            !(batch_failed || fk_failed))
             return rc;
     }
     return rc;
@@ -685,7 +688,8 @@ int apply_group(runner *r, compiled *cs, size_t n, int *skipped)
             rc = lost_connection(r, &cs[k ? k - 1 : 0], stopped, 0);
             break;
         }
-        if (!rc || by_op || lost || lock_lost(r) || !(batch_failed || fk_failed))
+        if (!rc || by_op || lost || lock_lost(r) || conn_was_interrupted(r->conn) ||
+            !(batch_failed || fk_failed))
             break;
     }
     free(who);
@@ -844,8 +848,8 @@ int apply_recover(runner *r, hist_row *h)
     if (arc)
         return arc;
     int remaining = 0;
-    int rc = undo_interrupted(r, (size_t)idx, down, k, batch_span(r, (size_t)idx, down, k),
-                              &remaining);
+    int rc =
+        undo_interrupted(r, (size_t)idx, down, k, batch_span(r, (size_t)idx, down, k), &remaining);
     if (rc && lock_lost(r))
         return rc;
     if (rc) {

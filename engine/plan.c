@@ -300,8 +300,8 @@ int compile_pending(runner *r, size_t idx, const unsigned char *present, compile
         rebuild_runs runs;
         memset(&runs, 0, sizeof runs);
         int want_runs = r->tg.dialect == STRATA_SQLITE && batching_enabled();
-        rc = compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op,
-                         want_runs ? &runs : NULL);
+        rc =
+            compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op, want_runs ? &runs : NULL);
         if (!rc)
             rc = make_batches(r, out, &runs);
         rebuild_runs_free(&runs);

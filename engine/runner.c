@@ -398,7 +398,6 @@ static int group_check(runner *r, const compiled *cs, size_t n)
     return 0;
 }
 
-
 /*
  * `migrations run`: the pending migrations in version order (up to --to),
  * refusing one older than an applied one unless --allow-out-of-order; all

@@ -130,8 +130,7 @@ static int fill(jstream *s)
             return 0;
         }
         if (errno != EINTR)
-            return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", s->path,
-                                    strerror(errno));
+            return strata_set_error(STRATA_EINPUT, "%s: cannot read: %s", s->path, strerror(errno));
     }
 }
 
