@@ -244,6 +244,20 @@ static int undo_failed(runner *r, compiled *c, size_t applied, size_t partial)
     return strata_error_code();
 }
 
+/* See runner.h. */
+int tx_end(runner *r, int rc)
+{
+    if (rc) {
+        strata_conn_rollback(r->conn);
+    } else if ((rc = strata_conn_commit(r->conn)) != 0) {
+        char *msg = xstrdup(strata_error_message());
+        strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
+        strata_set_error(rc, "commit: %s", msg);
+        free(msg);
+    }
+    return rc;
+}
+
 /*
  * One step of a progressive migration: the statements `l` of a batch or of
  * one op whose last op is `last`; then its progress, the number of ops
@@ -289,14 +303,7 @@ static int run_step(runner *r, compiled *c, const stmt_list *l, size_t last, int
                      : history_update(r, m, "applied", "up", (int)c->nops,
                                       (long long)((now_seconds() - start) * 1000));
     if (op_tx) {
-        if (rc) {
-            strata_conn_rollback(r->conn);
-        } else if ((rc = strata_conn_commit(r->conn)) != 0) {
-            char *msg = xstrdup(strata_error_message());
-            strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
-            strata_set_error(rc, "commit: %s", msg);
-            free(msg);
-        }
+        rc = tx_end(r, rc);
         if (rc && op_done) { /* rolled back: nothing of the op stays */
             *op_done = 0;
             *failed = 0;

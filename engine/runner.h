@@ -115,6 +115,10 @@ int apply_group_possible(const runner *r, const compiled *cs, size_t n);
 /* Run them in one transaction, all or none; skipped[k] as for
  * apply_compiled. */
 int apply_group(runner *r, compiled *cs, size_t n, int *skipped);
+/* End the open transaction: roll it back when rc says something failed,
+ * else commit it (a failed COMMIT rolled back, its error "commit: ...").
+ * Returns rc, or the COMMIT's error. */
+int tx_end(runner *r, int rc);
 /* Finish a migration interrupted while running: record it as done, or
  * undo what it applied. */
 int apply_recover(runner *r, hist_row *h);

@@ -2904,6 +2904,36 @@ static void test_mysql_partial_unique_alter(void)
        LIVE, "{'up':[{'op':'drop_column','table':'u','column':'deleted_at'}]}");
 }
 
+/* A foreign key over a column a partial unique index's STORED helpers derive
+ * from is added by InnoDB's copy with the checks on (in place InnoDB refuses
+ * it: "Cannot add foreign key on the base column of stored column"); one
+ * over another column of the same table is added in place, checks off. */
+static void test_mysql_fk_over_stored_helper_base(void)
+{
+    const char *e = "{'up':[{'op':'create_table','table':'e','columns':["
+                    "{'name':'addr','type':'string','length':100,'primary_key':true},"
+                    "{'name':'n','type':'integer'}]}]}";
+    const char *on_base = "{'up':[{'op':'add_foreign_key','table':'u','name':'u_email_fk',"
+                          "'columns':['email'],'references':{'table':'e','columns':['addr']}}]}";
+    const char *elsewhere = "{'up':[{'op':'add_foreign_key','table':'e','name':'e_n_fk',"
+                            "'columns':['n'],'references':{'table':'u','columns':['id']}}]}";
+    const char *const base[] = {LIVE, e, on_base};
+    const char *const other[] = {LIVE, e, elsewhere};
+    char *err = NULL;
+    char *copy = compile_last(MY, 0, base, 3, 0, &err);
+    free(err);
+    char *inplace = compile_last(MY, 0, other, 3, 0, &err);
+    free(err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(inplace);
+    CU_ASSERT_STR_CONTAINS(copy, "ALTER TABLE `u` ADD CONSTRAINT `u_email_fk` FOREIGN KEY "
+                                 "(`email`) REFERENCES `e` (`addr`);\n");
+    CU_ASSERT(!strstr(copy, "foreign_key_checks"));
+    CU_ASSERT_STR_CONTAINS(inplace, MY_FK_OFF "ALTER TABLE `e` ADD CONSTRAINT `e_n_fk`");
+    free(copy);
+    free(inplace);
+}
+
 /* Was a bug, fixed: the helper column's name is derived from the indexed column's
  * current name, so after rename_column email -> mail, drop_index asks MySQL
  * to drop `u_email_live_partial1`, which does not exist (ERROR 1091,
@@ -3014,6 +3044,8 @@ static const test_case mysql_tests[] = {
     {"default of a foreign key column", test_mysql_alter_fk_column_default},
     {"type of a foreign key column", test_mysql_alter_fk_column_type},
     {"partial unique follows column changes", test_mysql_partial_unique_alter},
+    {"a foreign key over a STORED helper's base column is added by a copy",
+     test_mysql_fk_over_stored_helper_base},
     {"partial unique after rename_column", test_mysql_partial_unique_after_rename},
     {"partial unique and cascading foreign keys", test_mysql_partial_unique_with_cascading_fk},
     {"partial unique: STORED helpers, VIRTUAL beside a cascading key",
