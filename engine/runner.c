@@ -378,7 +378,9 @@ static int prepare_change(runner *r)
 }
 
 /* --single-transaction needs transactional DDL and no "transaction":
- * false migration among them; refused before anything runs. */
+ * false migration, nor one with an "online" operation (PostgreSQL's CREATE
+ * INDEX CONCURRENTLY, VALIDATE CONSTRAINT), among them; refused before
+ * anything runs. */
 static int group_check(runner *r, const compiled *cs, size_t n)
 {
     if (apply_group_possible(r, cs, n))
@@ -393,6 +395,12 @@ static int group_check(runner *r, const compiled *cs, size_t n)
             return strata_set_error(STRATA_EINPUT,
                                     "--single-transaction: migration %s says \"transaction\": "
                                     "false, so it cannot run in the one transaction; run without "
+                                    "--single-transaction",
+                                    r->set.v[cs[k].index]->id);
+        else if (compiled_needs_no_tx(&cs[k]))
+            return strata_set_error(STRATA_EINPUT,
+                                    "--single-transaction: migration %s holds an \"online\" "
+                                    "operation, which runs outside any transaction; run without "
                                     "--single-transaction",
                                     r->set.v[cs[k].index]->id);
     return 0;

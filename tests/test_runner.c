@@ -982,6 +982,17 @@ static void test_single_transaction(void)
         CU_ASSERT_SAME_TEXT(after, before);
         free(after);
     }
+    if (test_dialect == STRATA_POSTGRES) {
+        /* an "online" index runs outside any transaction: refused, nothing made */
+        write_migration("004_online", "{\"up\": [{\"op\": \"create_index\", \"table\": "
+                                      "\"a\", \"name\": \"a_x_idx\", \"columns\": [\"x\"], "
+                                      "\"online\": true}]}");
+        out = NULL;
+        CU_ASSERT_EQUAL(strata(&out, "migrations run --single-transaction"), 2);
+        CU_ASSERT_STR_CONTAINS(out, "004_online holds an \"online\" operation");
+        free(out);
+        CU_ASSERT_EQUAL(scalar_at(db_url, "SELECT count(*) FROM strata_migrations"), 0);
+    }
     free(before);
 out:
     end_test();
