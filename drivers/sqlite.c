@@ -112,7 +112,9 @@ static int sl_open_db(const char *path, const char *shown, int flags, sqlite3 **
  * that is a symbolic link is refused, so a link planted where the database
  * will be is never followed (SQLITE_OPEN_NOFOLLOW, which would also refuse
  * symlinked directories, then only guards the last name). *exists says
- * whether it is there. Caller frees *out.
+ * whether it is there. A name Strata will not open is bad input
+ * (STRATA_EINPUT, exit 2), a directory that is not there a failure to
+ * connect. Caller frees *out.
  */
 static int sl_locate(const char *path, char **out, int *exists)
 {
@@ -125,7 +127,7 @@ static int sl_locate(const char *path, char **out, int *exists)
     struct stat st;
     int rc = 0;
     if (!*base)
-        rc = strata_set_error(STRATA_ECONNECT,
+        rc = strata_set_error(STRATA_EINPUT,
                               "cannot open SQLite database '%s': it names a "
                               "directory, not a file",
                               path);
@@ -138,7 +140,7 @@ static int sl_locate(const char *path, char **out, int *exists)
         if (lstat(*out, &st) == 0) {
             *exists = 1;
             if (S_ISLNK(st.st_mode))
-                rc = strata_set_error(STRATA_ECONNECT,
+                rc = strata_set_error(STRATA_EINPUT,
                                       "cannot open SQLite database '%s': it is a symbolic link, "
                                       "which Strata does not follow to a database",
                                       path);

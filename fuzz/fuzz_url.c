@@ -85,6 +85,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
      * 6 bytes, no "****" in it, and found nowhere else in the input. */
     int check = leak_check && pw && n >= 6 && !memmem(pw, n, "****", 4) &&
                 !occurs_elsewhere(text, pw, n, pw);
+    /* A message puts quotes around the parts of the input it quotes, so a
+     * password that begins or ends with quotes may be made by the message
+     * out of other input: not looked for when what lies inside its quotes
+     * occurs elsewhere in the input too. */
+    if (check && (pw[0] == '\'' || pw[n - 1] == '\'')) {
+        size_t a = 0, b = n;
+        while (a < b && pw[a] == '\'')
+            a++;
+        while (b > a && pw[b - 1] == '\'')
+            b--;
+        check = b > a && !occurs_elsewhere(text, pw + a, b - a, pw + a);
+    }
 
     strata_url url;
     if (strata_url_parse(text, &url) == 0) {
