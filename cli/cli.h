@@ -103,6 +103,7 @@ typedef struct cli_opts {
     const char *out;
     const char *schema;
     int allow_out_of_order;
+    int single_transaction;
     int mark_applied;
     const char *junit;
     int force;                  /* baseline, lock release: --force */

@@ -334,6 +334,7 @@ int cli_fleet(cli_opts *o, strata_fleet_action action)
     mopt.migrations_dir = o->migrations_dir;
     mopt.lock_timeout = o->lock_timeout;
     mopt.allow_out_of_order = o->allow_out_of_order;
+    mopt.single_transaction = o->single_transaction;
     mopt.dry_run = o->dry_run;
     mopt.to = o->to;
     mopt.steps = o->steps;

@@ -161,6 +161,7 @@ static void fill_options(const cli_opts *o, strata_options *opt)
     opt->migrations_dir = o->migrations_dir;
     opt->lock_timeout = o->lock_timeout;
     opt->allow_out_of_order = o->allow_out_of_order;
+    opt->single_transaction = o->single_transaction;
     opt->dry_run = o->dry_run;
     opt->to = o->to;
     opt->steps = o->steps;

@@ -96,6 +96,9 @@ const cli_option cli_command_options[] = {
     {"--allow-out-of-order", NULL, NULL, NULL, NULL, NULL,
      "apply pending migrations older than applied ones", CLI_FLAG, AT(allow_out_of_order),
      CLI_COMPLETE_NONE},
+    {"--single-transaction", NULL, NULL, NULL, NULL, NULL,
+     "every migration of the command in one transaction, all or none (PostgreSQL, SQLite)",
+     CLI_FLAG, AT(single_transaction), CLI_COMPLETE_NONE},
     {"--mark-applied", NULL, NULL, NULL, NULL, NULL, "mark a partial migration applied", CLI_FLAG,
      AT(mark_applied), CLI_COMPLETE_NONE},
     {"--junit", NULL, "FILE", NULL, NULL, NULL, "also write a JUnit XML report", CLI_TEXT,
@@ -132,14 +135,17 @@ const size_t cli_ncommand_options = sizeof cli_command_options / sizeof cli_comm
  * hides a command from help and completion. */
 const cli_command cli_commands[] = {
     {"migrations run", cmd_migrations_run,
-     "[--to VERSION] [--dry-run] [--allow-out-of-order] [--wait-replicas [SECS]]",
+     "[--to VERSION] [--dry-run] [--allow-out-of-order] [--single-transaction] "
+     "[--wait-replicas [SECS]]",
      "apply the pending migrations in order",
-     "--to --dry-run --allow-out-of-order --wait-replicas --fail-fast --continue --canary --junit",
+     "--to --dry-run --allow-out-of-order --single-transaction --wait-replicas --fail-fast "
+     "--continue --canary --junit",
      CLI_COMPLETE_NONE, NULL, 0},
-    {"migrations revert", cmd_migrations_revert, "[--steps N | --to VERSION | --all] [--dry-run]",
+    {"migrations revert", cmd_migrations_revert,
+     "[--steps N | --to VERSION | --all] [--dry-run] [--single-transaction]",
      "undo the last applied migration (or N, or down to VERSION, or all)",
-     "--steps --to --all --dry-run --fail-fast --continue --canary --junit", CLI_COMPLETE_NONE,
-     NULL, 0},
+     "--steps --to --all --dry-run --single-transaction --fail-fast --continue --canary --junit",
+     CLI_COMPLETE_NONE, NULL, 0},
     {"migrations show", cmd_migrations_show, "",
      "[X] applied, [ ] pending, [!] changed, [~] partial, [?] file missing, [E] invalid; exit "
      "1 unless every one is applied",

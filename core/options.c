@@ -24,8 +24,9 @@ static const strata_fleet_options fleet_options_defaults = STRATA_FLEET_OPTIONS_
 /* How many bytes of each struct a caller of each version filled: the
  * fields of version k end where the first field of version k + 1 begins.
  * Index 0 is unused (no version 0). */
-static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {0, offsetof(strata_options, force),
-                                                                sizeof(strata_options)};
+static const size_t options_size[STRATA_OPTIONS_VERSION + 1] = {
+    0, offsetof(strata_options, force), offsetof(strata_options, single_transaction),
+    sizeof(strata_options)};
 static const size_t seed_options_size[STRATA_SEED_OPTIONS_VERSION + 1] = {
     0, offsetof(strata_seed_options, non_atomic), sizeof(strata_seed_options)};
 static const size_t check_options_size[STRATA_CHECK_OPTIONS_VERSION + 1] = {

@@ -424,9 +424,9 @@ const char *str_nearest(const char *word, const char *const *candidates, size_t 
     return best_d <= limit ? best : NULL;
 }
 
-int open_input_file(const char *path, FILE **out)
+int open_input_fd(const char *path, int *out)
 {
-    *out = NULL;
+    *out = -1;
     /* O_NONBLOCK: opening a FIFO without a writer would wait for one */
     int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
@@ -451,6 +451,17 @@ int open_input_file(const char *path, FILE **out)
     int flags = fcntl(fd, F_GETFL);
     if (flags != -1)
         fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    *out = fd;
+    return 0;
+}
+
+int open_input_file(const char *path, FILE **out)
+{
+    *out = NULL;
+    int fd;
+    int rc = open_input_fd(path, &fd);
+    if (rc)
+        return rc;
     FILE *f = fdopen(fd, "rb");
     if (!f) {
         int e = errno;

@@ -126,6 +126,8 @@ const char *str_nearest(const char *word, const char *const *candidates, size_t 
 int read_file(const char *path, char **out, size_t *len);
 /* Open an input file for reading under the same rules (caller fcloses). */
 int open_input_file(const char *path, FILE **out);
+/* The same as a file descriptor (caller closes). */
+int open_input_fd(const char *path, int *out);
 
 /* Monotonic time in seconds. */
 double now_seconds(void);

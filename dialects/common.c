@@ -69,6 +69,21 @@ void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char 
     s->message = message;
 }
 
+void stmt_add_copy(stmt_list *l, const stmt *from)
+{
+    stmt *s = stmt_push(l);
+    s->kind = from->kind;
+    s->flags = from->flags;
+    s->sql = from->sql ? xstrdup(from->sql) : NULL;
+    s->message = from->message ? xstrdup(from->message) : NULL;
+    s->guard = from->guard ? xstrdup(from->guard) : NULL;
+    s->cleanup = from->cleanup ? xstrdup(from->cleanup) : NULL;
+    s->cleanup_guard = from->cleanup_guard ? xstrdup(from->cleanup_guard) : NULL;
+    s->table = from->table ? xstrdup(from->table) : NULL;
+    for (size_t i = 0; i < from->model_indexes.n; i++)
+        strvec_push(&s->model_indexes, from->model_indexes.v[i]);
+}
+
 void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup)
 {
     stmt *s = &l->v[l->n - 1];
@@ -155,6 +170,26 @@ const char *fk_enforcement_sql(strata_dialect d, int on)
     if (d != STRATA_SQLITE)
         return NULL;
     return on ? "PRAGMA foreign_keys = ON" : "PRAGMA foreign_keys = OFF";
+}
+
+const char *fk_violation_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check LIMIT 1" : NULL;
+}
+
+const char *fk_scope_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE
+               ? "SELECT \"name\" FROM \"sqlite_schema\" WHERE \"type\" = 'table' AND "
+                 "(\"name\" = ?1 OR EXISTS (SELECT 1 FROM "
+                 "pragma_foreign_key_list(\"name\") WHERE \"table\" = ?1 COLLATE "
+                 "NOCASE))"
+               : NULL;
+}
+
+const char *fk_table_violation_query(strata_dialect d)
+{
+    return d == STRATA_SQLITE ? "SELECT 1 FROM pragma_foreign_key_check(?) LIMIT 1" : NULL;
 }
 
 /* Captured from TypeORM 0.3.20 (the release Medusa 1.20 runs) creating its
@@ -327,14 +362,91 @@ void render_fk_actions(sbuf *b, const fk_def *fk)
 
 /* ---- statements shared by the ALTER TABLE dialects (PostgreSQL, MySQL) ---- */
 
+/*
+ * MySQL/MariaDB check a new foreign key against the rows by copying the
+ * whole table (ALGORITHM=COPY) unless foreign_key_checks is off, when the
+ * key is added in place (no copy; only a missing index is built). So the
+ * check is made here instead, by one query that finds a row whose columns
+ * (all non-NULL, as MATCH SIMPLE) match no row of the referenced table,
+ * and the key is added with the checks off for that one statement, the
+ * session's setting restored after it whatever happens. The guarantee is
+ * the same for the rows there when the query runs; rows another session
+ * writes between the query and the ALTER are not checked (as they would
+ * not be by a copy that started before them either: a migration assumes
+ * no concurrent writes to the tables it changes). A table this migration
+ * made and filled with nothing needs no query. A key over a base column of
+ * a STORED column (a partial unique index's helpers) is added by the copy,
+ * with the checks on: InnoDB refuses it in place (mysql_fk_base_of_stored).
+ */
+/* See sqlgen.h. */
+char *fk_orphan_query(const cctx *c, const char *table_name, const fk_def *fk, int show,
+                      const char *child, const char *parent, const char *as)
+{
+    sbuf q = SBUF_INIT;
+    sbuf_add(&q, "SELECT ");
+    for (size_t i = 0; show && i < fk->cols.n; i++) {
+        sbuf_addf(&q, "%s%s.", i ? ", " : "", child);
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, show ? " FROM " : "1 FROM ");
+    qid(&q, c, table_name);
+    sbuf_addf(&q, "%s%s WHERE ", as, child);
+    for (size_t i = 0; i < fk->cols.n; i++) {
+        sbuf_addf(&q, "%s.", child);
+        qid(&q, c, fk->cols.v[i]);
+        sbuf_add(&q, " IS NOT NULL AND ");
+    }
+    sbuf_add(&q, "NOT EXISTS (SELECT 1 FROM ");
+    qid(&q, c, fk->ref_table);
+    sbuf_addf(&q, "%s%s WHERE ", as, parent);
+    for (size_t i = 0; i < fk->cols.n && i < fk->ref_cols.n; i++) {
+        sbuf_addf(&q, "%s%s.", i ? " AND " : "", parent);
+        qid(&q, c, fk->ref_cols.v[i]);
+        sbuf_addf(&q, " = %s.", child);
+        qid(&q, c, fk->cols.v[i]);
+    }
+    sbuf_add(&q, ") LIMIT 1");
+    return sbuf_detach(&q);
+}
+
+static void mysql_fk_check(const cctx *c, const char *table_name, const fk_def *fk)
+{
+    const table *t = find_table(c, table_name);
+    if (t && t->created_in == c->s->migration_index && !t->has_rows)
+        return;
+    /* the column add_column has just added holds its default, NULL */
+    const column *added = c->o->kind == OP_ADD_COLUMN ? c->o->col : NULL;
+    if (added && fk->cols.n == 1 && !strcmp(fk->cols.v[0], added->name) &&
+        (added->def.kind == DEF_NONE ||
+         (added->def.kind == DEF_LITERAL && json_is_null(added->def.literal))))
+        return;
+    stmt_add_assert(c->out, fk_orphan_query(c, table_name, fk, 1, "c", "p", " "),
+                    xasprintf("cannot add foreign key '%s': table '%s' has a row that matches no "
+                              "row of '%s'",
+                              fk->name, table_name, fk->ref_table));
+    c->out->v[c->out->n - 1].flags = STMT_SHOW_ROW;
+}
+
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk)
 {
+    const table *bt = c->before && c->before->table && !strcmp(c->before->table->name, table_name)
+                          ? c->before->table
+                          : NULL;
+    int mysql = c->d == STRATA_MYSQL && !mysql_fk_base_of_stored(find_table(c, table_name), fk) &&
+                !mysql_fk_base_of_stored(bt, fk);
+    if (mysql) {
+        mysql_fk_check(c, table_name, fk);
+        stmt_add(c->out, STMT_SESSION,
+                 "SET @strata_fk_checks = @@foreign_key_checks, foreign_key_checks = 0");
+    }
     sbuf b = SBUF_INIT;
     sbuf_add(&b, "ALTER TABLE ");
     qid(&b, c, table_name);
     sbuf_add(&b, " ADD ");
     render_fk_clause(&b, c, fk);
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
+    if (mysql)
+        stmt_add(c->out, STMT_SESSION | STMT_CLEANUP, "SET foreign_key_checks = @strata_fk_checks");
 }
 
 void add_pending_fks(const cctx *c, const table *t)

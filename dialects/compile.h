@@ -35,6 +35,11 @@ enum {
     STMT_NO_TX = 4,          /* runs outside the migration's transaction, committed by itself
                                 (CREATE INDEX CONCURRENTLY, VALIDATE CONSTRAINT): a migration
                                 holding one runs op by op, as with "transaction": false */
+    STMT_CLEANUP = 8,        /* runs even when a statement before it in the list failed
+                                (restoring a session setting) */
+    STMT_SESSION = 16,       /* sets a session variable for the statements after it (MySQL's
+                                foreign_key_checks around an ADD FOREIGN KEY) */
+    STMT_SHOW_ROW = 32,      /* STMT_ASSERT_EMPTY: the message shows the row found */
 };
 
 typedef struct stmt {
@@ -67,6 +72,8 @@ void stmt_add_owned(stmt_list *l, unsigned flags, char *sql);
 void stmt_add_assert(stmt_list *l, char *query, char *message);
 /* A statement that runs only when `guard` returns a row (all three owned). */
 void stmt_add_if_row(stmt_list *l, unsigned flags, char *guard, char *sql, char *message);
+/* Append a copy of statement `from` (every field). */
+void stmt_add_copy(stmt_list *l, const stmt *from);
 /* Give the last statement of l a clean-up for its failure (both owned;
  * guard may be NULL: always). */
 void stmt_set_cleanup(stmt_list *l, char *guard, char *cleanup);
@@ -84,6 +91,15 @@ void stmt_list_render(const stmt_list *l, strata_dialect d, sbuf *out);
  * table rebuild; NULL for dialects whose statements never ask). */
 const char *tx_begin_sql(strata_dialect d);
 const char *fk_enforcement_sql(strata_dialect d, int on);
+/* With enforcement off, a query that finds a row violating a foreign key,
+ * run before the transaction commits (SQLite: pragma_foreign_key_check;
+ * NULL elsewhere). */
+const char *fk_violation_query(strata_dialect d);
+/* The same for the foreign keys of one table (parameter: the table), and
+ * the tables whose foreign keys a change of table ?1 may break: itself (if
+ * it exists) and those that reference it. */
+const char *fk_table_violation_query(strata_dialect d);
+const char *fk_scope_query(strata_dialect d);
 /* An expression for the database's wall clock now, in milliseconds since
  * 1970-01-01 UTC, as a 64-bit integer (the migration lock's lease). */
 const char *clock_ms_sql(strata_dialect d);
@@ -136,6 +152,64 @@ int mysql_index_bytes(const table *t, const index_def *ix);
  * STORED (else VIRTUAL)? See mysql.c; an "online" build makes them VIRTUAL
  * whatever this says. */
 int mysql_helpers_stored(const table *t, const index_def *ix);
+/* Is a column of foreign key fk a base column of a STORED column of table t
+ * (a partial unique index's STORED helpers)? InnoDB then adds the key only
+ * by copying the table, with foreign_key_checks on: in place, with them
+ * off, it refuses ("Cannot add foreign key on the base column of stored
+ * column"). */
+int mysql_fk_base_of_stored(const table *t, const fk_def *fk);
+
+/* Consecutive operations of a migration compiled as one statement list
+ * (batch.c): ops [first, last]; `stmts` holds the batch's statements when
+ * last > first, and is empty for an operation on its own (its per-op list
+ * is the one to run). */
+typedef struct op_batch {
+    size_t first, last;
+    stmt_list stmts;
+} op_batch;
+
+/* SQLite (sqlite.c): ops [first, last] of one migration, all on one table,
+ * as one rebuild of `old` (the table before op first) into `nt` (after op
+ * last), `after` the schema after op last; the run-time checks of the ops'
+ * own statements (per_op) come first. */
+int sqlite_rebuild_run(const compile_target *tg, const schema *after, const table *old,
+                       const table *nt, const op *last_op, const apply_ctx *ctx,
+                       const stmt_list *per_op, size_t first, size_t last, stmt_list *out);
+
+/*
+ * SQLite's runs of operations on one table that one rebuild can do
+ * (batch.c), found while the ops are compiled: after each op, with the
+ * schema after it and its table before it, rebuild_runs_step extends the
+ * open run or closes it and may open another; rebuild_runs_done closes the
+ * last. The runs become batches in batch_ops.
+ */
+typedef struct rebuild_runs {
+    op_batch *v;
+    size_t n, cap;
+    /* the open run */
+    int open;
+    size_t first, last;
+    table old; /* its table before its first op */
+    strvec names;
+    int rebuilds; /* ops in it that rebuild on their own */
+    int plain;    /* every op so far only adds or drops keys, checks, indexes */
+    stmt_list merged;
+} rebuild_runs;
+
+void rebuild_runs_step(rebuild_runs *rr, const compile_target *tg, const schema *after,
+                       const table *before, const op_list *ops, size_t j, const stmt_list *per_op,
+                       const apply_ctx *ctx);
+void rebuild_runs_done(rebuild_runs *rr);
+void rebuild_runs_free(rebuild_runs *rr);
+
+/* Group the ops of one migration (their own statements in per_op) into
+ * batches covering all of them in order: runs of consecutive ops on one
+ * table that the database can do in one ALTER TABLE (PostgreSQL, MySQL),
+ * or in one rebuild (SQLite: `runs`, which may be NULL), become one; every
+ * other op is a batch of its own. */
+int batch_ops(const compile_target *tg, const op_list *ops, const stmt_list *per_op,
+              rebuild_runs *runs, op_batch **out, size_t *n);
+void op_batches_free(op_batch *b, size_t n);
 
 /* Render a JSON value as a SQL literal for a column (type conversions as
  * the seed format does them: booleans, UTC timestamps, JSON text, bytes). */

@@ -413,15 +413,23 @@ static int becomes_clustered(const table *bt, const table *t, const char *name)
     return 1;
 }
 
-/* Are InnoDB's foreign key checks off when statement i runs (an online
- * foreign key turns them off for its one statement)? */
+/* Are InnoDB's foreign key checks off when statement i runs? A foreign key
+ * turns them off for its one statement: an online one with SET SESSION
+ * foreign_key_checks = 0 / 1, any other between its STMT_SESSION statements
+ * (the one that turns them off, and the STMT_CLEANUP one that restores the
+ * session's setting). */
 static int fk_checks_off_at(const stmt_list *l, size_t i)
 {
     int off = 0;
     for (size_t k = 0; k < i; k++) {
-        const char *q = l->v[k].sql;
-        if (l->v[k].kind == STMT_SQL && q && starts_ci(q, "SET SESSION foreign_key_checks"))
+        const stmt *s = &l->v[k];
+        const char *q = s->sql;
+        if (s->kind != STMT_SQL || !q)
+            continue;
+        if (starts_ci(q, "SET SESSION foreign_key_checks"))
             off = strchr(q, '0') != NULL;
+        else if ((s->flags & STMT_SESSION) && strstr(q, "foreign_key_checks"))
+            off = !(s->flags & STMT_CLEANUP);
     }
     return off;
 }

@@ -273,6 +273,20 @@ int mysql_helpers_stored(const table *t, const index_def *ix)
     return 1;
 }
 
+/* See compile.h. */
+int mysql_fk_base_of_stored(const table *t, const fk_def *fk)
+{
+    for (size_t i = 0; t && i < t->nidx; i++) {
+        const index_def *ix = &t->idx[i];
+        if (!is_partial_unique(ix) || !mysql_helpers_stored(t, ix))
+            continue;
+        for (size_t k = 0; k < fk->cols.n; k++)
+            if (index_uses_column(ix, fk->cols.v[k]))
+                return 1;
+    }
+    return 0;
+}
+
 /* What an online index build appends to its statement: MySQL and MariaDB
  * build it in place while reads and writes go on, or refuse to run it at
  * all - never a silent table copy under a lock. */
@@ -416,27 +430,7 @@ static void add_fk_online(const cctx *c, const table *t, const fk_def *fk)
     stmt_add_owned(c->out, 0, sbuf_detach(&b));
     stmt_set_cleanup(c->out, NULL, xstrdup("SET SESSION foreign_key_checks = 1"));
     stmt_add(c->out, 0, "SET SESSION foreign_key_checks = 1");
-    sbuf_add(&b, "SELECT 1 FROM ");
-    qid(&b, c, t->name);
-    sbuf_add(&b, " AS strata_c WHERE ");
-    for (size_t i = 0; i < fk->cols.n; i++) {
-        sbuf_add(&b, "strata_c.");
-        qid(&b, c, fk->cols.v[i]);
-        sbuf_add(&b, " IS NOT NULL AND ");
-    }
-    sbuf_add(&b, "NOT EXISTS (SELECT 1 FROM ");
-    qid(&b, c, fk->ref_table);
-    sbuf_add(&b, " AS strata_p WHERE ");
-    for (size_t i = 0; i < fk->cols.n; i++) {
-        if (i)
-            sbuf_add(&b, " AND ");
-        sbuf_add(&b, "strata_p.");
-        qid(&b, c, fk->ref_cols.v[i]);
-        sbuf_add(&b, " = strata_c.");
-        qid(&b, c, fk->cols.v[i]);
-    }
-    sbuf_add(&b, ") LIMIT 1");
-    stmt_add_assert(c->out, sbuf_detach(&b),
+    stmt_add_assert(c->out, fk_orphan_query(c, t->name, fk, 0, "strata_c", "strata_p", " AS "),
                     xasprintf("foreign key '%s': rows of '%s' reference rows of '%s' that do not "
                               "exist",
                               fk->name, t->name, fk->ref_table));

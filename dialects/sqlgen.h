@@ -63,6 +63,12 @@ int op_wants_online(const cctx *c, const table *t);
 
 /* ALTER TABLE ... ADD CONSTRAINT "fk" FOREIGN KEY ... */
 void add_fk(const cctx *c, const char *table_name, const fk_def *fk);
+/* A query that finds a row of table_name whose foreign key columns (all
+ * non-NULL, as MATCH SIMPLE) match no row of the referenced table, `child`
+ * and `parent` its aliases (`as` between a table and its alias, " " or
+ * " AS "); it selects the row's key columns when `show`, else 1. */
+char *fk_orphan_query(const cctx *c, const char *table_name, const fk_def *fk, int show,
+                      const char *child, const char *parent, const char *as);
 /* Pending foreign keys of other tables that reference `t` (declared before
  * t existed, in the same migration). */
 void add_pending_fks(const cctx *c, const table *t);

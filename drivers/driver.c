@@ -111,7 +111,13 @@ static int interrupt_before(strata_conn *conn)
 {
     if (!atomic_exchange(&conn->interrupt_pending, 0))
         return 0;
+    conn->interrupted = 1;
     return strata_set_error(STRATA_EDB, "interrupted: %s", conn->interrupt_why);
+}
+
+int conn_was_interrupted(const strata_conn *conn)
+{
+    return conn->interrupted;
 }
 
 /* After a statement: one that failed while an interrupt was pending failed
@@ -120,6 +126,7 @@ static int interrupt_before(strata_conn *conn)
 static int interrupt_after(strata_conn *conn, int rc)
 {
     if (rc && atomic_exchange(&conn->interrupt_pending, 0)) {
+        conn->interrupted = 1;
         char *words = xstrdup(strata_error_message());
         strata_set_error(rc, "interrupted: %s (%s)", conn->interrupt_why, words);
         free(words);

@@ -43,6 +43,9 @@ enum {
      * free proves that no live session of that server holds it. Without
      * this trait lock_try only waits for other writers (SQLite). */
     DRIVER_SESSION_LOCK = 1u << 2,
+    /* exec runs several statements separated by ';' in one round trip,
+     * stopping at the first that fails (PostgreSQL's simple query). */
+    DRIVER_MULTI_STATEMENT = 1u << 3,
 };
 
 /* Where a connection is, as far as running migrations safely goes
@@ -92,6 +95,9 @@ struct strata_conn {
      * `interrupt_why`; set from another thread, taken by this one */
     atomic_int interrupt_pending;
     char interrupt_why[160];
+    /* an interrupt was taken: a statement of this connection failed by it
+     * (read by this thread only; conn_was_interrupted) */
+    int interrupted;
 };
 
 /* The common head of every driver's result cursor. */
@@ -203,6 +209,9 @@ int conn_set_lock_wait(strata_conn *conn, double seconds);
  * after it (a rollback, an undo) run as usual. `conn` must stay open during
  * the call (the caller keeps it from being closed meanwhile). */
 void conn_interrupt(strata_conn *conn, const char *why);
+/* Did a statement of `conn` fail by an interrupt since it was opened? Then
+ * nothing is tried again (a batch op by op, say): the interrupt came once. */
+int conn_was_interrupted(const strata_conn *conn);
 int conn_cluster_info(strata_conn *conn, cluster_info *out);
 int conn_replicas_wait(strata_conn *conn, double timeout, replica_state **out, size_t *n);
 void replica_states_free(replica_state *v, size_t n);

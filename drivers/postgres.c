@@ -722,7 +722,7 @@ static int pg_lock_try(strata_conn *conn, const char *name, double wait, lock_st
     }
     unsigned hi, lo;
     char *q = xasprintf("SELECT pg_try_advisory_lock(%lld)", pg_lock_key(conn, name, &hi, &lo));
-    strata_rows *rows;
+    strata_rows *rows = NULL;
     int rc = pg_query(conn, q, NULL, 0, &rows, NULL);
     free(q);
     if (rc)
@@ -912,7 +912,7 @@ static int pg_replicas_wait(strata_conn *conn, double timeout, replica_state **o
 const strata_driver strata_driver_postgres = {
     .name = "postgres",
     .dialect = STRATA_POSTGRES,
-    .flags = DRIVER_SESSION_LOCK,
+    .flags = DRIVER_SESSION_LOCK | DRIVER_MULTI_STATEMENT,
     .open = pg_open,
     .close = pg_close,
     .exec = pg_exec,

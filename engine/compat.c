@@ -168,16 +168,8 @@ int compat_end(runner *r, const char *id, const char *state, const char *dir, in
             strata_error_prefix("%s TypeORM's history row of %s: ", state ? "writing" : "deleting",
                                 id);
     }
-    if (began) {
-        if (rc) {
-            strata_conn_rollback(r->conn);
-        } else if ((rc = strata_conn_commit(r->conn)) != 0) {
-            char *msg = xstrdup(strata_error_message());
-            strata_conn_exec(r->conn, "ROLLBACK"); /* a failed COMMIT may leave it open */
-            strata_set_error(rc, "commit: %s", msg);
-            free(msg);
-        }
-    }
+    if (began)
+        rc = tx_end(r, rc);
     return rc;
 }
 

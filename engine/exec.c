@@ -107,6 +107,21 @@ static void run_cleanup(strata_conn *conn, const stmt *s)
     free(msg);
 }
 
+/* After a failure at statement `from - 1`: the STMT_CLEANUP statements
+ * after it still run (restoring a session setting), keeping the error. */
+static void run_cleanup_after(strata_conn *conn, const stmt_list *l, size_t from)
+{
+    for (size_t i = from; i < l->n; i++) {
+        if (!(l->v[i].flags & STMT_CLEANUP) || l->v[i].kind != STMT_SQL)
+            continue;
+        char *msg = xstrdup(strata_error_message());
+        int code = strata_error_code();
+        strata_conn_exec(conn, l->v[i].sql);
+        strata_set_error(code, "%s", msg);
+        free(msg);
+    }
+}
+
 /* See exec.h. With st->best_effort every statement runs and the first error
  * is returned; otherwise the first error stops the list. `st` carries the
  * saved dependents from a SAVE to its RESTORE (it may be NULL for lists
@@ -120,6 +135,7 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
         if (rc) {
             if (failed && !first_rc)
                 *failed = i;
+            run_cleanup_after(conn, l, i);
             return rc;
         }
         switch (s->kind) {
@@ -146,20 +162,29 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
             break;
         }
         case STMT_ASSERT_EMPTY: {
-            char *row = NULL;
             strata_rows *rows;
             rc = strata_conn_query(conn, s->sql, NULL, 0, &rows);
             if (!rc) {
                 int has = strata_rows_next(rows);
-                strata_rows_free(rows);
-                if (has == 1)
+                if (has == 1 && (s->flags & STMT_SHOW_ROW)) {
+                    sbuf b = SBUF_INIT;
+                    for (size_t k = 0; k < strata_rows_ncols(rows); k++) {
+                        const char *v = strata_rows_text(rows, k);
+                        sbuf_addf(&b, "%s%s = %s", k ? ", " : "", strata_rows_colname(rows, k),
+                                  v ? v : "NULL");
+                    }
+                    rc = strata_set_error(STRATA_EDB, "%s (the first: %s)", s->message,
+                                          sbuf_str(&b));
+                    sbuf_free(&b);
+                } else if (has == 1) {
                     rc = strata_set_error(STRATA_EDB, "%s", s->message);
-                else if (has < 0)
+                } else if (has < 0) {
                     rc = has;
+                }
+                strata_rows_free(rows);
             } else {
                 strata_error_prefix("SQL: %s: ", s->sql);
             }
-            free(row);
             break;
         }
         case STMT_SQLITE_SAVE_DEPS:
@@ -172,8 +197,10 @@ int exec_stmts(strata_conn *conn, const stmt_list *l, exec_state *st, size_t *fa
         if (rc) {
             if (failed && !first_rc)
                 *failed = i;
-            if (!st || !st->best_effort)
+            if (!st || !st->best_effort) {
+                run_cleanup_after(conn, l, i + 1);
                 return rc;
+            }
             if (!first_rc)
                 first_rc = rc;
         }

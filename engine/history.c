@@ -93,7 +93,7 @@ int meta_table_ensure(strata_conn *conn, const char *name, const char *json)
         schema_init(&s);
         model_begin_migration(&s, 0);
         per = xcalloc(m->up.n + 1, sizeof *per);
-        rc = compile_ops(&tg, &s, m, &m->up, per);
+        rc = compile_ops(&tg, &s, m, &m->up, per, NULL);
         schema_free(&s);
     }
     for (size_t j = 0; !rc && j < m->up.n; j++)

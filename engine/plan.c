@@ -83,7 +83,7 @@ int migration_is_progressive(const compile_target *tg, const migration *m)
  * and enum as they were before (what the compilers need to restate or
  * rebuild them). */
 int compile_ops(const compile_target *tg, schema *s, const migration *m, const op_list *ops,
-                stmt_list *per_op)
+                stmt_list *per_op, rebuild_runs *runs)
 {
     for (size_t j = 0; j < ops->n; j++) {
         const op *o = ops->v[j];
@@ -110,12 +110,16 @@ int compile_ops(const compile_target *tg, schema *s, const migration *m, const o
             before_state bs = {have_t ? &before_t : NULL, &before_enum};
             rc = compile_op(tg, s, &bs, o, &ctx, &per_op[j]);
         }
+        if (!rc && runs)
+            rebuild_runs_step(runs, tg, s, have_t ? &before_t : NULL, ops, j, per_op, &ctx);
         if (have_t)
             table_free_contents(&before_t);
         strvec_free(&before_enum);
         if (rc)
             return rc;
     }
+    if (runs)
+        rebuild_runs_done(runs);
     return 0;
 }
 
@@ -124,7 +128,49 @@ void compiled_free(compiled *c)
     for (size_t j = 0; j < c->nops; j++)
         stmt_list_free(&c->per_op[j]);
     free(c->per_op);
+    op_batches_free(c->batches, c->nbatches);
     memset(c, 0, sizeof *c);
+}
+
+const stmt_list *batch_stmts(const compiled *c, size_t b)
+{
+    const op_batch *x = &c->batches[b];
+    return x->last > x->first ? &x->stmts : &c->per_op[x->first];
+}
+
+size_t batch_span(runner *r, size_t idx, int down, size_t j)
+{
+    compiled c;
+    size_t span = 1;
+    if (compile_migration(r, idx, down, &c) != 0) {
+        strata_error_clear();
+        return span;
+    }
+    for (size_t b = 0; b < c.nbatches; b++)
+        if (c.batches[b].first == j)
+            span = c.batches[b].last - j + 1;
+    compiled_free(&c);
+    return span;
+}
+
+/* Batching is on unless STRATA_BATCH=0 (bench/, tests/ compare both). */
+static int batching_enabled(void)
+{
+    const char *e = getenv("STRATA_BATCH");
+    return !e || strcmp(e, "0") != 0;
+}
+
+/* The batches of a compiled migration: batch_ops's (with SQLite's runs of
+ * one rebuild, found by compile_ops), or one per op. */
+static int make_batches(const runner *r, compiled *c, rebuild_runs *runs)
+{
+    if (batching_enabled())
+        return batch_ops(&r->tg, c->ops, c->per_op, runs, &c->batches, &c->nbatches);
+    c->batches = xcalloc(c->nops + 1, sizeof *c->batches);
+    for (size_t j = 0; j < c->nops; j++)
+        c->batches[j].first = c->batches[j].last = j;
+    c->nbatches = c->nops;
+    return 0;
 }
 
 int compiled_needs_fk_off(const compiled *c)
@@ -202,7 +248,13 @@ int compile_migration(runner *r, size_t idx, int down, compiled *out)
     out->ops = down ? &r->plan.downs[idx] : &m->up;
     out->nops = out->ops->n;
     out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
-    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op);
+    rebuild_runs runs;
+    memset(&runs, 0, sizeof runs);
+    int want_runs = r->tg.dialect == STRATA_SQLITE && batching_enabled();
+    rc = compile_ops(&r->tg, s, m, out->ops, out->per_op, want_runs ? &runs : NULL);
+    if (!rc)
+        rc = make_batches(r, out, &runs);
+    rebuild_runs_free(&runs);
     if (down) {
         schema_free(&copy);
     } else if (rc) {
@@ -245,7 +297,14 @@ int compile_pending(runner *r, size_t idx, const unsigned char *present, compile
         out->ops = &r->set.v[idx]->up;
         out->nops = out->ops->n;
         out->per_op = xcalloc(out->nops + 1, sizeof *out->per_op);
-        rc = compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op);
+        rebuild_runs runs;
+        memset(&runs, 0, sizeof runs);
+        int want_runs = r->tg.dialect == STRATA_SQLITE && batching_enabled();
+        rc =
+            compile_ops(&r->tg, &s, r->set.v[idx], out->ops, out->per_op, want_runs ? &runs : NULL);
+        if (!rc)
+            rc = make_batches(r, out, &runs);
+        rebuild_runs_free(&runs);
         if (rc) {
             strata_error_prefix("applying %s after newer migrations: ", r->set.v[idx]->id);
             compiled_free(out);
@@ -279,7 +338,7 @@ int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out)
                               ops->v[j]->path);
     if (!rc) {
         stmt_list *per = xcalloc(inv.n + 1, sizeof *per);
-        rc = compile_ops(&r->tg, &s, m, &inv, per);
+        rc = compile_ops(&r->tg, &s, m, &inv, per, NULL);
         for (size_t k = 0; k < inv.n; k++) {
             for (size_t q = 0; q < per[k].n; q++) {
                 stmt *st = &per[k].v[q];
@@ -310,11 +369,22 @@ void render_compiled(const runner *r, const compiled *c, sbuf *out)
         sbuf_addf(out, "%s;\n", fk_off);
     if (!progressive)
         sbuf_addf(out, "%s;\n", tx_begin_sql(d));
-    for (size_t j = 0; j < c->nops; j++) {
-        sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
-                  op_names[c->ops->v[j]->kind]);
-        stmt_list_render(&c->per_op[j], d, out);
+    for (size_t b = 0; b < c->nbatches; b++) {
+        const op_batch *x = &c->batches[b];
+        for (size_t j = x->first; j <= x->last; j++)
+            sbuf_addf(out, "-- %s (%s)\n", c->ops->v[j]->path ? c->ops->v[j]->path : "",
+                      op_names[c->ops->v[j]->kind]);
+        if (x->last > x->first)
+            sbuf_addf(out, "-- strata: the %zu operations above as one %s\n",
+                      x->last - x->first + 1, d == STRATA_SQLITE ? "rebuild" : "statement");
+        stmt_list_render(batch_stmts(c, b), d, out);
     }
+    const char *fk_check = fk_off ? fk_violation_query(d) : NULL;
+    if (fk_check)
+        sbuf_addf(out,
+                  "-- strata: the next query must return no row, else: rows violate a foreign "
+                  "key\n-- %s;\n",
+                  fk_check);
     if (!progressive)
         sbuf_add(out, "COMMIT;\n");
     if (fk_off)

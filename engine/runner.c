@@ -377,6 +377,35 @@ static int prepare_change(runner *r)
     return check_checksums(r);
 }
 
+/* --single-transaction needs transactional DDL and no "transaction":
+ * false migration, nor one with an "online" operation (PostgreSQL's CREATE
+ * INDEX CONCURRENTLY, VALIDATE CONSTRAINT), among them; refused before
+ * anything runs. */
+static int group_check(runner *r, const compiled *cs, size_t n)
+{
+    if (apply_group_possible(r, cs, n))
+        return 0;
+    if (!(r->tg.caps & STRATA_CAP_TRANSACTIONAL_DDL))
+        return strata_set_error(STRATA_EINPUT,
+                                "--single-transaction: %s cannot roll back schema changes, so "
+                                "its migrations cannot share one transaction; run without it",
+                                strata_conn_is_mariadb(r->conn) ? "MariaDB" : "MySQL");
+    for (size_t k = 0; k < n; k++)
+        if (migration_is_progressive(&r->tg, r->set.v[cs[k].index]))
+            return strata_set_error(STRATA_EINPUT,
+                                    "--single-transaction: migration %s says \"transaction\": "
+                                    "false, so it cannot run in the one transaction; run without "
+                                    "--single-transaction",
+                                    r->set.v[cs[k].index]->id);
+        else if (compiled_needs_no_tx(&cs[k]))
+            return strata_set_error(STRATA_EINPUT,
+                                    "--single-transaction: migration %s holds an \"online\" "
+                                    "operation, which runs outside any transaction; run without "
+                                    "--single-transaction",
+                                    r->set.v[cs[k].index]->id);
+    return 0;
+}
+
 /*
  * `migrations run`: the pending migrations in version order (up to --to),
  * refusing one older than an applied one unless --allow-out-of-order; all
@@ -451,13 +480,25 @@ static int run_impl(runner *r)
         for (size_t k = 0; k < np; k++)
             report_add(r->report, r->set.v[pending[k]], STRATA_MIG_PENDING, NULL);
     }
+    int *group_skipped = NULL;
     double started = now_seconds();
+    if (!rc && !opt->dry_run && opt->single_transaction && np) {
+        rc = group_check(r, cs, np);
+        group_skipped = xcalloc(np + 1, sizeof *group_skipped);
+        if (!rc)
+            rc = apply_group(r, cs, np, group_skipped);
+    }
     for (size_t k = 0; k < np && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[pending[k]];
-        double start = now_seconds();
+        double start = group_skipped ? started : now_seconds();
         int skipped = 0;
+        /* --single-transaction: every migration is applied (committed) by
+         * now; each is still reported, started and done */
         progress_migration(r, m, k + 1, np, 0, 0, started);
-        rc = apply_compiled(r, &cs[k], &skipped);
+        if (group_skipped)
+            skipped = group_skipped[k];
+        else
+            rc = apply_compiled(r, &cs[k], &skipped);
         if (rc)
             break;
         progress_migration(r, m, k + 1, np, 0, 1, started);
@@ -477,6 +518,7 @@ static int run_impl(runner *r)
         compiled_free(&cs[k]);
     free(cs);
     free(pending);
+    free(group_skipped);
     return rc;
 }
 
@@ -708,13 +750,23 @@ static int revert_impl(runner *r)
             render_compiled(r, &cs[k], &out);
         r->report->sql = sbuf_detach(&out);
     }
+    int *group_skipped = NULL;
     double started = now_seconds();
+    if (!rc && !opt->dry_run && opt->single_transaction) {
+        rc = group_check(r, cs, nt);
+        group_skipped = xcalloc(nt + 1, sizeof *group_skipped);
+        if (!rc)
+            rc = apply_group(r, cs, nt, group_skipped);
+    }
     for (size_t k = 0; k < nt && !rc && !opt->dry_run; k++) {
         const migration *m = r->set.v[todo[k]];
-        double start = now_seconds();
+        double start = group_skipped ? started : now_seconds();
         int skipped = 0;
         progress_migration(r, m, k + 1, nt, 1, 0, started);
-        rc = apply_compiled(r, &cs[k], &skipped);
+        if (group_skipped)
+            skipped = group_skipped[k];
+        else
+            rc = apply_compiled(r, &cs[k], &skipped);
         if (!rc)
             progress_migration(r, m, k + 1, nt, 1, 1, started);
         if (rc || skipped)
@@ -730,6 +782,7 @@ static int revert_impl(runner *r)
         compiled_free(&cs[k]);
     free(cs);
     free(todo);
+    free(group_skipped);
     return rc;
 }
 
@@ -824,7 +877,7 @@ static int validate_compile(runner *r, schema *s, size_t i, const op_list *ops)
 {
     model_begin_migration(s, (int)i);
     stmt_list *per = xcalloc(ops->n + 1, sizeof *per);
-    int rc = compile_ops(&r->tg, s, r->set.v[i], ops, per);
+    int rc = compile_ops(&r->tg, s, r->set.v[i], ops, per, NULL);
     for (size_t j = 0; j < ops->n; j++)
         stmt_list_free(&per[j]);
     free(per);
@@ -953,7 +1006,10 @@ int strata_migrations_repair(strata_conn *conn, const strata_options *opt, strat
         } else {
             int remaining = 0;
             rc = undo_interrupted(&r, (size_t)idx, down, (size_t)h->ops_applied,
-                                  strcmp(h->state, "running") == 0, &remaining);
+                                  strcmp(h->state, "running") == 0
+                                      ? batch_span(&r, (size_t)idx, down, (size_t)h->ops_applied)
+                                      : 0,
+                                  &remaining);
             if (rc) {
                 history_update(&r, m, "partial", h->direction, remaining, 0);
                 strata_error_prefix("repairing %s: ", m->id);

@@ -84,6 +84,12 @@ typedef struct compiled {
     size_t nops;
     stmt_list *per_op;
     const op_list *ops;
+    /* The ops grouped into batches (batch_ops): consecutive ops on one
+     * table as one statement. Every op is in one batch; a batch of one op
+     * runs that op's own statements. STRATA_BATCH=0 in the environment
+     * makes every batch one op (to compare, and to find a problem). */
+    op_batch *batches;
+    size_t nbatches;
 } compiled;
 
 /* ---- runner.c ---- */
@@ -103,17 +109,28 @@ void report_add(strata_report *rep, const migration *m, strata_mig_status st, co
  * in a transaction or op by op as migration_is_progressive and
  * compiled_needs_no_tx say. */
 int apply_compiled(runner *r, compiled *c, int *skipped);
+/* Can these migrations run in one transaction (--single-transaction)?
+ * Where DDL is transactional and none is "transaction": false. */
+int apply_group_possible(const runner *r, const compiled *cs, size_t n);
+/* Run them in one transaction, all or none; skipped[k] as for
+ * apply_compiled. */
+int apply_group(runner *r, compiled *cs, size_t n, int *skipped);
+/* End the open transaction: roll it back when rc says something failed,
+ * else commit it (a failed COMMIT rolled back, its error "commit: ...").
+ * Returns rc, or the COMMIT's error. */
+int tx_end(runner *r, int rc);
 /* Finish a migration interrupted while running: record it as done, or
  * undo what it applied. */
 int apply_recover(runner *r, hist_row *h);
-/* Undo ops [0, upto) (and op `upto` best-effort when `partial_op`) of a
- * migration that failed or was interrupted. Returns 0 when the schema is
+/* Undo ops [0, upto) (and, best effort first, ops [upto, upto + partial):
+ * an op that failed halfway, a batch interrupted) of a migration that
+ * failed or was interrupted. Returns 0 when the schema is
  * back where it started; otherwise *remaining is how many ops stay applied. */
-int undo_ops(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining);
+int undo_ops(runner *r, size_t idx, int down, size_t upto, size_t partial, int *remaining);
 /* undo_ops, or - when an op of [0, upto) has no inverse (raw SQL) - the
  * migration's explicit down run whole (an up only); else an ESTATE error
  * saying what the operator must check and run. */
-int undo_interrupted(runner *r, size_t idx, int down, size_t upto, int partial_op, int *remaining);
+int undo_interrupted(runner *r, size_t idx, int down, size_t upto, size_t partial, int *remaining);
 
 /* ---- plan.c ---- */
 
@@ -139,9 +156,10 @@ int migration_index(const runner *r, const char *id);
  * "transaction": false. */
 int migration_is_progressive(const compile_target *tg, const migration *m);
 /* Compile `ops` (of migration m) from state `s`, which is left in the state
- * after them; per_op[j] gets op j's statements. */
+ * after them; per_op[j] gets op j's statements, and `runs` (when not NULL)
+ * SQLite's runs of ops that one rebuild can do. */
 int compile_ops(const compile_target *tg, schema *s, const migration *m, const op_list *ops,
-                stmt_list *per_op);
+                stmt_list *per_op, rebuild_runs *runs);
 /* Compile migration `idx` up (from the state after [0, idx)) or down (from
  * the state after [0, idx]). Compile in ascending order of idx: the model
  * only moves forward. */
@@ -155,6 +173,12 @@ int compiled_needs_fk_off(const compiled *c);
 int compiled_needs_no_tx(const compiled *c);
 /* The statements that undo op j of migration idx in direction `down`. */
 int undo_statements(runner *r, size_t idx, int down, size_t j, stmt_list *out);
+/* How many ops, from op j on, the batch of migration idx that starts at op j
+ * holds (1 when j starts none, or batching is off): what a process killed
+ * after recording j ops may have applied. */
+size_t batch_span(runner *r, size_t idx, int down, size_t j);
+/* The statements of batch b: its own, or its one op's. */
+const stmt_list *batch_stmts(const compiled *c, size_t b);
 /* Append a compiled migration as a script (dry runs, `migrations sql`). */
 void render_compiled(const runner *r, const compiled *c, sbuf *out);
 

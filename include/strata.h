@@ -360,13 +360,18 @@ typedef struct strata_options {
      * the same transaction as each migration (run, revert, repair); NULL:
      * only Strata's own history (docs/flags.md) */
     const char *history_compat;
+    /* version 3 */
+    int single_transaction; /* run/revert: every migration of the command in one transaction
+                               (PostgreSQL, SQLite; all applied or none; not with
+                               "transaction": false migrations, nor on MySQL/MariaDB, where
+                               it is refused) */
 } strata_options;
 
-#define STRATA_OPTIONS_VERSION 2
+#define STRATA_OPTIONS_VERSION 3
 #define STRATA_OPTIONS_INIT                                                                        \
     {                                                                                              \
         STRATA_OPTIONS_VERSION, NULL, 0, 0, 0, NULL, 0, 0, 0, NULL, NULL, 0, NULL, NULL, NULL, 0,  \
-            NULL                                                                                   \
+            NULL, 0                                                                                \
     }
 
 /* Set *opts to the defaults of `version` (STRATA_OPTIONS_VERSION), as

@@ -201,21 +201,30 @@ static void progress_start(seed_ctx *c)
 /* Free everything the context owns: items, tables (their files, keys and
  * lists), synthetic foreign keys, updates, caches, the schema. The
  * document is the caller's. */
+void item_free(seed_item *it)
+{
+    free(it->where);
+    json_decref(it->row);
+    json_decref(it->vals);
+    json_decref(it->db);
+    json_decref(it->gen);
+    strvec_free(&it->deferred);
+    free(it);
+}
+
 static void ctx_free(seed_ctx *c)
 {
-    for (size_t i = 0; i < c->nitems; i++) {
-        seed_item *it = c->items[i];
-        free(it->where);
-        json_decref(it->vals);
-        json_decref(it->db);
-        json_decref(it->gen);
-        strvec_free(&it->deferred);
-        free(it);
-    }
+    for (size_t i = 0; i < c->nitems; i++)
+        item_free(c->items[i]);
     free(c->items);
     for (size_t i = 0; i < c->ntables; i++) {
         seed_table *st = c->tables[i];
         free(st->items);
+        for (size_t b = 0; b < st->nblocks; b++) {
+            free(st->blocks[b].where);
+            free(st->blocks[b].kept);
+        }
+        free(st->blocks);
         for (size_t f = 0; f < st->nfiles; f++) {
             free(st->files[f].path);
             free(st->files[f].where);
@@ -234,8 +243,10 @@ static void ctx_free(seed_ctx *c)
         free(c->synthetic[i]);
     }
     free(c->synthetic);
-    for (size_t i = 0; i < c->nupdates; i++)
+    for (size_t i = 0; i < c->nupdates; i++) {
         free(c->updates[i].where);
+        json_decref(c->updates[i].spec);
+    }
     free(c->updates);
     json_decref(c->aliases);
     json_decref(c->inline_items);
@@ -271,7 +282,7 @@ static void report_fill(seed_ctx *c, strata_seed_report *r)
 
 static int seed_run(seed_ctx *c, strata_seed_report *r)
 {
-    int rc = seed_plan(c);
+    int rc = c->js ? seed_plan_stream(c) : seed_plan(c);
     if (rc || !r)
         return rc; /* without a report to fill: a check, phase 1 only */
     rc = seed_fit_database(c);
@@ -339,13 +350,16 @@ static void overlay_model(schema *s, const schema *model)
 
 /* Load a seed document into the database, or with `out` NULL only check it
  * (phase 1), against the database's schema overlaid with `model` when
- * given. */
-static int seed_document(strata_conn *conn, json_t *doc, const char *path,
+ * given: `doc` in memory, or the file `js` read as a stream (then
+ * SEED_NOT_STREAMED when it is a Medusa seed file, before anything else is
+ * done). */
+static int seed_document(strata_conn *conn, json_t *doc, jstream *js, const char *path,
                          const strata_seed_options *opt, const schema *model,
                          strata_seed_report **out)
 {
     seed_ctx c;
     memset(&c, 0, sizeof c);
+    c.js = js;
     c.conn = conn;
     c.d = strata_conn_dialect(conn);
     c.opt = opt;
@@ -358,6 +372,13 @@ static int seed_document(strata_conn *conn, json_t *doc, const char *path,
     c.lookups = json_object();
     seed_now_utc(c.now);
     c.doc = doc;
+    if (js) {
+        int rc = seed_plan_stream_top(&c);
+        if (rc) {
+            ctx_free(&c);
+            return rc;
+        }
+    }
     strata_seed_report *r = out ? xcalloc(1, sizeof *r) : NULL;
     double t0 = now_seconds();
     int rc = introspect_schema(conn, &c.s, NULL, NULL);
@@ -367,6 +388,8 @@ static int seed_document(strata_conn *conn, json_t *doc, const char *path,
         rc = seed_run(&c, r);
     if (r)
         r->seconds = now_seconds() - t0;
+    if (js)
+        json_decref(c.doc); /* the top-level keys seed_plan_stream_top read */
     ctx_free(&c);
     if (rc || !out) {
         strata_seed_report_free(r);
@@ -415,6 +438,21 @@ int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_opti
     if (rc)
         return rc;
     const strata_seed_options *opt = &checked;
+    /* A Strata seed file is read as a stream, so its rows need not fit in
+     * memory; a Medusa seed file (small, and converted as a whole) is
+     * loaded whole. */
+    if (opt->format != STRATA_SEED_FORMAT_MEDUSA) {
+        jstream *js;
+        rc = js_open(path, &js);
+        if (!rc)
+            rc = seed_document(conn, NULL, js, path, opt, NULL, out);
+        js_close(js);
+        if (rc != SEED_NOT_STREAMED) {
+            if (!rc)
+                (*out)->format = xstrdup("strata");
+            return rc;
+        }
+    }
     json_t *doc;
     rc = load_json(path, &doc);
     if (rc)
@@ -428,7 +466,7 @@ int strata_seed_file(strata_conn *conn, const char *path, const strata_seed_opti
             return rc;
         doc = conv;
     }
-    rc = seed_document(conn, doc, path, opt, NULL, out);
+    rc = seed_document(conn, doc, NULL, path, opt, NULL, out);
     if (!rc)
         (*out)->format = xstrdup(medusa ? "medusa" : "strata");
     json_decref(doc);
@@ -473,7 +511,7 @@ int strata_seed_check(strata_conn *conn, const char *path, const strata_seed_opt
     if (!rc)
         rc = seed_read_file(path, &checked, &doc, NULL);
     if (!rc)
-        rc = seed_document(conn, doc, path, &checked, migrations ? &model : NULL, NULL);
+        rc = seed_document(conn, doc, NULL, path, &checked, migrations ? &model : NULL, NULL);
     json_decref(doc);
     schema_free(&model);
     return rc;

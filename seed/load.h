@@ -17,6 +17,7 @@
 
 #include <stdio.h>
 
+#include "jstream.h"
 #include "seed.h"
 
 enum { MODE_INSERT = 1, MODE_INSERT_MISSING, MODE_UPSERT };
@@ -45,7 +46,30 @@ typedef struct seed_item {
     json_t *db;      /* the row as in the database (existing, or read back) */
     json_t *gen;     /* generated values by column */
     strvec deferred; /* columns written NULL at insert and set at the end */
+    /* Rows of a streamed document's "rows" list (see seed_block): */
+    int transient; /* read in phase 2, freed once written (not in c->items) */
+    int in_block;  /* a kept row of st->blocks[block], element array_index */
+    size_t block, array_index;
+    size_t next_pos; /* the table's row count after this row and its nested rows */
 } seed_item;
+
+/*
+ * A "rows" list of a seed file read as a stream (jstream.h). Phase 1 reads
+ * every row once, checks it, and keeps as items only the rows others may
+ * need - those with $as, $children or $insert - and remembers where the
+ * list starts; phase 2 reads the list again and writes the other rows as
+ * they come, so memory does not grow with the number of rows.
+ */
+typedef struct seed_block {
+    js_mark at;  /* the '[' of the list */
+    char *where; /* "tables[3].rows" */
+    int mode;
+    size_t n;         /* elements */
+    size_t first_pos; /* the table's row count before the list */
+    seed_item **kept; /* its kept rows, in order */
+    size_t nkept;
+    long long bytes; /* the list's text: the seed's size on Galera (split.c) */
+} seed_block;
 
 typedef struct seed_file {
     char *path;
@@ -57,8 +81,11 @@ struct seed_table {
     const table *t;
     int order_hint;
     int placed;
-    seed_item **items;
+    seed_item **items; /* the rows kept in memory, in document order */
     size_t nitems, cap;
+    size_t nrows; /* rows of the table in the document so far, kept or not */
+    seed_block *blocks;
+    size_t nblocks;
     seed_file *files;
     size_t nfiles;
     strvec key;
@@ -83,7 +110,10 @@ typedef struct seed_ctx {
     const strata_seed_options *opt;
     const char *path;
     char *dir;
-    json_t *doc;
+    json_t *doc; /* the document in memory, or NULL when read as a stream: */
+    jstream *js; /* the seed file as a stream */
+    js_mark tables_at;
+    int has_tables;
     int mode;
     seed_table **tables;
     size_t ntables;
@@ -132,6 +162,9 @@ void item_given(const seed_item *it, strvec *out);
  * half second while it loads, and once when it is done. */
 void progress_tick(seed_ctx *c, const char *table, long long rows, int done);
 
+/* Free an item and what it owns. */
+void item_free(seed_item *it);
+
 /* ---- split.c ---- */
 
 /* Before anything is written: refuse a standby; on Galera, a seed bigger
@@ -140,6 +173,17 @@ void progress_tick(seed_ctx *c, const char *table, long long rows, int done);
 int seed_fit_database(seed_ctx *c);
 
 /* ---- plan.c ---- */
+
+/* A seed file read as a stream that turns out to be a Medusa seed: the
+ * caller loads it whole instead. */
+#define SEED_NOT_STREAMED 1
+
+/* Phase 1 for a seed file read as a stream (c->js): the top-level keys,
+ * then as seed_plan. SEED_NOT_STREAMED for a Medusa seed file. */
+int seed_plan_stream_top(seed_ctx *c);
+int seed_plan_stream(seed_ctx *c);
+/* A row's "$optional" columns that table st lacks are removed from it. */
+int seed_drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where);
 
 /* Phase 1: walk the document (c->doc) into tables and items, check every
  * $ref, and put the tables in load order (c->order). */
@@ -168,6 +212,8 @@ int fetch_row(seed_ctx *c, const table *t, json_t *where, const strvec *cols, js
 
 /* Phase 2 for the rows the document gives for `st`. */
 int load_doc_rows(seed_ctx *c, seed_table *st);
+/* "list[i]", the JSON path of element i of a list (caller frees). */
+char *element_where(const char *list, size_t i);
 /* "a", "b", ...: quoted column names (caller frees). */
 char *column_list(const seed_ctx *c, const strvec *cols);
 

@@ -54,7 +54,7 @@ static seed_table *seed_table_for(seed_ctx *c, const char *name, const char *whe
 
 static void ctx_add_item(seed_ctx *c, seed_item *it)
 {
-    it->pos = it->st->nitems;
+    it->pos = it->st->nrows++;
     it->st->items = xgrow(it->st->items, &it->st->cap, it->st->nitems + 1, sizeof(seed_item *));
     it->st->items[it->st->nitems++] = it;
     c->items = xgrow(c->items, &c->cap, c->nitems + 1, sizeof(seed_item *));
@@ -63,6 +63,8 @@ static void ctx_add_item(seed_ctx *c, seed_item *it)
 
 static int walk_rows(seed_ctx *c, seed_table *st, json_t *rows, const char *where,
                      seed_item *parent, const fk_def *fk, int mode);
+static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where, seed_item *parent,
+                    const fk_def *fk, int mode, int keep);
 
 static int check_special(seed_ctx *c, seed_item *it, const char *col, json_t *v, const char *where);
 
@@ -135,6 +137,15 @@ static int check_special(seed_ctx *c, seed_item *it, const char *col, json_t *v,
             return strata_set_error(STRATA_EINPUT,
                                     "%s: %s: column '%s': $ref needs an alias string", c->path,
                                     where, col);
+        /* An alias seen before is checked now; only references forward
+         * are remembered for check_refs (a streamed seed may hold many). */
+        seed_item *target;
+        const char *tcol;
+        if (seed_item_find(c, json_string_value(x), &target, &tcol) == 0) {
+            if (tcol && !table_column(target->st->t, tcol))
+                return unknown_column(c, where, target->st->t, tcol);
+            return 0;
+        }
         strvec_push(&c->refs, json_string_value(x));
         strvec_pushf(&c->ref_where, "%s, column '%s'", where, col);
         return 0;
@@ -240,11 +251,11 @@ static const fk_def *children_fk(seed_ctx *c, const table *child, const table *p
     return NULL;
 }
 
-/* A row's "$optional": [columns] - values for columns that only some
+/* See load.h. A row's "$optional": [columns] - values for columns that only some
  * versions of a schema have (Medusa's product_sales_channel.id exists only
  * with its medusa_v2 flag on). Those the table lacks are dropped from the
  * row; the others load as usual. */
-static int drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where)
+int seed_drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const char *where)
 {
     json_t *opt = json_object_get(row, "$optional");
     if (!opt)
@@ -265,26 +276,48 @@ static int drop_absent_optional(seed_ctx *c, seed_table *st, json_t *row, const 
     return 0;
 }
 
-/* One row object of `st` at `where` into a new item: $as registers its
- * alias, $children walks the child rows (their foreign key to this row is
- * filled in later, so they must not give it), other keys are columns whose
- * literal values must fit and whose $ values must be well-formed. `parent`
- * and `fk` are set for child rows. */
+static int walk_row_fields(seed_ctx *c, seed_table *st, seed_item *it, json_t *row,
+                           const char *where, const fk_def *fk, int mode);
+
+/* A row of `st` at `where`; with `keep` it becomes an item of the plan,
+ * else (a streamed row that nothing refers to) it is only checked and
+ * counted, and read again when it is written. */
 static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where, seed_item *parent,
-                    const fk_def *fk, int mode)
+                    const fk_def *fk, int mode, int keep)
 {
     if (!json_is_object(row))
         return strata_set_error(STRATA_EINPUT, "%s: %s: a row must be an object", c->path, where);
+    if (!keep) {
+        seed_item tmp;
+        memset(&tmp, 0, sizeof tmp);
+        tmp.st = st;
+        tmp.row = row;
+        tmp.where = (char *)where;
+        tmp.mode = mode;
+        tmp.pos = st->nrows++;
+        return walk_row_fields(c, st, &tmp, row, where, fk, mode);
+    }
     seed_item *it = xcalloc(1, sizeof *it);
     it->st = st;
-    it->row = row;
+    it->row = json_incref(row);
     it->where = xstrdup(where);
     it->parent = parent;
     it->owner = parent;
     it->parent_fk = fk;
     it->mode = mode;
     ctx_add_item(c, it);
-    int rc = drop_absent_optional(c, st, row, where);
+    return walk_row_fields(c, st, it, row, where, fk, mode);
+}
+
+/* One row object into the fields of its item: $as registers its alias,
+ * $children walks the child rows (their foreign key to this row is filled
+ * in later, so they must not give it), other keys are columns whose literal
+ * values must fit and whose $ values must be well-formed. */
+static int walk_row_fields(seed_ctx *c, seed_table *st, seed_item *it, json_t *row,
+                           const char *where, const fk_def *fk, int mode)
+{
+    size_t self = c->nitems - 1; /* a kept item is the last one added */
+    int rc = seed_drop_absent_optional(c, st, row, where);
     if (rc)
         return rc;
     const char *k;
@@ -300,7 +333,7 @@ static int walk_row(seed_ctx *c, seed_table *st, json_t *row, const char *where,
             if (json_object_get(c->aliases, it->alias))
                 return strata_set_error(STRATA_EINPUT, "%s: %s: the alias '%s' is used twice",
                                         c->path, where, it->alias);
-            json_object_set_new(c->aliases, it->alias, json_integer((json_int_t)(c->nitems - 1)));
+            json_object_set_new(c->aliases, it->alias, json_integer((json_int_t)self));
             it->referenced = 1;
             continue;
         }
@@ -375,7 +408,7 @@ static int walk_rows(seed_ctx *c, seed_table *st, json_t *rows, const char *wher
     json_array_foreach(rows, i, row)
     {
         char *w = xasprintf("%s[%zu]", where, i);
-        int rc = walk_row(c, st, row, w, parent, fk, mode);
+        int rc = walk_row(c, st, row, w, parent, fk, mode, 1);
         free(w);
         if (rc)
             return rc;
@@ -513,16 +546,28 @@ static int walk_entry_updates(seed_ctx *c, seed_table *st, json_t *upd, const ch
         }
         c->updates = xrealloc(c->updates, (c->nupdates + 1) * sizeof *c->updates);
         c->updates[c->nupdates].st = st;
-        c->updates[c->nupdates].spec = u;
+        c->updates[c->nupdates].spec = json_incref(u);
         c->updates[c->nupdates].where = w;
         c->nupdates++;
     }
     return 0;
 }
 
+static int walk_rows_stream(seed_ctx *c, seed_table *st, const char *where, int mode);
+
+/* How an entry of a streamed seed file gave its rows: where the list is,
+ * and whether it was walked already (with which mode and from which item
+ * and block on), because the entry named its table before the list. */
+typedef struct entry_rows {
+    js_mark at;
+    int walked, mode;
+    size_t items_before, blocks_before;
+} entry_rows;
+
 /* One entry of a "tables" list: {"table", "rows" | "file" | "update", "mode",
- * "key"} at `where`; `hint` is its place in the file, for the load order. */
-static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
+ * "key"} at `where`; `hint` is its place in the file, for the load order.
+ * For a streamed file `sr` says where its rows are (e's "rows" is null). */
+static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint, const entry_rows *sr)
 {
     if (!json_is_object(e))
         return strata_set_error(STRATA_EINPUT, "%s: %s: a table entry must be an object", c->path,
@@ -551,7 +596,26 @@ static int walk_entry(seed_ctx *c, json_t *e, const char *where, int hint)
     if (key && (rc = read_key(c, st, key, where)) != 0)
         return rc;
     json_t *rows = json_object_get(e, "rows");
-    if (rows) {
+    if (rows && sr && sr->walked) {
+        /* walked as it was read; a "mode" after the list applies to it */
+        for (size_t i = sr->items_before; mode != sr->mode && i < c->nitems; i++)
+            c->items[i]->mode = mode;
+        for (size_t b = sr->blocks_before; mode != sr->mode && b < st->nblocks; b++)
+            st->blocks[b].mode = mode;
+    } else if (rows && sr) {
+        js_mark back;
+        char *w = xasprintf("%s.rows", where);
+        rc = js_mark_here(c->js, &back);
+        if (!rc)
+            rc = js_seek(c->js, &sr->at);
+        if (!rc)
+            rc = walk_rows_stream(c, st, w, mode);
+        if (!rc)
+            rc = js_seek(c->js, &back);
+        free(w);
+        if (rc)
+            return rc;
+    } else if (rows) {
         if (!json_is_array(rows))
             return strata_set_error(STRATA_EINPUT, "%s: %s.rows: needs a list", c->path, where);
         char *w = xasprintf("%s.rows", where);
@@ -712,11 +776,9 @@ static int plan_order(seed_ctx *c)
 /* See load.h. The seed's mode is the caller's option, else the document's
  * "mode", else insert. "tables" is a list of entries, or an object of
  * table -> rows (file order is the order hint either way). */
-int seed_plan(seed_ctx *c)
+/* The top-level keys are known ones, and the seed's mode. */
+static int plan_top(seed_ctx *c, json_t *doc)
 {
-    json_t *doc = c->doc;
-    if (!json_is_object(doc))
-        return strata_set_error(STRATA_EINPUT, "%s: a seed file is a JSON object", c->path);
     const char *k;
     json_t *v;
     json_object_foreach(doc, k, v)
@@ -739,15 +801,27 @@ int seed_plan(seed_ctx *c)
                                     "%s: mode: must be insert, insert_missing or upsert", c->path);
     } else
         c->mode = MODE_INSERT;
+    return 0;
+}
+
+int seed_plan(seed_ctx *c)
+{
+    json_t *doc = c->doc;
+    if (!json_is_object(doc))
+        return strata_set_error(STRATA_EINPUT, "%s: a seed file is a JSON object", c->path);
+    const char *k;
+    json_t *v;
+    int rc = plan_top(c, doc);
+    if (rc)
+        return rc;
     json_t *tables = json_object_get(doc, "tables");
-    int rc = 0;
     if (json_is_array(tables)) {
         size_t i;
         json_t *e;
         json_array_foreach(tables, i, e)
         {
             char *w = xasprintf("tables[%zu]", i);
-            rc = walk_entry(c, e, w, (int)i);
+            rc = walk_entry(c, e, w, (int)i, NULL);
             free(w);
             if (rc)
                 return rc;
@@ -775,6 +849,266 @@ int seed_plan(seed_ctx *c)
     } else if (tables) {
         return strata_set_error(STRATA_EINPUT, "%s: tables: needs a list or an object", c->path);
     }
+    rc = check_refs(c);
+    if (!rc)
+        rc = plan_order(c);
+    return rc;
+}
+
+/* ---- a seed file read as a stream ---- */
+
+/* Must the row be kept in memory as an item? Yes when others may refer to
+ * it or it makes other rows: $as, $children, an $insert anywhere. */
+static int has_insert(json_t *v)
+{
+    if (json_is_object(v)) {
+        const char *k;
+        json_t *x;
+        json_object_foreach(v, k, x)
+        {
+            if (!strcmp(k, "$insert") || has_insert(x))
+                return 1;
+        }
+    } else if (json_is_array(v)) {
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (has_insert(x))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int row_needs_item(json_t *row)
+{
+    return json_is_object(row) &&
+           (json_object_get(row, "$as") || json_object_get(row, "$children") || has_insert(row));
+}
+
+/* A "rows" list of `st` at the stream's position: each row read, checked
+ * and counted; the kept ones become items; the list is remembered as a
+ * block for phase 2. */
+static int walk_rows_stream(seed_ctx *c, seed_table *st, const char *where, int mode)
+{
+    jstream *js = c->js;
+    seed_block b;
+    memset(&b, 0, sizeof b);
+    int ch;
+    int rc = js_mark_here(js, &b.at);
+    if (!rc)
+        rc = js_peek(js, &ch);
+    if (rc)
+        return rc;
+    if (ch != '[')
+        return strata_set_error(STRATA_EINPUT, "%s: %s: needs a list of rows", c->path, where);
+    js_expect(js, '[', "'['");
+    b.where = xstrdup(where);
+    b.mode = mode;
+    b.first_pos = st->nrows;
+    size_t cap = 0;
+    int first = 1;
+    while ((rc = js_next_element(js, &first)) == 1) {
+        json_t *row;
+        if ((rc = js_value(js, &row)) != 0)
+            break;
+        char *w = element_where(where, b.n);
+        int keep = row_needs_item(row);
+        size_t before = c->nitems;
+        rc = walk_row(c, st, row, w, NULL, NULL, mode, keep);
+        free(w);
+        json_decref(row);
+        if (rc)
+            break;
+        if (keep) {
+            seed_item *it = c->items[before];
+            it->in_block = 1;
+            it->block = st->nblocks;
+            it->array_index = b.n;
+            it->next_pos = st->nrows;
+            b.kept = xgrow(b.kept, &cap, b.nkept + 1, sizeof *b.kept);
+            b.kept[b.nkept++] = it;
+        }
+        b.n++;
+    }
+    js_mark end;
+    if (rc == 0 && (rc = js_mark_here(js, &end)) == 0)
+        b.bytes = (long long)(end.offset - b.at.offset);
+    if (rc < 0) {
+        free(b.where);
+        free(b.kept);
+        return rc;
+    }
+    st->blocks = xrealloc(st->blocks, (st->nblocks + 1) * sizeof *st->blocks);
+    st->blocks[st->nblocks++] = b;
+    return 0;
+}
+
+/* One entry of the "tables" list at the stream's position. Its small keys
+ * are read whole; its rows are walked as they are read when the entry named
+ * its table before them, else afterwards from where they start. */
+static int walk_entry_stream(seed_ctx *c, const char *where, int hint)
+{
+    jstream *js = c->js;
+    int ch;
+    int rc = js_peek(js, &ch);
+    if (rc)
+        return rc;
+    if (ch != '{')
+        return strata_set_error(STRATA_EINPUT, "%s: %s: a table entry must be an object", c->path,
+                                where);
+    js_expect(js, '{', "'{'");
+    json_t *e = json_object();
+    entry_rows sr;
+    memset(&sr, 0, sizeof sr);
+    int first = 1;
+    char *k = NULL;
+    while ((rc = js_key(js, &first, &k)) == 0 && k) {
+        if (json_object_get(e, k)) {
+            rc = js_error(js, "duplicate object key '%s'", k);
+            break;
+        }
+        if (!strcmp(k, "rows")) {
+            json_t *tn = json_object_get(e, "table");
+            seed_table *st =
+                json_is_string(tn) ? seed_table_for(c, json_string_value(tn), where, hint) : NULL;
+            json_t *m = json_object_get(e, "mode");
+            int mode = m ? (json_is_string(m) ? mode_parse(json_string_value(m)) : 0) : c->mode;
+            strata_error_clear();
+            if (st && mode) {
+                char *w = xasprintf("%s.rows", where);
+                sr.walked = 1;
+                sr.mode = mode;
+                sr.items_before = c->nitems;
+                sr.blocks_before = st->nblocks;
+                rc = walk_rows_stream(c, st, w, mode);
+                free(w);
+            } else {
+                rc = js_mark_here(js, &sr.at);
+                if (!rc)
+                    rc = js_skip(js);
+            }
+            json_object_set_new(e, "rows", json_null());
+        } else {
+            json_t *v;
+            rc = js_value(js, &v);
+            if (!rc)
+                json_object_set_new(e, k, v);
+        }
+        free(k);
+        k = NULL;
+        if (rc)
+            break;
+    }
+    free(k);
+    if (!rc)
+        rc = walk_entry(c, e, where, hint, &sr);
+    json_decref(e);
+    return rc;
+}
+
+/* See load.h. Reads the top-level object, all but "tables" (whose place is
+ * remembered), into c->doc. */
+int seed_plan_stream_top(seed_ctx *c)
+{
+    jstream *js = c->js;
+    int ch;
+    int rc = js_peek(js, &ch);
+    if (rc)
+        return rc;
+    if (ch != '{')
+        return ch == 0
+                   ? js_error(js, "'[' or '{' expected near end of file")
+                   : strata_set_error(STRATA_EINPUT, "%s: a seed file is a JSON object", c->path);
+    js_expect(js, '{', "'{'");
+    json_t *top = json_object();
+    int first = 1;
+    char *k = NULL;
+    while ((rc = js_key(js, &first, &k)) == 0 && k) {
+        if (json_object_get(top, k) || (!strcmp(k, "tables") && c->has_tables)) {
+            rc = js_error(js, "duplicate object key '%s'", k);
+            break;
+        }
+        if (!strcmp(k, "tables")) {
+            c->has_tables = 1;
+            rc = js_mark_here(js, &c->tables_at);
+            if (!rc)
+                rc = js_skip(js);
+        } else {
+            json_t *v;
+            rc = js_value(js, &v);
+            if (!rc)
+                json_object_set_new(top, k, v);
+        }
+        free(k);
+        k = NULL;
+        if (rc)
+            break;
+    }
+    free(k);
+    if (!rc)
+        rc = js_expect_end(js);
+    if (!rc && !c->has_tables && c->opt->format == STRATA_SEED_FORMAT_AUTO) {
+        if (medusa_is_seed(top))
+            rc = SEED_NOT_STREAMED;
+    }
+    if (rc) {
+        json_decref(top);
+        return rc;
+    }
+    c->doc = top;
+    return 0;
+}
+
+/* See load.h: seed_plan for a streamed file, whose top-level keys but
+ * "tables" are in c->doc. */
+int seed_plan_stream(seed_ctx *c)
+{
+    jstream *js = c->js;
+    int rc = plan_top(c, c->doc);
+    if (rc || !c->has_tables)
+        return rc ? rc : plan_order(c);
+    if ((rc = js_seek(js, &c->tables_at)) != 0)
+        return rc;
+    int ch;
+    if ((rc = js_peek(js, &ch)) != 0)
+        return rc;
+    int first = 1;
+    if (ch == '[') {
+        js_expect(js, '[', "'['");
+        size_t i = 0;
+        while (!rc && (rc = js_next_element(js, &first)) == 1) {
+            char *w = xasprintf("tables[%zu]", i);
+            rc = walk_entry_stream(c, w, (int)i);
+            free(w);
+            i++;
+        }
+    } else if (ch == '{') {
+        js_expect(js, '{', "'{'");
+        int i = 0;
+        char *k = NULL;
+        while (!rc && (rc = js_key(js, &first, &k)) == 0 && k) {
+            char *w = xasprintf("tables.%s", k);
+            seed_table *st = seed_table_for(c, k, w, i);
+            if (!st) {
+                rc = STRATA_EINPUT;
+            } else {
+                if (st->order_hint > i)
+                    st->order_hint = i;
+                rc = walk_rows_stream(c, st, w, c->mode);
+            }
+            free(w);
+            free(k);
+            k = NULL;
+            i++;
+        }
+        free(k);
+    } else {
+        return strata_set_error(STRATA_EINPUT, "%s: tables: needs a list or an object", c->path);
+    }
+    if (rc < 0)
+        return rc;
     rc = check_refs(c);
     if (!rc)
         rc = plan_order(c);

@@ -37,13 +37,22 @@ static long long item_bytes(const seed_item *it)
     return n;
 }
 
-/* The seed's rows in bytes and in number (file rows by their size only). */
+/* The seed's rows in bytes and in number (file rows by their size only;
+ * the rows of a streamed document that are not kept in memory by the text
+ * of their lists, read in phase 1). */
 static void seed_estimate(const seed_ctx *c, long long *bytes, long long *rows)
 {
     *bytes = 0;
     *rows = (long long)c->nitems;
     for (size_t i = 0; i < c->nitems; i++)
-        *bytes += item_bytes(c->items[i]);
+        if (!c->items[i]->in_block)
+            *bytes += item_bytes(c->items[i]);
+    for (size_t i = 0; i < c->ntables; i++)
+        for (size_t b = 0; b < c->tables[i]->nblocks; b++) {
+            const seed_block *bl = &c->tables[i]->blocks[b];
+            *rows += (long long)(bl->n - bl->nkept);
+            *bytes += bl->bytes;
+        }
     for (size_t i = 0; i < c->ntables; i++)
         for (size_t f = 0; f < c->tables[i]->nfiles; f++) {
             struct stat st;

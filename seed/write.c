@@ -34,11 +34,13 @@ static int needs_readback(const seed_item *it)
     return 0;
 }
 
-static int convert_item(seed_ctx *c, seed_item *it, const strvec *cols, strata_value *row,
-                        strvec *scratch)
+/* Convert a row's values of `cols` (their columns in `colp` when the caller
+ * looked them up once for a run, else NULL) into `row`. */
+static int convert_cols(seed_ctx *c, seed_item *it, const strvec *cols, const column *const *colp,
+                        strata_value *row, strvec *scratch)
 {
     for (size_t i = 0; i < cols->n; i++) {
-        const column *col = table_column(it->st->t, cols->v[i]);
+        const column *col = colp ? colp[i] : table_column(it->st->t, cols->v[i]);
         json_t *v = json_object_get(it->vals, cols->v[i]);
         const char *why;
         if (seed_convert_json(c->d, &c->s, col, v, &row[i], scratch, &why) != 0) {
@@ -53,27 +55,225 @@ static int convert_item(seed_ctx *c, seed_item *it, const strvec *cols, strata_v
     return 0;
 }
 
-typedef struct doc_stream {
+static int convert_item(seed_ctx *c, seed_item *it, const strvec *cols, strata_value *row,
+                        strvec *scratch)
+{
+    return convert_cols(c, it, cols, NULL, row, scratch);
+}
+
+/* "<list>[i]" without printf: it is made for every streamed row. */
+char *element_where(const char *list, size_t i)
+{
+    char num[24];
+    size_t n = sizeof num;
+    num[--n] = '\0';
+    do
+        num[--n] = (char)('0' + i % 10);
+    while ((i /= 10) > 0);
+    size_t ll = strlen(list), nl = sizeof num - 1 - n;
+    char *w = xmalloc(ll + nl + 3);
+    memcpy(w, list, ll);
+    w[ll] = '[';
+    memcpy(w + ll + 1, num + n, nl);
+    w[ll + 1 + nl] = ']';
+    w[ll + 2 + nl] = '\0';
+    return w;
+}
+
+/*
+ * The rows of a table in document order: the kept items (st->items) merged
+ * by position with the rows of the table's streamed "rows" lists
+ * (st->blocks), which are read again here and become transient items. A
+ * kept row inside a list is skipped in the stream and given out from
+ * st->items, followed by the rows nested in it.
+ */
+typedef struct row_iter {
     seed_ctx *c;
     seed_table *st;
-    size_t next, end;
+    size_t k;        /* next kept item to give out */
+    size_t b;        /* current (or next) block */
+    int open;        /* reading block b */
+    size_t i;        /* its next element */
+    size_t kb;       /* its next kept element */
+    size_t pos;      /* position of its next streamed row */
+    int first;       /* for js_next_element */
+    seed_item *back; /* given back by a run that it did not fit */
+} row_iter;
+
+static int iter_next(row_iter *ri, seed_item **out)
+{
+    seed_table *st = ri->st;
+    *out = NULL;
+    if (ri->back) {
+        *out = ri->back;
+        ri->back = NULL;
+        return 0;
+    }
+    for (;;) {
+        seed_item *kept = ri->k < st->nitems ? st->items[ri->k] : NULL;
+        if (!ri->open) {
+            if (ri->b < st->nblocks && (!kept || kept->pos >= st->blocks[ri->b].first_pos)) {
+                seed_block *bl = &st->blocks[ri->b];
+                int rc = js_seek(ri->c->js, &bl->at);
+                if (!rc)
+                    rc = js_expect(ri->c->js, '[', "'['");
+                if (rc)
+                    return rc;
+                ri->open = 1;
+                ri->i = ri->kb = 0;
+                ri->pos = bl->first_pos;
+                ri->first = 1;
+                continue;
+            }
+            if (kept)
+                ri->k++;
+            *out = kept;
+            return 0;
+        }
+        seed_block *bl = &st->blocks[ri->b];
+        if (kept && kept->pos < ri->pos) {
+            ri->k++;
+            *out = kept;
+            return 0;
+        }
+        int more = js_next_element(ri->c->js, &ri->first);
+        if (more < 0)
+            return more;
+        if (!more) {
+            ri->open = 0;
+            ri->b++;
+            continue;
+        }
+        if (ri->kb < bl->nkept && bl->kept[ri->kb]->array_index == ri->i) {
+            /* kept: given out from st->items by its position */
+            int rc = js_skip(ri->c->js);
+            if (rc)
+                return rc;
+            ri->pos = bl->kept[ri->kb]->next_pos;
+            ri->kb++;
+            ri->i++;
+            continue;
+        }
+        json_t *row;
+        int rc = js_value(ri->c->js, &row);
+        if (rc)
+            return rc;
+        seed_item *it = xcalloc(1, sizeof *it);
+        it->st = st;
+        it->row = row;
+        it->where = element_where(bl->where, ri->i);
+        it->pos = ri->pos++;
+        it->mode = bl->mode;
+        it->transient = 1;
+        ri->i++;
+        *out = it;
+        return 0;
+    }
+}
+
+/* The next row with its status settled and, when it is to be written, its
+ * values resolved (kept items were settled before). NULL at the end. */
+/* A streamed row to insert whose values are all literals, in a table
+ * none of whose columns waits for the end: its values are the row itself
+ * (what item_resolve would make of it, without making it). */
+static int plain_insert(const seed_item *it)
+{
+    if (it->mode != MODE_INSERT || it->st->deferred_cols.n)
+        return 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(it->row, k, v)
+    {
+        if (k[0] == '$') /* "$optional": item_resolve takes only the table's columns */
+            return 0;
+        if (json_is_object(v) && json_object_size(v) &&
+            json_object_iter_key(json_object_iter(v))[0] == '$')
+            return 0;
+    }
+    return 1;
+}
+
+static int iter_take(row_iter *ri, seed_item **out)
+{
+    int rc = iter_next(ri, out);
+    seed_item *it = *out;
+    if (rc || !it || !it->transient || it->status != ST_UNKNOWN)
+        return rc; /* kept rows were settled before; a row given back, when taken */
+    if (plain_insert(it)) {
+        it->status = ST_NEW;
+        it->vals = json_incref(it->row);
+        return 0;
+    }
+    rc = item_status(ri->c, it);
+    if (!rc && (it->status == ST_NEW || (it->status == ST_EXISTING && it->mode == MODE_UPSERT)))
+        rc = item_resolve(ri->c, it);
+    if (rc) {
+        item_free(it);
+        *out = NULL;
+    }
+    return rc;
+}
+
+/* Done with a row: a transient one is freed, unless a value of it waits to
+ * be set at the end (a deferred reference), which makes it an item. */
+static void iter_release(seed_ctx *c, seed_item *it)
+{
+    if (!it || !it->transient)
+        return;
+    if (it->deferred.n && it->inserted) {
+        it->transient = 0;
+        c->items = xgrow(c->items, &c->cap, c->nitems + 1, sizeof(seed_item *));
+        c->items[c->nitems++] = it;
+        return;
+    }
+    item_free(it);
+}
+
+typedef struct doc_stream {
+    seed_ctx *c;
+    row_iter *ri;
     const strvec *cols;
+    const column **colp; /* the columns of cols */
     strvec scratch;
+    seed_item *prev; /* the row given last: its values are in use until the next call */
 } doc_stream;
+
+/* Can this row join a run of new rows with columns `cols`? (Its values are
+ * columns of the table, so the same number and each present is the same
+ * set; item_columns puts them in table order either way.) */
+static int fits_run(const seed_item *it, const strvec *cols)
+{
+    if (it->status != ST_NEW || needs_readback(it) || json_object_size(it->vals) != cols->n)
+        return 0;
+    for (size_t i = 0; i < cols->n; i++)
+        if (!json_object_get(it->vals, cols->v[i]))
+            return 0;
+    return 1;
+}
 
 static int doc_next(void *ctx, strata_value *row)
 {
     doc_stream *ds = ctx;
     strvec_free(&ds->scratch);
-    if (ds->next >= ds->end)
+    iter_release(ds->c, ds->prev);
+    ds->prev = NULL;
+    seed_item *it;
+    int rc = iter_take(ds->ri, &it);
+    if (rc)
+        return rc;
+    if (!it)
         return 0;
-    seed_item *it = ds->st->items[ds->next++];
-    int rc = convert_item(ds->c, it, ds->cols, row, &ds->scratch);
+    if (!fits_run(it, ds->cols)) {
+        ds->ri->back = it;
+        return 0;
+    }
+    ds->prev = it;
+    rc = convert_cols(ds->c, it, ds->cols, ds->colp, row, &ds->scratch);
     if (rc)
         return rc;
     it->inserted = 1;
     ds->c->table_rows++;
-    progress_tick(ds->c, ds->st->t->name, ds->c->table_rows, 0);
+    progress_tick(ds->c, it->st->t->name, ds->c->table_rows, 0);
     return 1;
 }
 
@@ -227,11 +427,12 @@ static int update_existing(seed_ctx *c, seed_item *it)
     return rc;
 }
 
-/* See load.h. First every row's status and values are settled (which may
- * resolve rows of tables loaded earlier); then, in document order, existing
- * rows are skipped or updated, rows that must be read back are inserted one
- * by one, and runs of other new rows with the same columns go to the bulk
- * loader. */
+/* See load.h. First the status and values of every kept row are settled
+ * (which may resolve rows of tables loaded earlier); then, in document
+ * order, existing rows are skipped or updated, rows that must be read back
+ * are inserted one by one, and runs of other new rows with the same
+ * columns go to the bulk loader. Rows of streamed lists are read, settled
+ * and written one at a time. */
 int load_doc_rows(seed_ctx *c, seed_table *st)
 {
     for (size_t i = 0; i < st->nitems; i++) {
@@ -242,60 +443,55 @@ int load_doc_rows(seed_ctx *c, seed_table *st)
         if (rc)
             return rc;
     }
-    size_t i = 0;
-    while (i < st->nitems) {
-        seed_item *it = st->items[i];
-        int rc = 0;
+    row_iter ri;
+    memset(&ri, 0, sizeof ri);
+    ri.c = c;
+    ri.st = st;
+    int rc = 0;
+    for (;;) {
+        seed_item *it;
+        if ((rc = iter_take(&ri, &it)) != 0 || !it)
+            break;
         if (it->status == ST_SKIPPED || (it->status == ST_EXISTING && it->mode != MODE_UPSERT)) {
             st->skipped++;
-            i++;
-            continue;
-        }
-        if (it->status == ST_EXISTING) {
+        } else if (it->status == ST_EXISTING) {
             rc = update_existing(c, it);
-            i++;
         } else if (needs_readback(it)) {
             rc = insert_one(c, it);
             st->inserted += rc ? 0 : 1;
-            i++;
         } else {
             /* A run of new rows with the same columns: one bulk load. */
             strvec cols = STRVEC_INIT;
             item_columns(it, &cols);
-            size_t j = i + 1;
-            while (j < st->nitems) {
-                seed_item *nx = st->items[j];
-                if (nx->status != ST_NEW || needs_readback(nx))
-                    break;
-                strvec nc = STRVEC_INIT;
-                item_columns(nx, &nc);
-                int same = strvec_equal(&cols, &nc);
-                strvec_free(&nc);
-                if (!same)
-                    break;
-                j++;
-            }
-            doc_stream ds = {c, st, i, j, &cols, STRVEC_INIT};
             int64_t loaded = 0;
             if (cols.n == 0) {
-                for (size_t k = i; k < j && !rc; k++)
-                    rc = insert_one(c, st->items[k]);
-                loaded = rc ? 0 : (int64_t)(j - i);
+                rc = insert_one(c, it);
+                loaded = rc ? 0 : 1;
             } else {
+                ri.back = it;
+                it = NULL;
+                const column **colp = xcalloc(cols.n, sizeof *colp);
+                for (size_t k = 0; k < cols.n; k++)
+                    colp[k] = table_column(st->t, cols.v[k]);
+                doc_stream ds = {c, &ri, &cols, colp, STRVEC_INIT, NULL};
                 rc = seed_bulk_load(c->conn, st->t->name, (const char *const *)cols.v, cols.n,
                                     doc_next, &ds, &loaded, &c->split);
+                strvec_free(&ds.scratch);
+                free(colp);
+                iter_release(c, ds.prev);
             }
-            strvec_free(&ds.scratch);
             strvec_free(&cols);
             if (!rc && strstr(strata_error_message(), c->path) == NULL)
                 strata_error_clear();
             if (rc && !strstr(strata_error_message(), c->path))
                 strata_error_prefix("%s: ", c->path);
             st->inserted += loaded;
-            i = j;
         }
+        iter_release(c, it);
         if (rc)
-            return rc;
+            break;
     }
-    return 0;
+    if (rc && ri.back)
+        iter_release(c, ri.back);
+    return rc;
 }

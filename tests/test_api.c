@@ -110,6 +110,7 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(o.force, 0);
     CU_ASSERT_PTR_NULL(o.progress_cb);
     CU_ASSERT_PTR_NULL(o.progress_payload);
+    CU_ASSERT_EQUAL(o.single_transaction, 0);
 
     strata_seed_options so;
     memset(&so, 0xab, sizeof so);
@@ -159,7 +160,7 @@ static void test_init_functions(void)
     CU_ASSERT_EQUAL(strata_options_init(&o, 7), STRATA_EINPUT);
     CU_ASSERT_STRING_EQUAL(strata_error_message(),
                            "strata_options version 7 is not supported by this libstrata "
-                           "(expects 1 to 2)");
+                           "(expects 1 to 3)");
     CU_ASSERT_EQUAL(strata_seed_options_init(&so, 0), STRATA_EINPUT);
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_seed_options version 0");
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "STRATA_SEED_OPTIONS_INIT");
@@ -167,6 +168,17 @@ static void test_init_functions(void)
     CU_ASSERT_STR_CONTAINS(strata_error_message(), "strata_check_options version 4");
     CU_ASSERT_EQUAL(strata_options_init(NULL, STRATA_OPTIONS_VERSION), STRATA_EINPUT);
     strata_error_clear();
+    /* a version 2 struct (flags, history_compat) is written only as far as
+     * version 2 went: single_transaction came with version 3 */
+    strata_options o2;
+    memset(&o2, 0x5a, sizeof o2);
+    CU_ASSERT_EQUAL(strata_options_init(&o2, 2), 0);
+    CU_ASSERT_EQUAL(o2.version, 2);
+    CU_ASSERT_PTR_NULL(o2.migrations_dir);
+    CU_ASSERT_PTR_NULL(o2.flags);
+    CU_ASSERT_EQUAL(o2.nflags, 0);
+    CU_ASSERT_PTR_NULL(o2.history_compat);
+    CU_ASSERT_EQUAL(o2.single_transaction, 0x5a5a5a5a);
 }
 
 /* A program built against version 1 of strata_options (before flags and
@@ -215,11 +227,11 @@ static void test_wrong_version_refused(void)
     strata_conn *c = open_db(dir, "v.db");
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     char *mig = fmt("%s/migrations", dir, "");
-    unsigned versions[] = {7, 0};
-    for (size_t k = 0; k < 2; k++) {
+    unsigned versions[] = {STRATA_OPTIONS_VERSION + 1, 7, 0};
+    for (size_t k = 0; k < 3; k++) {
         char expected[128];
         snprintf(expected, sizeof expected,
-                 "strata_options version %u is not supported by this libstrata (expects 1 to 2)",
+                 "strata_options version %u is not supported by this libstrata (expects 1 to 3)",
                  versions[k]);
         strata_options opt = STRATA_OPTIONS_INIT;
         opt.version = versions[k];
@@ -611,6 +623,18 @@ typedef struct options_v1 {
     void *log_payload;
 } options_v1;
 
+/* strata_options as version 2 of the headers declared it (released before
+ * single_transaction was appended in version 3). */
+typedef struct options_v2 {
+    options_v1 v1;
+    int force;
+    strata_migration_progress_fn progress_cb;
+    void *progress_payload;
+    const char *const *flags;
+    size_t nflags;
+    const char *history_compat;
+} options_v2;
+
 typedef struct check_options_v1 {
     unsigned int version;
     const char *migrations_dir;
@@ -637,6 +661,17 @@ static void test_version1_struct(void)
     CU_ASSERT_EQUAL(rep ? rep->n : 0, 2);
     strata_report_free(rep);
     free(v1);
+    /* the same for version 2, which ends before single_transaction */
+    CU_ASSERT_EQUAL(sizeof(options_v2), offsetof(strata_options, single_transaction));
+    options_v2 *v2 = calloc(1, sizeof *v2);
+    v2->v1.version = 2;
+    v2->v1.migrations_dir = mig;
+    v2->v1.all = 1;
+    rep = NULL;
+    CU_ASSERT_EQUAL(strata_migrations_revert(c, (const strata_options *)(void *)v2, &rep), 0);
+    CU_ASSERT_EQUAL(rep ? rep->n : 0, 2);
+    strata_report_free(rep);
+    free(v2);
     check_options_v1 *cv1 = calloc(1, sizeof *cv1);
     cv1->version = 1;
     cv1->migrations_dir = mig;
@@ -834,7 +869,7 @@ static const test_case tests[] = {
     {"the migration progress callback: each migration's start and end",
      test_migration_progress_callback},
     {"the check progress callback: every finished step", test_check_progress_callback},
-    {"a version 1 options struct: nothing read past its end", test_version1_struct},
+    {"version 1 and 2 options structs: nothing read past their end", test_version1_struct},
     {"several migration directories, one set", test_migration_dirs},
     {"without callbacks the library prints nothing", test_silent_by_default},
     {NULL, NULL},

@@ -38,11 +38,12 @@
 #define SL_SAVE(t)                                                                                 \
     "-- strata: save and drop the views and triggers that mention \"" t                            \
     "\" (recreated after the rebuild)\n"
-#define SL_SWAP(t) "DROP TABLE \"" t "\";\nALTER TABLE \"strata_new_" t "\" RENAME TO \"" t "\";\n"
-#define SL_RESTORE(t)                                                                              \
-    "-- strata: recreate the saved views and triggers of \"" t "\"\n"                              \
-    "-- strata: the next query must return no row, else: rebuilding table '" t                     \
-    "' would leave rows that violate a foreign key\n"                                              \
+#define SL_SWAP(t)    "DROP TABLE \"" t "\";\nALTER TABLE \"strata_new_" t "\" RENAME TO \"" t "\";\n"
+#define SL_RESTORE(t) "-- strata: recreate the saved views and triggers of \"" t "\"\n" SL_FK_CHECK
+/* With foreign keys off (a rebuild), the runner checks them all before the
+ * transaction commits: the script says so once, after the last op. */
+#define SL_FK_CHECK                                                                                \
+    "-- strata: the next query must return no row, else: rows violate a foreign key\n"             \
     "-- SELECT 1 FROM pragma_foreign_key_check LIMIT 1;\n"
 /* The AUTOINCREMENT counter carried over a rebuild of table t. */
 #define SL_SEQ_SAVE(t)                                                                             \
@@ -66,6 +67,15 @@ typedef struct migdir {
 } migdir;
 
 /* Write JSON text with every ' turned into ". */
+/* MySQL adds a foreign key in place: its own check of the rows first, then
+ * the ALTER with foreign_key_checks off, the session's setting restored. */
+#define MY_FK_CHECK(name, table, ref, select, where)                                               \
+    "-- strata: the next query must return no row, else: cannot add foreign key '" name            \
+    "': table '" table "' has a row that matches no row of '" ref "'\n-- SELECT " select           \
+    " FROM `" table "` c WHERE " where " LIMIT 1;\n"
+#define MY_FK_OFF "SET @strata_fk_checks = @@foreign_key_checks, foreign_key_checks = 0;\n"
+#define MY_FK_ON  "SET foreign_key_checks = @strata_fk_checks;\n"
+
 static void write_json(const char *path, const char *text)
 {
     char *json = strdup(text);
@@ -772,9 +782,9 @@ static void test_create_table_full_mysql(void)
        "  CONSTRAINT `line_3_check` CHECK (pos >= 0),\n"
        "  CONSTRAINT `line_order_fk` FOREIGN KEY (`order_id`) REFERENCES `ord` (`id`) ON DELETE "
        "CASCADE" MY_OPTS "CREATE TABLE `user` (\n  `id` int NOT NULL AUTO_INCREMENT,\n"
-       "  PRIMARY KEY (`id`)" MY_OPTS
-       "ALTER TABLE `line` ADD CONSTRAINT `line_user_foreign` FOREIGN KEY (`user`) REFERENCES "
-       "`user` (`id`) ON DELETE SET NULL;\n",
+       "  PRIMARY KEY (`id`)" MY_OPTS MY_FK_OFF
+       "ALTER TABLE `line` ADD CONSTRAINT `line_user_foreign` FOREIGN KEY (`user`) "
+       "REFERENCES `user` (`id`) ON DELETE SET NULL;\n" MY_FK_ON,
        ORD, CREATE_FULL);
 }
 
@@ -918,9 +928,9 @@ static void test_add_column_with_constraints(void)
        "ALTER TABLE `item` ADD COLUMN `code` varchar(10) NULL;\n"
        "ALTER TABLE `item` ADD CONSTRAINT `item_code_unique` UNIQUE (`code`);\n"
        "ALTER TABLE `item` ADD CONSTRAINT `item_code_check` CHECK (`code` <> '');\n"
-       "ALTER TABLE `item` ADD COLUMN `rid` int NULL;\n"
+       "ALTER TABLE `item` ADD COLUMN `rid` int NULL;\n" MY_FK_OFF
        "ALTER TABLE `item` ADD CONSTRAINT `item_rid_foreign` FOREIGN KEY (`rid`) REFERENCES "
-       "`region` (`id`) ON DELETE CASCADE;\n",
+       "`region` (`id`) ON DELETE CASCADE;\n" MY_FK_ON,
        BASE, m);
     /* SQLite's ADD COLUMN takes a CHECK and (with a NULL default) a
      * REFERENCES clause, but no UNIQUE: that becomes a unique index */
@@ -1538,7 +1548,11 @@ static void test_add_foreign_key(void)
        "ALTER TABLE \"c\" ADD CONSTRAINT \"c_p_fk\" FOREIGN KEY (\"pid\") REFERENCES \"p\" "
        "(\"id\");\n",
        SMALL, m);
-    UP(MY, "ALTER TABLE `c` ADD CONSTRAINT `c_p_fk` FOREIGN KEY (`pid`) REFERENCES `p` (`id`);\n",
+    UP(MY,
+       MY_FK_CHECK("c_p_fk", "c", "p", "c.`pid`",
+                   "c.`pid` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `p` p WHERE p.`id` = "
+                   "c.`pid`)") MY_FK_OFF "ALTER TABLE `c` ADD CONSTRAINT `c_p_fk` FOREIGN KEY "
+                                         "(`pid`) REFERENCES `p` (`id`);\n" MY_FK_ON,
        SMALL, m);
     /* SQLite cannot add a foreign key to a table: rebuild */
     UP(SL,
@@ -1561,7 +1575,7 @@ static void test_foreign_key_actions(void)
     };
     for (size_t i = 0; i < 4; i++)
         for (size_t k = 0; k < 4; k++) {
-            char m[512], pg[512], my[512], sl[512];
+            char m[512], pg[512], my[1024], sl[512];
             snprintf(m, sizeof m,
                      "{'up':[{'op':'add_foreign_key','table':'c','name':'c_p_fk','columns':['pid'],"
                      "'references':{'table':'p','columns':['id']},'on_delete':'%s','on_update':'%s'"
@@ -1578,8 +1592,11 @@ static void test_foreign_key_actions(void)
                      "\"p\" (\"id\")%s;\n",
                      tail);
             snprintf(my, sizeof my,
+                     MY_FK_CHECK("c_p_fk", "c", "p", "c.`pid`",
+                                 "c.`pid` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `p` p WHERE "
+                                 "p.`id` = c.`pid`)") MY_FK_OFF
                      "ALTER TABLE `c` ADD CONSTRAINT `c_p_fk` FOREIGN KEY (`pid`) REFERENCES `p` "
-                     "(`id`)%s;\n",
+                     "(`id`)%s;\n" MY_FK_ON,
                      tail);
             snprintf(sl, sizeof sl,
                      "  CONSTRAINT \"c_p_fk\" FOREIGN KEY (\"pid\") REFERENCES \"p\" (\"id\")%s\n",
@@ -1606,8 +1623,11 @@ static void test_add_foreign_key_composite(void)
        "(\"x\", \"y\") ON DELETE CASCADE;\n",
        t, m);
     UP(MY,
+       MY_FK_CHECK("b_a_fk", "b", "a", "c.`x`, c.`y`",
+                   "c.`x` IS NOT NULL AND c.`y` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `a` p "
+                   "WHERE p.`x` = c.`x` AND p.`y` = c.`y`)") MY_FK_OFF
        "ALTER TABLE `b` ADD CONSTRAINT `b_a_fk` FOREIGN KEY (`x`, `y`) REFERENCES `a` (`x`, `y`) "
-       "ON DELETE CASCADE;\n",
+       "ON DELETE CASCADE;\n" MY_FK_ON,
        t, m);
 }
 
@@ -2205,6 +2225,124 @@ static const test_case framing_tests[] = {
 };
 
 /* ======================================================================
+ * compile/batches: consecutive ops on one table as one statement
+ * ====================================================================== */
+
+#define BATCHED(n) "-- strata: the " #n " operations above as one statement\n"
+
+/* PostgreSQL joins any ALTER TABLE clauses of one table; MySQL the ones it
+ * can do together without a copy it would not otherwise make. */
+static void test_batch_alter_clauses(void)
+{
+    setenv("STRATA_BATCH", "1", 1);
+    const char *m = "{'up':[{'op':'add_column','table':'c','column':{'name':'a','type':'integer'}},"
+                    "{'op':'add_column','table':'c','column':{'name':'b','type':'integer'}},"
+                    "{'op':'create_index','table':'c','name':'c_a','columns':['a']},"
+                    "{'op':'create_index','table':'c','name':'c_b','columns':['b']},"
+                    "{'op':'alter_column','table':'p','column':'id','type':'bigint'}]}";
+    UP(PG,
+       BATCHED(2) "ALTER TABLE \"c\" ADD COLUMN \"a\" integer, ADD COLUMN \"b\" integer;\n"
+                  "CREATE INDEX \"c_a\" ON \"c\" (\"a\");\n"
+                  "CREATE INDEX \"c_b\" ON \"c\" (\"b\");\n"
+                  "ALTER TABLE \"p\" ALTER COLUMN \"id\" TYPE bigint USING \"id\"::bigint;\n",
+       SMALL, m);
+    /* instant ADD COLUMNs together; the in-place index builds together, not
+     * with them (together they would rebuild the table) */
+    UP(MY,
+       BATCHED(2) "ALTER TABLE `c` ADD COLUMN `a` int NULL, ADD COLUMN `b` int NULL;\n" BATCHED(
+           2) "ALTER TABLE `c` ADD INDEX `c_a` (`a`), ADD INDEX `c_b` (`b`);\n"
+              "ALTER TABLE `p` MODIFY COLUMN `id` bigint NOT NULL;\n",
+       SMALL, m);
+    setenv("STRATA_BATCH", "0", 1);
+}
+
+/* A name dropped and made again, a rename, another table: not joined. */
+static void test_batch_breaks(void)
+{
+    setenv("STRATA_BATCH", "1", 1);
+    const char *k = "{'up':[{'op':'create_index','table':'c','name':'c_q','columns':['qty']}]}";
+    const char *m = "{'up':[{'op':'drop_index','table':'c','name':'c_q'},"
+                    "{'op':'create_index','table':'c','name':'c_q','columns':['qty','pid']},"
+                    "{'op':'add_column','table':'c','column':{'name':'a','type':'integer'}},"
+                    "{'op':'rename_column','table':'c','column':'a','to':'b'},"
+                    "{'op':'add_column','table':'c','column':{'name':'x','type':'integer'}}]}";
+    UP(PG,
+       "DROP INDEX \"c_q\";\n"
+       "CREATE INDEX \"c_q\" ON \"c\" (\"qty\", \"pid\");\n"
+       "ALTER TABLE \"c\" ADD COLUMN \"a\" integer;\n"
+       "ALTER TABLE \"c\" RENAME COLUMN \"a\" TO \"b\";\n"
+       "ALTER TABLE \"c\" ADD COLUMN \"x\" integer;\n",
+       SMALL, k, m);
+    UP(MY,
+       "ALTER TABLE `c` DROP INDEX `c_q`;\n"
+       "CREATE INDEX `c_q` ON `c` (`qty`, `pid`);\n"
+       "ALTER TABLE `c` ADD COLUMN `a` int NULL;\n"
+       "ALTER TABLE `c` RENAME COLUMN `a` TO `b`;\n"
+       "ALTER TABLE `c` ADD COLUMN `x` int NULL;\n",
+       SMALL, k, m);
+    setenv("STRATA_BATCH", "0", 1);
+}
+
+/* MySQL: foreign keys added together, each checked first, with
+ * foreign_key_checks off once around the one statement. */
+static void test_batch_foreign_keys(void)
+{
+    setenv("STRATA_BATCH", "1", 1);
+    const char *m = "{'up':[{'op':'add_foreign_key','table':'c','name':'c_fk1','columns':['pid'],"
+                    "'references':{'table':'p','columns':['id']}},"
+                    "{'op':'add_foreign_key','table':'c','name':'c_fk2','columns':['qty'],"
+                    "'references':{'table':'p','columns':['id']}}]}";
+    UP(MY,
+       BATCHED(2) MY_FK_CHECK("c_fk1", "c", "p", "c.`pid`",
+                              "c.`pid` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `p` p WHERE "
+                              "p.`id` = c.`pid`)")
+           MY_FK_CHECK("c_fk2", "c", "p", "c.`qty`",
+                       "c.`qty` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `p` p WHERE p.`id` = "
+                       "c.`qty`)") MY_FK_OFF
+       "ALTER TABLE `c` ADD CONSTRAINT `c_fk1` FOREIGN KEY (`pid`) REFERENCES `p` (`id`), ADD "
+       "CONSTRAINT `c_fk2` FOREIGN KEY (`qty`) REFERENCES `p` (`id`);\n" MY_FK_ON,
+       SMALL, m);
+    setenv("STRATA_BATCH", "0", 1);
+}
+
+/* SQLite: a run of ops on one table with a rebuild is one rebuild, from
+ * the table before the run to the table after it; each op's checks first. */
+static void test_batch_sqlite_rebuild(void)
+{
+    setenv("STRATA_BATCH", "1", 1);
+    const char *m =
+        "{'up':[{'op':'add_column','table':'c','column':{'name':'p2','type':'integer'}},"
+        "{'op':'add_foreign_key','table':'c','name':'c_p2_fk','columns':['p2'],"
+        "'references':{'table':'p','columns':['id']}},"
+        "{'op':'alter_column','table':'c','column':'qty','nullable':false},"
+        "{'op':'create_index','table':'c','name':'c_p2','columns':['p2']},"
+        "{'op':'rename_column','table':'c','column':'label','to':'tag'}]}";
+    UP(SL,
+       "-- strata: the 4 operations above as one rebuild\n"
+       "-- strata: the next query must return no row, else: column 'c.qty' contains NULL "
+       "values\n-- SELECT 1 FROM \"c\" WHERE \"qty\" IS NULL LIMIT 1;\n" SL_SAVE(
+           "c") "CREATE TABLE \"strata_new_c\" (\n  \"id\" integer NOT NULL,\n  \"pid\" integer,\n"
+                "  \"qty\" integer NOT NULL,\n  " SL_LABEL ",\n  \"p2\" integer,\n"
+                "  CONSTRAINT \"c_pkey\" PRIMARY KEY (\"id\"),\n"
+                "  CONSTRAINT \"c_p2_fk\" FOREIGN KEY (\"p2\") REFERENCES \"p\" (\"id\")\n);\n"
+                "INSERT INTO \"strata_new_c\" (\"id\", \"pid\", \"qty\", \"label\") SELECT "
+                "\"id\", \"pid\", \"qty\", \"label\" FROM \"c\";\n" SL_SWAP(
+                    "c") "CREATE INDEX \"c_p2\" ON \"c\" (\"p2\");\n"
+                         "-- strata: recreate the saved views and triggers of \"c\"\n"
+                         "ALTER TABLE \"c\" RENAME COLUMN \"label\" TO \"tag\";\n" SL_FK_CHECK,
+       SMALL, m);
+    setenv("STRATA_BATCH", "0", 1);
+}
+
+static const test_case batch_tests[] = {
+    {"SQLite: one rebuild for a run of ops on a table", test_batch_sqlite_rebuild},
+    {"ALTER TABLE clauses of one table", test_batch_alter_clauses},
+    {"what is not joined", test_batch_breaks},
+    {"MySQL foreign keys", test_batch_foreign_keys},
+    {NULL, NULL},
+};
+
+/* ======================================================================
  * compile/names: generated names, shortening, quoting
  * ====================================================================== */
 
@@ -2517,9 +2655,12 @@ static void test_down_drops(void)
     DOWN(MY,
          "CREATE INDEX `c_q` ON `c` (`qty` DESC);\n"
          "ALTER TABLE `c` ADD CONSTRAINT `c_u` UNIQUE (`pid`);\n"
-         "ALTER TABLE `c` ADD CONSTRAINT `c_ck` CHECK (qty > 0);\n"
+         "ALTER TABLE `c` ADD CONSTRAINT `c_ck` CHECK (qty > 0);\n" MY_FK_CHECK(
+             "c_fk", "c", "p", "c.`pid`",
+             "c.`pid` IS NOT NULL AND NOT EXISTS (SELECT 1 FROM `p` p WHERE p.`id` = "
+             "c.`pid`)") MY_FK_OFF
          "ALTER TABLE `c` ADD CONSTRAINT `c_fk` FOREIGN KEY (`pid`) REFERENCES `p` (`id`) ON "
-         "DELETE SET NULL;\n",
+         "DELETE SET NULL;\n" MY_FK_ON,
          SMALL, k, m);
 }
 
@@ -2763,6 +2904,36 @@ static void test_mysql_partial_unique_alter(void)
        LIVE, "{'up':[{'op':'drop_column','table':'u','column':'deleted_at'}]}");
 }
 
+/* A foreign key over a column a partial unique index's STORED helpers derive
+ * from is added by InnoDB's copy with the checks on (in place InnoDB refuses
+ * it: "Cannot add foreign key on the base column of stored column"); one
+ * over another column of the same table is added in place, checks off. */
+static void test_mysql_fk_over_stored_helper_base(void)
+{
+    const char *e = "{'up':[{'op':'create_table','table':'e','columns':["
+                    "{'name':'addr','type':'string','length':100,'primary_key':true},"
+                    "{'name':'n','type':'integer'}]}]}";
+    const char *on_base = "{'up':[{'op':'add_foreign_key','table':'u','name':'u_email_fk',"
+                          "'columns':['email'],'references':{'table':'e','columns':['addr']}}]}";
+    const char *elsewhere = "{'up':[{'op':'add_foreign_key','table':'e','name':'e_n_fk',"
+                            "'columns':['n'],'references':{'table':'u','columns':['id']}}]}";
+    const char *const base[] = {LIVE, e, on_base};
+    const char *const other[] = {LIVE, e, elsewhere};
+    char *err = NULL;
+    char *copy = compile_last(MY, 0, base, 3, 0, &err);
+    free(err);
+    char *inplace = compile_last(MY, 0, other, 3, 0, &err);
+    free(err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(copy);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(inplace);
+    CU_ASSERT_STR_CONTAINS(copy, "ALTER TABLE `u` ADD CONSTRAINT `u_email_fk` FOREIGN KEY "
+                                 "(`email`) REFERENCES `e` (`addr`);\n");
+    CU_ASSERT(!strstr(copy, "foreign_key_checks"));
+    CU_ASSERT_STR_CONTAINS(inplace, MY_FK_OFF "ALTER TABLE `e` ADD CONSTRAINT `e_n_fk`");
+    free(copy);
+    free(inplace);
+}
+
 /* Was a bug, fixed: the helper column's name is derived from the indexed column's
  * current name, so after rename_column email -> mail, drop_index asks MySQL
  * to drop `u_email_live_partial1`, which does not exist (ERROR 1091,
@@ -2873,6 +3044,8 @@ static const test_case mysql_tests[] = {
     {"default of a foreign key column", test_mysql_alter_fk_column_default},
     {"type of a foreign key column", test_mysql_alter_fk_column_type},
     {"partial unique follows column changes", test_mysql_partial_unique_alter},
+    {"a foreign key over a STORED helper's base column is added by a copy",
+     test_mysql_fk_over_stored_helper_base},
     {"partial unique after rename_column", test_mysql_partial_unique_after_rename},
     {"partial unique and cascading foreign keys", test_mysql_partial_unique_with_cascading_fk},
     {"partial unique: STORED helpers, VIRTUAL beside a cascading key",
@@ -3266,6 +3439,8 @@ static const test_case error_tests[] = {
 
 int main(void)
 {
+    /* the statements of each op as it is; compile/batches joins them */
+    setenv("STRATA_BATCH", "0", 1);
     test_add_suite("compile/types", type_tests);
     test_add_suite("compile/defaults", default_tests);
     test_add_suite("compile/tables", table_tests);
@@ -3277,6 +3452,7 @@ int main(void)
     test_add_suite("compile/enums", enum_tests);
     test_add_suite("compile/dml", dml_tests);
     test_add_suite("compile/framing", framing_tests);
+    test_add_suite("compile/batches", batch_tests);
     test_add_suite("compile/names", name_tests);
     test_add_suite("compile/down", down_tests);
     test_add_suite("compile/mysql", mysql_tests);

@@ -209,6 +209,36 @@ static void assert_empty(strata_conn *c)
     schema_free(&live);
 }
 
+/* The schema after a run with batching (consecutive ops on one table as
+ * one statement) and the schema after the same run op by op are the same. */
+static void assert_same_schema(strata_conn *c, const schema *batched)
+{
+    schema live;
+    if (introspect_schema(c, &live, NULL, NULL) != 0) {
+        CU_FAIL("cannot introspect");
+        return;
+    }
+    diff_options o;
+    memset(&o, 0, sizeof o);
+    o.dialect = test_dialect;
+    o.compare_enum_types = test_dialect == STRATA_POSTGRES;
+    o.left_label = "batched";
+    o.right_label = "op by op";
+    schema_diff d;
+    schema_compare(batched, &live, &o, &d);
+    for (size_t i = 0; i < d.n; i++)
+        fprintf(stderr, "\n  [%s, batched / op by op] %s", strata_dialect_name(test_dialect),
+                d.v[i].line);
+    CU_ASSERT_EQUAL(d.n, 0);
+    schema_diff_free(&d);
+    schema_free(&live);
+}
+
+/*
+ * Up with batching (the default), probes, down, up again op by op
+ * (STRATA_BATCH=0): the same schema as the batched run and as the model;
+ * down op by op: nothing left.
+ */
 static void run_case(const conf_case *cc)
 {
     db_url = test_fresh_database(test_dialect, "conf");
@@ -242,6 +272,8 @@ static void run_case(const conf_case *cc)
         }
         if (!cc->skip_drift)
             assert_no_drift(c, "after up");
+        schema batched;
+        int have_batched = introspect_schema(c, &batched, NULL, NULL) == 0;
         if (cc->probe)
             cc->probe(c);
         if (!cc->keep_data)
@@ -253,14 +285,28 @@ static void run_case(const conf_case *cc)
         CU_ASSERT_EQUAL(rc, 0);
         if (!rc) {
             assert_empty(c);
+            setenv("STRATA_BATCH", "0", 1);
             rc = run_all(c, 0);
             if (rc)
-                fprintf(stderr, "\n  [%s] %s: second run failed: %s\n",
+                fprintf(stderr, "\n  [%s] %s: second run (op by op) failed: %s\n",
                         strata_dialect_name(test_dialect), cc->name, strata_error_message());
             CU_ASSERT_EQUAL(rc, 0);
             if (!rc && !cc->skip_drift)
                 assert_no_drift(c, "after up, down, up");
+            if (!rc && have_batched)
+                assert_same_schema(c, &batched);
+            if (!rc && !cc->keep_data)
+                clear_data(c);
+            if (!rc && (rc = run_all(c, 1)) != 0)
+                fprintf(stderr, "\n  [%s] %s: revert (op by op) failed: %s\n",
+                        strata_dialect_name(test_dialect), cc->name, strata_error_message());
+            CU_ASSERT_EQUAL(rc, 0);
+            if (!rc)
+                assert_empty(c);
+            unsetenv("STRATA_BATCH");
         }
+        if (have_batched)
+            schema_free(&batched);
     }
     strata_conn_close(c);
     test_drop_database(test_dialect, db_url);

@@ -140,7 +140,9 @@ static void test_sql(void)
     CU_ASSERT_STR_CONTAINS(pg, "CREATE INDEX \"u_pid\" ON \"u\" (\"pid\");\n");
     CU_ASSERT(pg && !strstr(pg, "CONCURRENTLY") && !strstr(pg, "NOT VALID"));
     my = sql_of(&d, STRATA_MYSQL, "003");
-    CU_ASSERT(my && !strstr(my, "ALGORITHM") && !strstr(my, "foreign_key_checks"));
+    /* the plain foreign key: its own check of the rows needs no query here, and no
+     * online clauses */
+    CU_ASSERT(my && !strstr(my, "ALGORITHM") && !strstr(my, "strata_c"));
     free(pg);
     free(my);
     mig_free(&d);

@@ -890,6 +890,114 @@ static void test_failing_op_undone_no_transaction(void)
     end_test();
 }
 
+/* A foreign key added over rows one of which matches nothing fails and
+ * changes nothing (MySQL: Strata's own check, naming the row); one added
+ * over good rows is enforced afterwards (MySQL: foreign_key_checks, off for
+ * the ALTER, is on again for what follows). */
+static void test_foreign_key_over_rows(void)
+{
+    if (!begin_test("fkrows"))
+        goto out;
+    write_migration("001_tables",
+                    "{\"up\": [{\"op\": \"create_table\", \"table\": \"p\", \"columns\": "
+                    "[{\"name\": \"id\", \"type\": \"integer\", \"primary_key\": true}]}, "
+                    "{\"op\": \"create_table\", \"table\": \"c\", \"columns\": [{\"name\": "
+                    "\"id\", \"type\": \"integer\", \"primary_key\": true}, {\"name\": "
+                    "\"pid\", \"type\": \"integer\"}]}, {\"op\": \"insert\", \"table\": "
+                    "\"p\", \"rows\": [{\"id\": 1}]}, {\"op\": \"insert\", \"table\": \"c\", "
+                    "\"rows\": [{\"id\": 1, \"pid\": 1}, {\"id\": 2, \"pid\": null}, {\"id\": 3, "
+                    "\"pid\": 7}]}]}");
+    write_migration("002_fk", "{\"up\": [{\"op\": \"add_foreign_key\", \"table\": \"c\", "
+                              "\"name\": \"c_p_fk\", \"columns\": [\"pid\"], \"references\": "
+                              "{\"table\": \"p\", \"columns\": [\"id\"]}}]}");
+    expect_status(0, "migrations run --to 001");
+    char *before = schema_snapshot(db_url);
+    char *out = NULL;
+    CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
+    CU_ASSERT_STR_CONTAINS(out, "002_fk: up[0] (add_foreign_key)");
+    if (test_dialect == STRATA_MYSQL)
+        CU_ASSERT_STR_CONTAINS(out, "matches no row of 'p' (the first: pid = 7)");
+    free(out);
+    char *after = schema_snapshot(db_url);
+    CU_ASSERT_SAME_TEXT(after, before);
+    free(after);
+    free(before);
+    /* without the bad row it is added, and enforced for what comes next */
+    exec_at(db_url, "DELETE FROM c WHERE id = 3");
+    write_migration("002_fk",
+                    "{\"up\": [{\"op\": \"add_foreign_key\", \"table\": \"c\", \"name\": "
+                    "\"c_p_fk\", \"columns\": [\"pid\"], \"references\": {\"table\": \"p\", "
+                    "\"columns\": [\"id\"]}}, {\"op\": \"insert\", \"table\": \"c\", "
+                    "\"rows\": [{\"id\": 4, \"pid\": 9}]}]}");
+    CU_ASSERT_EQUAL(strata(&out, "migrations run"), 1);
+    /* (SQLite, whose foreign keys are off for the rebuild, checks them all
+     * before the commit, then finds the op that broke one) */
+    CU_ASSERT_STR_CONTAINS(out, "002_fk: up[1] (insert)");
+    free(out);
+    CU_ASSERT_EQUAL(scalar_at(db_url, "SELECT count(*) FROM c"), 2);
+out:
+    end_test();
+}
+
+/* --single-transaction: every pending migration in one transaction, all or
+ * none (PostgreSQL, SQLite); refused on MySQL/MariaDB, changing nothing. */
+static void test_single_transaction(void)
+{
+    if (!begin_test("single"))
+        goto out;
+    write_migration("001_a", "{\"up\": [{\"op\": \"create_table\", \"table\": \"a\", "
+                             "\"columns\": [{\"name\": \"id\", \"type\": \"integer\", "
+                             "\"primary_key\": true}]}]}");
+    write_migration("002_b", "{\"up\": [{\"op\": \"add_column\", \"table\": \"a\", "
+                             "\"column\": {\"name\": \"x\", \"type\": \"integer\"}}, "
+                             "{\"op\": \"add_check\", \"table\": \"a\", \"name\": \"a_x\", "
+                             "\"check\": {\"column\": \"x\", \"gt\": 0}}]}");
+    write_migration("003_bad", "{\"up\": [{\"op\": \"insert\", \"table\": \"a\", "
+                               "\"rows\": [{\"id\": 1, \"x\": -5}]}]}");
+    char *before = schema_snapshot(db_url);
+    char *out = NULL;
+    int st = strata(&out, "migrations run --single-transaction");
+    if (test_dialect == STRATA_MYSQL) {
+        CU_ASSERT_EQUAL(st, 2);
+        CU_ASSERT_STR_CONTAINS(out, "--single-transaction");
+    } else {
+        CU_ASSERT_EQUAL(st, 1);
+        CU_ASSERT_STR_CONTAINS(out, "003_bad: up[0] (insert)");
+        CU_ASSERT_STR_CONTAINS(out, "rolled back with the other migrations");
+    }
+    free(out);
+    char *after = schema_snapshot(db_url);
+    CU_ASSERT_SAME_TEXT(after, before);
+    free(after);
+    CU_ASSERT_EQUAL(scalar_at(db_url, "SELECT count(*) FROM strata_migrations"), 0);
+    if (test_dialect != STRATA_MYSQL) {
+        write_migration("003_bad", "{\"up\": [{\"op\": \"insert\", \"table\": \"a\", "
+                                   "\"rows\": [{\"id\": 1, \"x\": 5}]}]}");
+        expect_status(0, "migrations run --single-transaction");
+        CU_ASSERT_EQUAL(scalar_at(db_url, "SELECT count(*) FROM strata_migrations WHERE state = "
+                                          "'applied'"),
+                        3);
+        expect_status(0, "migrations revert --all --single-transaction");
+        after = schema_snapshot(db_url);
+        CU_ASSERT_SAME_TEXT(after, before);
+        free(after);
+    }
+    if (test_dialect == STRATA_POSTGRES) {
+        /* an "online" index runs outside any transaction: refused, nothing made */
+        write_migration("004_online", "{\"up\": [{\"op\": \"create_index\", \"table\": "
+                                      "\"a\", \"name\": \"a_x_idx\", \"columns\": [\"x\"], "
+                                      "\"online\": true}]}");
+        out = NULL;
+        CU_ASSERT_EQUAL(strata(&out, "migrations run --single-transaction"), 2);
+        CU_ASSERT_STR_CONTAINS(out, "004_online holds an \"online\" operation");
+        free(out);
+        CU_ASSERT_EQUAL(scalar_at(db_url, "SELECT count(*) FROM strata_migrations"), 0);
+    }
+    free(before);
+out:
+    end_test();
+}
+
 /* A revert whose third down operation fails is undone too: the migration
  * stays applied and the schema as it was. */
 static void test_failing_revert_undone(void)
@@ -2161,6 +2269,9 @@ static const test_case runner_tests[] = {
     {"a failing 4th op leaves the schema as before", test_failing_op_undone},
     {"the same outside a transaction", test_failing_op_undone_no_transaction},
     {"a failing revert is undone", test_failing_revert_undone},
+    {"--single-transaction: all or none", test_single_transaction},
+    {"a foreign key over rows that match nothing fails and changes nothing",
+     test_foreign_key_over_rows},
     {"checksums: edits seen, reformatting not", test_checksums},
     {"revert of raw SQL without down is refused", test_irreversible_sql},
     {"revert of down: irreversible is refused", test_irreversible_declared},

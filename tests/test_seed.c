@@ -485,6 +485,67 @@ static void test_decimal_rounding(void)
 
 #define BIG_ROWS 100000
 
+/* A seed file is read as a stream: an entry's keys in any order (rows
+ * before table, mode after rows), rows with an alias kept among rows that
+ * are only streamed, tables given in the wrong order, a syntax error far
+ * into a list named by its line and reported before anything is written. */
+static void test_streamed_rows(void)
+{
+    int rc = seed_text("stream1.json",
+                       "{\"tables\": [\n"
+                       " {\"table\": \"item\", \"rows\": [\n"
+                       "  {\"id\": 9100001, \"category_id\": {\"$ref\": \"cat2\"}, "
+                       "\"name\": \"x\"},\n"
+                       "  {\"id\": 9100002, \"category_id\": 9101, \"name\": \"y\"},\n"
+                       "  {\"id\": 9100003, \"category_id\": {\"$ref\": \"cat2.id\"}, "
+                       "\"name\": \"z\"}]},\n"
+                       " {\"rows\": [{\"id\": 9101, \"name\": \"s1\"},\n"
+                       "   {\"$as\": \"cat2\", \"id\": 9102, \"name\": \"s2\"},\n"
+                       "   {\"id\": 9103, \"name\": \"s3\"}], \"table\": \"category\"}]}",
+                       STRATA_SEED_MODE_FILE, NULL);
+    if (rc)
+        fprintf(stderr, "\n%s\n", strata_error_message());
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM category WHERE id IN (9101, "
+                                          "9102, 9103)"),
+                    3);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM item WHERE category_id = 9102"), 2);
+    /* "mode" after the rows applies to them: the existing row is skipped */
+    rc = seed_text("stream2.json",
+                   "{\"tables\": [{\"table\": \"category\", \"rows\": [{\"id\": 9101, "
+                   "\"name\": \"s1\"}, {\"id\": 9104, \"name\": \"s4\"}], \"mode\": "
+                   "\"insert_missing\"}]}",
+                   STRATA_SEED_MODE_FILE, NULL);
+    if (rc)
+        fprintf(stderr, "\n%s\n", strata_error_message());
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM category WHERE id = 9104"), 1);
+    /* a syntax error on line 4 of a list: its position, nothing written */
+    rc = seed_text("stream3.json",
+                   "{\"tables\": [{\"table\": \"category\", \"rows\": [\n"
+                   " {\"id\": 9201, \"name\": \"a\"},\n"
+                   " {\"id\": 9202, \"name\": \"b\"},\n"
+                   " {\"id\": 9203, \"name\": \"c\",}]}]}",
+                   STRATA_SEED_MODE_FILE, NULL);
+    CU_ASSERT_EQUAL(rc, STRATA_EINPUT);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "stream3.json:4:");
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM category WHERE id = 9201"), 0);
+    /* a bad value in the last row: its row and path, nothing written */
+    rc = seed_text("stream4.json",
+                   "{\"tables\": [{\"table\": \"category\", \"rows\": [\n"
+                   " {\"id\": 9301, \"name\": \"a\"},\n"
+                   " {\"id\": \"nine\", \"name\": \"b\"}]}]}",
+                   STRATA_SEED_MODE_FILE, NULL);
+    CU_ASSERT_EQUAL(rc, STRATA_EINPUT);
+    CU_ASSERT_STR_CONTAINS(strata_error_message(), "row 2 (tables[0].rows[1])");
+    CU_ASSERT_EQUAL(test_scalar_int(conn, "SELECT count(*) FROM category WHERE id = 9301"), 0);
+    /* leave the tables as the other tests expect them */
+    CU_ASSERT_EQUAL(strata_conn_exec(conn, "DELETE FROM item WHERE id BETWEEN 9100001 AND 9100003"),
+                    0);
+    CU_ASSERT_EQUAL(strata_conn_exec(conn, "DELETE FROM category WHERE id BETWEEN 9101 AND 9104"),
+                    0);
+}
+
 /* 100,000 rows from CSV; the same totals on every database. */
 static void test_big_csv(void)
 {
@@ -584,6 +645,7 @@ static const test_case generic_tests[] = {
     {"malformed JSON and unknown names", test_malformed_json},
     {"a JSON number in a decimal column keeps its shortest text", test_json_number_in_decimal},
     {"decimals: rounded to the scale everywhere, too many digits refused", test_decimal_rounding},
+    {"a seed file is read as a stream: key order, kept rows, errors", test_streamed_rows},
     {"100,000-row CSV (and NDJSON) loads the same everywhere", test_big_csv},
     {NULL, NULL},
 };
