@@ -158,10 +158,6 @@ typedef struct down_plan {
                         index when plan_replay fails */
 } down_plan;
 
-/* The ids of the applied migrations in a database's history (engine/history.c);
- * *exists says whether the history table exists. */
-int history_applied_ids(strata_conn *conn, strvec *ids, int *exists);
-
 int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p);
 void plan_free(down_plan *p);
 

@@ -5,6 +5,7 @@
  */
 #include "compile.h"
 #include "flags.h"
+#include "history.h"
 #include "introspect.h"
 #include "migration.h"
 #include "opjson.h"

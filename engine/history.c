@@ -10,6 +10,7 @@
  * each write that makes a migration applied or removes it also writes the
  * other tool's history row, in the same transaction (compat.c).
  */
+#include "history.h"
 #include "runner.h"
 
 #include <stdlib.h>

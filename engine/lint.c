@@ -15,6 +15,7 @@
  */
 #include "cost.h"
 #include "exec.h"
+#include "history.h"
 #include "jsonpos.h"
 #include "migration.h"
 #include "opwalk.h"
