@@ -323,15 +323,17 @@ free_port() {
     done
 }
 
-start_server() { # name port
-    local name=$1 port=$2
+start_server() { # name port index (in server_pids)
+    local name=$1 port=$2 log=$work/$1-server.log
     (cd "$medusa_dir" && DATABASE_URL=$base_url/$name exec \
         node node_modules/@medusajs/medusa/cli.js start --port "$port") </dev/null \
-        >"$work/$name-server.log" 2>&1 &
-    server_pids+=($!)
+        >"$log" 2>&1 &
+    server_pids[$3]=$!
 }
 
-wait_server() { # name port
+# Wait for a server's /health; on a timeout, what PostgreSQL's sessions were
+# doing goes to $work/<name>-activity.txt and the log.
+wait_server() { # name port index
     local name=$1 port=$2
     for _ in $(seq 1 240); do
         if curl -sf "http://127.0.0.1:$port/health" >/dev/null 2>&1; then return 0; fi
@@ -341,16 +343,33 @@ wait_server() { # name port
         fi
         sleep 0.5
     done
+    psql_q postgres "SELECT pid, datname, state, wait_event_type, wait_event,
+            left(regexp_replace(query, '\s+', ' ', 'g'), 160)
+            FROM pg_stat_activity WHERE datname IS NOT NULL" \
+        >"$work/$name-activity.txt" 2>&1 || true
     tail -30 "$work/$name-server.log" >&2
+    cat "$work/$name-activity.txt" >&2
     die "$name: the Medusa server did not answer /health within 120 s"
 }
+
+# `medusa seed` leaves the events it emitted in staged_job (41 for the
+# starter seed in one run, 45 in another; none has a subscriber here); Medusa 1.x replays them when it
+# starts and has been seen to stall there for good (medusajs/medusa#4080: "the
+# server would hang when it reloads"; the workaround given there is to delete
+# them). A database Strata seeds has none (its count is printed: 0), so the
+# reference's are deleted before it starts: the API responses compared below
+# do not depend on them.
+for db in reference "$other"; do
+    staged=$(psql_q "$db" "WITH d AS (DELETE FROM staged_job RETURNING 1) SELECT count(*) FROM d")
+    log "$db: deleted the $staged staged events its seed left (medusajs/medusa#4080)"
+done
 
 ref_port=$(free_port)
 other_port=$(free_port)
 while [[ "$other_port" == "$ref_port" ]]; do other_port=$(free_port); done
 log "starting Medusa on reference (:$ref_port) and $other (:$other_port)"
-start_server reference "$ref_port"
-start_server "$other" "$other_port"
+start_server reference "$ref_port" 0
+start_server "$other" "$other_port" 1
 wait_server reference "$ref_port" 0
 wait_server "$other" "$other_port" 1
 
