@@ -66,6 +66,28 @@ static int read_string(reader *r, sbuf *out)
 
 static int read_value(reader *r);
 
+/* After a member of an object or array (its path `saved` bytes long; `ok`
+ * what reading it said): the path back to the container's, then 2 when a
+ * ',' says more follow, 1 at the `close` that ends the container (or once
+ * the target was found), 0 on malformed text. */
+static int after_member(reader *r, size_t saved, int ok, char close)
+{
+    r->path.len = saved;
+    if (r->path.p)
+        r->path.p[saved] = '\0';
+    if (!ok || r->found)
+        return ok;
+    skip_blanks(r);
+    if (*r->p == ',') {
+        advance(r);
+        return 2;
+    }
+    if (*r->p != close)
+        return 0;
+    advance(r);
+    return 1;
+}
+
 static int read_object(reader *r)
 {
     advance(r); /* { */
@@ -92,21 +114,9 @@ static int read_object(reader *r)
             sbuf_addc(&r->path, '.');
         sbuf_add(&r->path, sbuf_str(&key));
         sbuf_free(&key);
-        int ok = read_value(r);
-        r->path.len = saved;
-        if (r->path.p)
-            r->path.p[saved] = '\0';
-        if (!ok || r->found)
-            return ok;
-        skip_blanks(r);
-        if (*r->p == ',') {
-            advance(r);
-            continue;
-        }
-        if (*r->p != '}')
-            return 0;
-        advance(r);
-        return 1;
+        int more = after_member(r, saved, read_value(r), '}');
+        if (more != 2)
+            return more;
     }
 }
 
@@ -121,21 +131,9 @@ static int read_array(reader *r)
     for (size_t i = 0;; i++) {
         size_t saved = r->path.len;
         sbuf_addf(&r->path, "[%zu]", i);
-        int ok = read_value(r);
-        r->path.len = saved;
-        if (r->path.p)
-            r->path.p[saved] = '\0';
-        if (!ok || r->found)
-            return ok;
-        skip_blanks(r);
-        if (*r->p == ',') {
-            advance(r);
-            continue;
-        }
-        if (*r->p != ']')
-            return 0;
-        advance(r);
-        return 1;
+        int more = after_member(r, saved, read_value(r), ']');
+        if (more != 2)
+            return more;
     }
 }
 
