@@ -465,15 +465,7 @@ int strata_check(const char *const *urls, size_t n, const strata_check_options *
     mysql_library_init(0, NULL, NULL);
     json_object_seed(0);
     /* the migrations must at least parse and validate before anything runs */
-    migration_set set;
-    rc = migrations_load_dir(opt->migrations_dir ? opt->migrations_dir : "./migrations", &set);
-    if (!rc) {
-        schema s;
-        schema_init(&s);
-        rc = plan_replay(&set, set.n, &s, NULL);
-        schema_free(&s);
-        migration_set_free(&set);
-    }
+    rc = migrations_check_dir(opt->migrations_dir);
     if (!rc)
         rc = check_input(urls, n, opt);
     if (rc)

@@ -542,16 +542,7 @@ static int fleet_check_input(const strata_fleet_target *targets, size_t n,
             return strata_set_error(STRATA_EINPUT, "cannot read the seed file %s: %s",
                                     opt->seed_file, strerror(errno));
     }
-    migration_set set;
-    int rc = migrations_load_dir(mo->migrations_dir ? mo->migrations_dir : "./migrations", &set);
-    if (!rc) {
-        schema s;
-        schema_init(&s);
-        rc = plan_replay(&set, set.n, &s, NULL);
-        schema_free(&s);
-        migration_set_free(&set);
-    }
-    return rc;
+    return migrations_check_dir(mo->migrations_dir);
 }
 
 int strata_fleet_run(const strata_fleet_target *targets, size_t n,

@@ -159,6 +159,10 @@ typedef struct down_plan {
 } down_plan;
 
 int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p);
+/* Load every migration of `dir` (NULL: ./migrations) and replay them all
+ * offline: 0 when each parses and validates, else the first error (set).
+ * What check and fleets make sure of before they touch a database. */
+int migrations_check_dir(const char *dir);
 void plan_free(down_plan *p);
 
 #endif

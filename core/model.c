@@ -1798,3 +1798,17 @@ int plan_replay(const migration_set *set, size_t upto, schema *s, down_plan *p)
     }
     return 0;
 }
+
+int migrations_check_dir(const char *dir)
+{
+    migration_set set;
+    int rc = migrations_load_dir(dir ? dir : "./migrations", &set);
+    if (!rc) {
+        schema s;
+        schema_init(&s);
+        rc = plan_replay(&set, set.n, &s, NULL);
+        schema_free(&s);
+        migration_set_free(&set);
+    }
+    return rc;
+}
