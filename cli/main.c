@@ -97,14 +97,21 @@ static char *vformat(const char *fmt, va_list ap)
     return buf;
 }
 
+/* Print a bad-usage or bad-input error (exit status 2). */
+static int error_2(const cli_opts *o, const char *fmt, va_list ap)
+{
+    char *buf = vformat(fmt, ap);
+    print_error(o, buf, 2);
+    free(buf);
+    return 2;
+}
+
 int cli_usage_error(const cli_opts *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *buf = vformat(fmt, ap);
+    error_2(o, fmt, ap);
     va_end(ap);
-    print_error(o, buf, 2);
-    free(buf);
     fprintf(stderr, "Try 'strata --help'.\n");
     return 2;
 }
@@ -113,11 +120,9 @@ int cli_input_error(const cli_opts *o, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    char *buf = vformat(fmt, ap);
+    int status = error_2(o, fmt, ap);
     va_end(ap);
-    print_error(o, buf, 2);
-    free(buf);
-    return 2;
+    return status;
 }
 
 void cli_log(strata_log_level level, const char *message, void *payload)
