@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 #include <jansson.h>
 
@@ -85,31 +84,15 @@ static void print_text(const strata_plan *p, const char *url)
     printf("; %zu block writes to an existing table\n", blocking);
 }
 
-/* Plan changes nothing, so it never creates a SQLite file: for one that
- * does not exist yet it plans against an empty in-memory database, which is
- * what the file would be (as run --dry-run does). */
-static int plan_conn(const cli_opts *o, strata_conn **conn)
-{
-    const char *u = o->database_url;
-    if (strncmp(u, "sqlite:", 7) == 0 && strcmp(u, "sqlite::memory:") != 0) {
-        strata_url url;
-        if (strata_url_parse(u, &url) == 0) {
-            struct stat st;
-            int missing = stat(url.database, &st) != 0;
-            strata_url_dispose(&url);
-            if (missing)
-                return strata_conn_open(conn, "sqlite::memory:");
-        }
-    }
-    return strata_conn_open(conn, u);
-}
-
 int cmd_migrations_plan(cli_opts *o)
 {
     if (o->nargs)
         return cli_usage_error(o, "'migrations plan' takes no arguments (use --to VERSION)");
+    /* plan changes nothing, and a SQLite file that does not exist is not
+     * made by opening it (the driver plans against the empty database it
+     * would be until a statement writes) */
     strata_conn *conn = NULL;
-    int rc = plan_conn(o, &conn);
+    int rc = strata_conn_open(&conn, o->database_url);
     if (rc)
         return cli_fail(o, rc);
     strata_options opt;
