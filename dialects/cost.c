@@ -80,6 +80,28 @@ static char *read_ident(const char **p)
     return sbuf_detach(&b);
 }
 
+/* One step of a scan of SQL text at p: the quote (0 outside one) and the
+ * parenthesis depth after it. Returns the last character it consumed: p,
+ * or the next one for a doubled quote or a backslash escape. */
+static const char *sql_step(const char *p, char *quote, int *depth)
+{
+    if (*quote) {
+        if (*p == *quote && p[1] == *quote)
+            p++;
+        else if (*p == *quote)
+            *quote = 0;
+        else if (*p == '\\' && *quote == '\'' && p[1])
+            p++;
+    } else if (*p == '\'' || *p == '`' || *p == '"') {
+        *quote = *p;
+    } else if (*p == '(') {
+        (*depth)++;
+    } else if (*p == ')') {
+        (*depth)--;
+    }
+    return p;
+}
+
 /* Where a top-level (outside quotes and parentheses) `word` starts in s,
  * or NULL. */
 static const char *find_top(const char *s, const char *word)
@@ -88,22 +110,9 @@ static const char *find_top(const char *s, const char *word)
     char quote = 0;
     size_t n = strlen(word);
     for (const char *p = s; *p; p++) {
-        if (quote) {
-            if (*p == quote && p[1] == quote)
-                p++;
-            else if (*p == quote)
-                quote = 0;
-            else if (*p == '\\' && quote == '\'' && p[1])
-                p++;
-        } else if (*p == '\'' || *p == '`' || *p == '"') {
-            quote = *p;
-        } else if (*p == '(') {
-            depth++;
-        } else if (*p == ')') {
-            depth--;
-        } else if (depth == 0 && starts_ci(p, word) && strlen(p) >= n) {
+        if (!quote && depth == 0 && starts_ci(p, word) && strlen(p) >= n)
             return p;
-        }
+        p = sql_step(p, &quote, &depth);
     }
     return NULL;
 }
@@ -126,20 +135,7 @@ static void split_clauses(const char *s, strvec *out)
             start = p + 1;
             continue;
         }
-        if (quote) {
-            if (*p == quote && p[1] == quote)
-                p++;
-            else if (*p == quote)
-                quote = 0;
-            else if (*p == '\\' && quote == '\'' && p[1])
-                p++;
-        } else if (*p == '\'' || *p == '`' || *p == '"') {
-            quote = *p;
-        } else if (*p == '(') {
-            depth++;
-        } else if (*p == ')') {
-            depth--;
-        }
+        p = sql_step(p, &quote, &depth);
     }
 }
 
